@@ -1,0 +1,60 @@
+# Two commands: `make run` (demo on the embedded default) and `make test` (the whole suite on
+# real PostgreSQL, Redis, an S3 server and Chromium). Debian 12, as root.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+# Debian packages the app needs at run time (pango/harfbuzz for WeasyPrint, gettext for messages).
+APT_PACKAGES := gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+PYTEST_ARGS ?=
+
+.PHONY: run test install apt messages requirements lint audit clean
+
+run: install messages
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@echo "Serving on http://127.0.0.1:8000 (Ctrl+C to stop)"
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: install messages
+	bash scripts/test-services.sh start
+	@set -a; . var/test-services.env; set +a; status=0; \
+	$(VENV)/bin/ruff check . || status=$$?; \
+	if [ $$status -eq 0 ]; then $(PY) -m pytest $(PYTEST_ARGS) || status=$$?; fi; \
+	bash scripts/test-services.sh stop; exit $$status
+
+install: apt $(STAMP)
+
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	python3 -c "import ensurepip, venv" 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; print("\n".join(p["dependencies"] + p["optional-dependencies"]["dev"]))' > $(VENV)/requirements-all.txt
+	$(PY) -m pip install -q -r $(VENV)/requirements-all.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+messages: install
+	$(PY) manage.py compilemessages --ignore=.venv >/dev/null
+
+requirements:
+	$(PY) -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' > requirements.txt
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+
+# Needs a reachable vulnerability database (PyPI's JSON API or OSV).
+audit: install
+	$(VENV)/bin/pip-audit -r requirements.txt --strict
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,188 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Language, Role, Specialty, User
+
+_CODE_WIDGET = forms.TextInput(
+    attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false", "class": "input--code"}
+)
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.EmailField(
+        label=_("E-mail address"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+    error_messages = {
+        "invalid_login": _("The e-mail address or password is not right. Check both and try again."),
+        "inactive": _("This account is not active. Contact the clinic if you think this is a mistake."),
+        "unverified": _("Confirm your e-mail address first: open the link we sent you."),
+    }
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        if not user.email_verified:
+            raise ValidationError(
+                format_html(
+                    '{} <a href="{}">{}</a>',
+                    self.error_messages["unverified"],
+                    reverse("accounts:resend_verification"),
+                    _("Send the link again"),
+                ),
+                code="unverified",
+            )
+
+
+class RegisterForm(forms.Form):
+    full_name = forms.CharField(
+        label=_("Full name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        help_text=_("We will send a link to this address to confirm it is yours."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    language = forms.ChoiceField(
+        label=_("Language for e-mails and pages"), choices=Language.choices, widget=forms.RadioSelect
+    )
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        help_text=_("At least 12 characters. A few unrelated words make a strong password."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=_("Repeat the password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("The two passwords are different. Type the same password twice."))
+        elif p1:
+            probe = User(email=data.get("email", ""), full_name=data.get("full_name", ""))
+            try:
+                password_validation.validate_password(p1, probe)
+            except ValidationError as e:
+                self.add_error("password1", e)
+        return data
+
+
+class EmailForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+
+class ResetForm(PasswordResetForm):
+    email = forms.EmailField(
+        label=_("E-mail address"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
+    def save(self, **kwargs: Any) -> None:  # type: ignore[override]
+        """Queue our own e-mail instead of Django's synchronous one; never say if the address exists."""
+        from django.contrib.auth.tokens import default_token_generator
+        from django.utils.encoding import force_bytes
+        from django.utils.http import urlsafe_base64_encode
+
+        from accounts.emails import email_user
+
+        for user in self.get_users(self.cleaned_data["email"]):
+            path = reverse(
+                "accounts:password_reset_confirm",
+                kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)},
+            )
+            email_user(user=user, name="password-reset", ctx={"path": path})
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=16,
+        help_text=_("The 6-digit code from your authenticator app, or one of your backup codes."),
+        widget=_CODE_WIDGET,
+    )
+
+    def clean_code(self) -> str:
+        return "".join(self.cleaned_data["code"].split()).lower()
+
+
+class EnrolForm(CodeForm):
+    code = forms.CharField(
+        label=_("Code from the app"),
+        max_length=16,
+        help_text=_("Enter the 6-digit code the app shows now."),
+        widget=_CODE_WIDGET,
+    )
+
+
+class PasswordConfirmForm(forms.Form):
+    password = forms.CharField(
+        label=_("Your password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+
+class LanguageForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["language"]
+        widgets = {"language": forms.RadioSelect}
+
+
+class InviteForm(forms.Form):
+    full_name = forms.CharField(label=_("Full name"), max_length=150)
+    email = forms.EmailField(label=_("E-mail address"))
+    role = forms.ChoiceField(
+        label=_("Role"), choices=[(Role.SPECIALIST, Role.SPECIALIST.label), (Role.ADMIN, Role.ADMIN.label)],
+        widget=forms.RadioSelect,
+    )
+    language = forms.ChoiceField(label=_("Language"), choices=Language.choices, widget=forms.RadioSelect)
+    licence_number = forms.CharField(label=_("Licence number"), max_length=64, required=False)
+    specialties = forms.MultipleChoiceField(
+        label=_("Specialties"), choices=Specialty.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    jurisdictions = forms.CharField(
+        label=_("Jurisdictions where licensed"),
+        required=False,
+        max_length=200,
+        help_text=_("Country or region codes separated by commas, for example ES, MX, US-FL."),
+    )
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email=email).exists():
+            raise ValidationError(_("There is already an account with this e-mail address."))
+        return email
+
+    def clean_jurisdictions(self) -> list[str]:
+        codes = [c.strip().upper() for c in self.cleaned_data["jurisdictions"].split(",") if c.strip()]
+        for code in codes:
+            parts = code.split("-")
+            if not (len(parts[0]) == 2 and parts[0].isalpha() and len(parts) <= 2 and all(p.isalnum() for p in parts)):
+                raise ValidationError(_("“%(code)s” is not a country or region code such as ES or US-FL."), params={"code": code})
+        return sorted(set(codes))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("role") == Role.SPECIALIST:
+            if not data.get("licence_number"):
+                self.add_error("licence_number", _("Enter the specialist's licence number."))
+            if not data.get("specialties"):
+                self.add_error("specialties", _("Choose at least one specialty."))
+            if not data.get("jurisdictions") and "jurisdictions" not in self.errors:
+                self.add_error("jurisdictions", _("Enter at least one jurisdiction."))
+        return data
+

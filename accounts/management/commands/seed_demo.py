@@ -1,0 +1,49 @@
+"""Demo accounts for `make run`. Safe to run again: nothing is duplicated."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import Role, SpecialistProfile, Specialty, User
+
+DEMO_PASSWORD = "demo-password-2026"
+DEMO_USERS: list[dict[str, Any]] = [
+    {"email": "patient@example.org", "full_name": "Demo Patient", "role": Role.PATIENT},
+    {"email": "dermatologist@example.org", "full_name": "Demo Dermatologist", "role": Role.SPECIALIST,
+     "specialties": [Specialty.DERMATOLOGY], "licence": "DERM-0001", "jurisdictions": ["ES", "MX", "US"]},
+    {"email": "oncologist@example.org", "full_name": "Demo Oncologist", "role": Role.SPECIALIST,
+     "specialties": [Specialty.ONCOLOGY], "licence": "ONC-0001", "jurisdictions": ["ES", "MX", "US"]},
+    {"email": "admin@example.org", "full_name": "Demo Administrator", "role": Role.ADMIN},
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo accounts (one patient, two specialists, one admin) and print their logins."
+
+    @transaction.atomic
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD})")
+        for spec in DEMO_USERS:
+            user = User.objects.filter(email=spec["email"]).first()
+            if user is None:
+                user = User.objects.create_user(
+                    spec["email"], DEMO_PASSWORD, full_name=spec["full_name"], role=spec["role"], email_verified=True
+                )
+            line = f"  {spec['role']:<11} {spec['email']}"
+            if spec["role"] == Role.SPECIALIST:
+                SpecialistProfile.objects.get_or_create(user=user, defaults={
+                    "licence_number": spec["licence"], "specialties": list(spec["specialties"]),
+                    "jurisdictions": spec["jurisdictions"]})
+                line += f"  ({', '.join(spec['specialties'])})"
+            self.stdout.write(line)
+            if spec["role"] != Role.PATIENT:
+                device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+                    user=user, name="Authenticator app", confirmed=True)
+                secret = base64.b32encode(device.bin_key).decode().rstrip("=")
+                self.stdout.write(f"      TOTP secret: {secret}")
+                self.stdout.write(f"      otpauth URI: {device.config_url}")

@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.utils import timezone
+from django.utils.crypto import get_random_string, salted_hmac
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    PATIENT = "patient", _("Patient")
+    SPECIALIST = "specialist", _("Specialist")
+    ADMIN = "admin", _("Administrator")
+
+
+class Language(models.TextChoices):
+    ENGLISH = "en", "English"
+    SPANISH = "es", "Español"
+
+
+class Specialty(models.TextChoices):
+    ONCOLOGY = "oncology", _("Oncology")
+    CARDIOLOGY = "cardiology", _("Cardiology")
+    NEUROLOGY = "neurology", _("Neurology")
+    GENERAL_SURGERY = "general_surgery", _("General surgery")
+    RHEUMATOLOGY = "rheumatology", _("Rheumatology and immunology")
+    DERMATOLOGY = "dermatology", _("Dermatology")
+    ORTHOPAEDICS = "orthopaedics", _("Orthopaedics")
+    RADIOLOGY = "radiology", _("Radiology")
+    INTERNAL_MEDICINE = "internal_medicine", _("Internal medicine")
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("An e-mail address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)  # None gives an unusable password (invited users)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.update(role=Role.ADMIN, is_staff=True, is_superuser=True, email_verified=True)
+        return self.create_user(email, password, **extra)
+
+
+def _new_security_stamp() -> str:
+    return get_random_string(32)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(_("e-mail address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=150)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.PATIENT)
+    language = models.CharField(
+        _("language"), max_length=5, choices=Language.choices, default=Language.ENGLISH
+    )
+    email_verified = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)  # Django admin access, not our "staff" roles
+    date_joined = models.DateTimeField(default=timezone.now)
+    invited_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Changing the stamp logs the user out everywhere (see get_session_auth_hash).
+    security_stamp = models.CharField(max_length=32, default=_new_security_stamp)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        # Never the name or e-mail: __str__ ends up in logs and audit details.
+        return f"user:{self.pk}"
+
+    @property
+    def is_patient(self) -> bool:
+        return self.role == Role.PATIENT
+
+    @property
+    def is_specialist(self) -> bool:
+        return self.role == Role.SPECIALIST
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def is_care_staff(self) -> bool:
+        """Specialists and admins: MFA is mandatory and the idle timeout is shorter."""
+        return self.role in (Role.SPECIALIST, Role.ADMIN)
+
+    def get_session_auth_hash(self) -> str:
+        # Django invalidates sessions whose stored hash no longer matches. Including the
+        # security stamp ends every session when a factor changes or an admin acts.
+        return salted_hmac(
+            "accounts.User.get_session_auth_hash",
+            f"{self.password}:{self.security_stamp}",
+            algorithm="sha256",
+        ).hexdigest()
+
+    def end_all_sessions(self) -> None:
+        self.security_stamp = _new_security_stamp()
+        self.save(update_fields=["security_stamp"])
+
+
+class SpecialistProfile(models.Model):
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="specialist_profile")
+    licence_number = models.CharField(_("licence number"), max_length=64)
+    # Specialty codes and ISO 3166 country/region codes where the specialist is licensed.
+    specialties = models.JSONField(default=list)
+    jurisdictions = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return f"specialist:{self.user_id}"
+
+    def specialty_labels(self) -> list[str]:
+        labels = dict(Specialty.choices)
+        return [str(labels.get(code, code)) for code in self.specialties]

@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from django.contrib.auth import update_session_auth_hash
+from django.db import transaction
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+import audit
+from accounts.emails import email_user
+from accounts.models import Role, SpecialistProfile, User
+from accounts.tokens import invitation_token, make_email_verification_token
+
+BACKUP_CODE_COUNT = 10
+
+
+@transaction.atomic
+def patient_register(*, request: HttpRequest, full_name: str, email: str, password: str, language: str) -> None:
+    """Create a patient account and send the confirmation link.
+
+    An address that already has an account gets a warning e-mail instead, and the page looks
+    the same either way, so registration never reveals who has an account."""
+    existing = User.objects.filter(email=email).first()
+    if existing is not None:
+        email_user(user=existing, name="account-exists", ctx={"path": reverse("accounts:password_reset")})
+        return
+    user = User(email=email, full_name=full_name, language=language, role=Role.PATIENT)
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    audit.record(request=request, actor=user, event_type="register", action=audit.Action.CREATE,
+                 entity_type="User", entity_id=str(user.pk), patient_id=user.pk)
+    email_user(user=user, name="verify-email", ctx={"path": reverse("accounts:verify_email", args=[make_email_verification_token(user)])})
+
+
+def verification_resend(*, email: str) -> None:
+    user = User.objects.filter(email=email, email_verified=False, is_active=True).first()
+    if user is not None and user.has_usable_password():
+        email_user(user=user, name="verify-email", ctx={"path": reverse("accounts:verify_email", args=[make_email_verification_token(user)])})
+
+
+@transaction.atomic
+def email_verify(*, request: HttpRequest, user: User) -> None:
+    if User.objects.filter(pk=user.pk, email_verified=False).update(email_verified=True):
+        audit.record(request=request, actor=user, event_type="email.verified", action=audit.Action.UPDATE,
+                     entity_type="User", entity_id=str(user.pk))
+
+
+def invitation_path(user: User) -> str:
+    return reverse(
+        "accounts:invitation_accept",
+        kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": invitation_token.make_token(user)},
+    )
+
+
+@transaction.atomic
+def user_invite(
+    *,
+    request: HttpRequest,
+    email: str,
+    full_name: str,
+    role: str,
+    language: str,
+    licence_number: str = "",
+    specialties: list[str] | None = None,
+    jurisdictions: list[str] | None = None,
+) -> User:
+    """An admin invites a specialist or admin; they choose a password from the e-mailed link."""
+    user = User(email=email, full_name=full_name, role=role, language=language, invited_by=request.user)
+    user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    if role == Role.SPECIALIST:
+        SpecialistProfile.objects.create(
+            user=user, licence_number=licence_number, specialties=specialties or [], jurisdictions=jurisdictions or []
+        )
+    audit.record(request=request, event_type="invite.sent", action=audit.Action.CREATE,
+                 entity_type="User", entity_id=str(user.pk), detail={"role": role})
+    email_user(user=user, name="invitation", ctx={"path": invitation_path(user), "role": role})
+    return user
+
+
+@transaction.atomic
+def invitation_accept(*, request: HttpRequest, user: User) -> None:
+    User.objects.filter(pk=user.pk).update(email_verified=True)
+    user.email_verified = True
+    audit.record(request=request, actor=user, event_type="invite.accepted", action=audit.Action.UPDATE,
+                 entity_type="User", entity_id=str(user.pk))
+
+
+def totp_device_for_enrolment(user: User) -> TOTPDevice:
+    """The unconfirmed device being enrolled (its secret stays the same across page loads)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    return device or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+
+
+@transaction.atomic
+def backup_codes_regenerate(*, user: User) -> list[str]:
+    device, _ = StaticDevice.objects.get_or_create(user=user, name="Backup codes", defaults={"confirmed": True})
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(BACKUP_CODE_COUNT)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
+    return codes
+
+
+@transaction.atomic
+def mfa_enrol_confirm(*, request: HttpRequest, device: TOTPDevice) -> list[str]:
+    """Confirm a TOTP device; any older device goes, and every other session of the user ends."""
+    user = request.user
+    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    codes = backup_codes_regenerate(user=user)
+    factor_changed(request=request, event_type="mfa.enrol")
+    return codes
+
+
+@transaction.atomic
+def mfa_remove(*, request: HttpRequest) -> None:
+    user = request.user
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    factor_changed(request=request, event_type="mfa.remove")
+
+
+def factor_changed(*, request: HttpRequest, event_type: str) -> None:
+    """A change of factor ends the user's other sessions; this one goes on."""
+    user = request.user
+    user.end_all_sessions()
+    update_session_auth_hash(request, user)
+    audit.record(request=request, event_type=event_type, action=audit.Action.UPDATE,
+                 entity_type="User", entity_id=str(user.pk))

@@ -1,0 +1,3 @@
+from __future__ import annotations
+
+# AuditEvent is deliberately not registered: the Django admin offers edit and delete.

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.urls import include, path
+
+from accounts import views as account_views
+from secondopinion.health import healthz
+
+urlpatterns = [
+    path("", account_views.landing, name="landing"),
+    path("i18n/setlang/", account_views.set_language, name="set_language"),
+    path("healthz", healthz, name="healthz"),
+    path("", include("accounts.urls")),
+]

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from typing import Any
+
+import factory
+from django.test import Client
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import Role, SpecialistProfile, Specialty, User
+
+PASSWORD = "correct horse battery staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.org")
+    full_name = factory.Sequence(lambda n: f"Test Person {n}")
+    role = Role.PATIENT
+    email_verified = True
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if create:
+            obj.save()
+
+
+class PatientFactory(UserFactory):
+    role = Role.PATIENT
+
+
+class SpecialistFactory(UserFactory):
+    role = Role.SPECIALIST
+    profile = factory.RelatedFactory(
+        "tests.factories.SpecialistProfileFactory", factory_related_name="user"
+    )
+
+
+class SpecialistProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SpecialistProfile
+
+    licence_number = factory.Sequence(lambda n: f"LIC-{n:05d}")
+    specialties = factory.LazyFunction(lambda: [Specialty.DERMATOLOGY])
+    jurisdictions = factory.LazyFunction(lambda: ["ES"])
+
+
+class AdminFactory(UserFactory):
+    role = Role.ADMIN
+
+
+def add_totp(user: User) -> TOTPDevice:
+    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+
+
+def totp_code(device: TOTPDevice, offset: int = 0) -> str:
+    """The code an authenticator app shows now (offset in 30-second steps)."""
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = totp.time + offset * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+def login(client: Client, user: User, *, verified: bool = True) -> Client:
+    """Sign in; for users with a device, `verified` marks the second factor as done."""
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if verified and device is not None:
+        session = client.session
+        session["otp_device_id"] = device.persistent_id
+        session.save()
+    return client
