@@ -48,8 +48,10 @@ class SessionTimeoutMiddleware:
             last_seen = session.get("last_seen", now)
             idle = settings.SESSION_IDLE_TIMEOUT["staff" if user.is_care_staff else "patient"]
             if now - last_seen > idle or now - login_at > settings.SESSION_ABSOLUTE_TIMEOUT:
+                language = user.language
                 logout(request)
-                messages.info(request, _("You were signed out to protect your data. Please sign in again."))
+                with translation.override(language):
+                    messages.info(request, _("You were signed out to protect your data. Please sign in again."))
                 return _login_redirect(request)
             if now - last_seen >= ACTIVITY_WRITE_INTERVAL or "last_seen" not in session:
                 session["last_seen"] = now

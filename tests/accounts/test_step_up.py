@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.http import HttpRequest, HttpResponse
+from django.test import Client, RequestFactory
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.stepup import stepup_required
+from tests.factories import PASSWORD, totp_code
+
+pytestmark = pytest.mark.django_db
+
+
+@stepup_required
+def _sensitive(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("done")
+
+
+def _request(client: Client) -> HttpRequest:
+    request = RequestFactory().get("/sensitive/")
+    request.session = client.session
+    return request
+
+
+def test_it_asks_for_a_fresh_code_and_expires_after_five_minutes(specialist_client: Client, specialist: Any) -> None:
+    with time_machine.travel("2026-02-01 10:00", tick=False) as traveller:
+        assert _sensitive(_request(specialist_client))["Location"] == "/accounts/security/step-up/?next=%2Fsensitive%2F"
+        device = TOTPDevice.objects.get(user=specialist)
+        response = specialist_client.post("/accounts/security/step-up/", {"code": totp_code(device), "next": "/sensitive/"})
+        assert response["Location"] == "/sensitive/"
+        assert _sensitive(_request(specialist_client)).content == b"done"
+        traveller.shift(timedelta(minutes=6))
+        assert _sensitive(_request(specialist_client)).status_code == 302
+
+
+def test_a_wrong_code_does_not_step_up(specialist_client: Client) -> None:
+    response = specialist_client.post("/accounts/security/step-up/", {"code": "123456"})
+    assert response.status_code == 200
+    assert "stepup_at" not in specialist_client.session
+
+
+def test_a_patient_without_mfa_confirms_with_the_password(patient_client: Client) -> None:
+    assert b"needs your password again" in patient_client.get("/accounts/security/step-up/").content
+    assert patient_client.post("/accounts/security/step-up/", {"password": "wrong"}).status_code == 200
+    response = patient_client.post("/accounts/security/step-up/", {"password": PASSWORD, "next": "https://evil.example/"})
+    assert response["Location"] == "/accounts/security/"  # never an outside redirect
+    assert "stepup_at" in patient_client.session
