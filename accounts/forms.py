@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Language, Role, Specialty, User
 
+_EMAIL_INVALID = _("Enter an e-mail address in the right format, like name@example.com.")
 _CODE_WIDGET = forms.TextInput(
     attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false", "class": "input--code"}
 )
@@ -21,6 +22,13 @@ class LoginForm(AuthenticationForm):
     username = forms.EmailField(
         label=_("E-mail address"),
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+        error_messages={"required": _("Enter your e-mail address."), "invalid": _EMAIL_INVALID},
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": _("Enter your password.")},
     )
     error_messages = {
         "invalid_login": _("The e-mail address or password is not right. Check both and try again."),
@@ -44,26 +52,31 @@ class LoginForm(AuthenticationForm):
 
 class RegisterForm(forms.Form):
     full_name = forms.CharField(
-        label=_("Full name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+        label=_("Full name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        error_messages={"required": _("Enter your full name.")},
     )
     email = forms.EmailField(
         label=_("E-mail address"),
         help_text=_("We will send a link to this address to confirm it is yours."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={"required": _("Enter your e-mail address."), "invalid": _EMAIL_INVALID},
     )
     language = forms.ChoiceField(
-        label=_("Language for e-mails and pages"), choices=Language.choices, widget=forms.RadioSelect
+        label=_("Language for e-mails and pages"), choices=Language.choices, widget=forms.RadioSelect,
+        error_messages={"required": _("Choose a language.")},
     )
     password1 = forms.CharField(
         label=_("Password"),
         strip=False,
         help_text=_("At least 12 characters. A few unrelated words make a strong password."),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": _("Enter a password.")},
     )
     password2 = forms.CharField(
         label=_("Repeat the password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": _("Type the password again.")},
     )
 
     def clean_email(self) -> str:
@@ -84,12 +97,16 @@ class RegisterForm(forms.Form):
 
 
 class EmailForm(forms.Form):
-    email = forms.EmailField(label=_("E-mail address"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    email = forms.EmailField(
+        label=_("E-mail address"), widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={"required": _("Enter your e-mail address."), "invalid": _EMAIL_INVALID},
+    )
 
 
 class ResetForm(PasswordResetForm):
     email = forms.EmailField(
-        label=_("E-mail address"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+        label=_("E-mail address"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={"required": _("Enter your e-mail address."), "invalid": _EMAIL_INVALID},
     )
 
     def save(self, **kwargs: Any) -> None:  # type: ignore[override]
@@ -114,6 +131,7 @@ class CodeForm(forms.Form):
         max_length=16,
         help_text=_("The 6-digit code from your authenticator app, or one of your backup codes."),
         widget=_CODE_WIDGET,
+        error_messages={"required": _("Enter the code.")},
     )
 
     def clean_code(self) -> str:
@@ -126,12 +144,14 @@ class EnrolForm(CodeForm):
         max_length=16,
         help_text=_("Enter the 6-digit code the app shows now."),
         widget=_CODE_WIDGET,
+        error_messages={"required": _("Enter the code.")},
     )
 
 
 class PasswordConfirmForm(forms.Form):
     password = forms.CharField(
-        label=_("Your password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=_("Your password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": _("Enter your password.")},
     )
 
 
@@ -143,13 +163,21 @@ class LanguageForm(forms.ModelForm):
 
 
 class InviteForm(forms.Form):
-    full_name = forms.CharField(label=_("Full name"), max_length=150)
-    email = forms.EmailField(label=_("E-mail address"))
+    full_name = forms.CharField(
+        label=_("Full name"), max_length=150, error_messages={"required": _("Enter the person's full name.")}
+    )
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        error_messages={"required": _("Enter the person's e-mail address."), "invalid": _EMAIL_INVALID},
+    )
     role = forms.ChoiceField(
         label=_("Role"), choices=[(Role.SPECIALIST, Role.SPECIALIST.label), (Role.ADMIN, Role.ADMIN.label)],
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect, error_messages={"required": _("Choose a role.")},
     )
-    language = forms.ChoiceField(label=_("Language"), choices=Language.choices, widget=forms.RadioSelect)
+    language = forms.ChoiceField(
+        label=_("Language"), choices=Language.choices, widget=forms.RadioSelect,
+        error_messages={"required": _("Choose a language.")},
+    )
     licence_number = forms.CharField(label=_("Licence number"), max_length=64, required=False)
     specialties = forms.MultipleChoiceField(
         label=_("Specialties"), choices=Specialty.choices, required=False, widget=forms.CheckboxSelectMultiple
