@@ -7,6 +7,19 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 
+from accounts.models import User
+
+
+class AuthedRequest(HttpRequest):
+    """A request behind login_required/role_required: `user` is a real User."""
+
+    user: User
+
+
+def is_verified(user: Any) -> bool:
+    """True once a second factor was verified in this session (set by django-otp's middleware)."""
+    return bool(getattr(user, "is_verified", lambda: False)())
+
 
 def role_required(*roles: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Anonymous users go to the login page; signed-in users of another role get a 404,

@@ -14,6 +14,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from accounts.access import is_verified
+
 # Pages an authenticated user may reach before verifying a second factor.
 MFA_EXEMPT_VIEWS = {
     "accounts:mfa_enrol",
@@ -91,7 +93,7 @@ class MFARequiredMiddleware:
         self, request: HttpRequest, view_func: Callable[..., Any], args: Any, kwargs: Any
     ) -> HttpResponse | None:
         user = request.user
-        if not user.is_authenticated or user.is_verified():
+        if not user.is_authenticated or is_verified(user):
             return None
         match = request.resolver_match
         if match is None or match.view_name in MFA_EXEMPT_VIEWS:

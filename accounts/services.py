@@ -67,9 +67,10 @@ def user_invite(
     licence_number: str = "",
     specialties: list[str] | None = None,
     jurisdictions: list[str] | None = None,
+    invited_by: User,
 ) -> User:
     """An admin invites a specialist or admin; they choose a password from the e-mailed link."""
-    user = User(email=email, full_name=full_name, role=role, language=language, invited_by=request.user)
+    user = User(email=email, full_name=full_name, role=role, language=language, invited_by=invited_by)
     user.set_unusable_password()
     user.full_clean()
     user.save()
@@ -107,28 +108,25 @@ def backup_codes_regenerate(*, user: User) -> list[str]:
 
 
 @transaction.atomic
-def mfa_enrol_confirm(*, request: HttpRequest, device: TOTPDevice) -> list[str]:
+def mfa_enrol_confirm(*, request: HttpRequest, user: User, device: TOTPDevice) -> list[str]:
     """Confirm a TOTP device; any older device goes, and every other session of the user ends."""
-    user = request.user
     TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     codes = backup_codes_regenerate(user=user)
-    factor_changed(request=request, event_type="mfa.enrol")
+    factor_changed(request=request, user=user, event_type="mfa.enrol")
     return codes
 
 
 @transaction.atomic
-def mfa_remove(*, request: HttpRequest) -> None:
-    user = request.user
+def mfa_remove(*, request: HttpRequest, user: User) -> None:
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
-    factor_changed(request=request, event_type="mfa.remove")
+    factor_changed(request=request, user=user, event_type="mfa.remove")
 
 
-def factor_changed(*, request: HttpRequest, event_type: str) -> None:
+def factor_changed(*, request: HttpRequest, user: User, event_type: str) -> None:
     """A change of factor ends the user's other sessions; this one goes on."""
-    user = request.user
     user.end_all_sessions()
     update_session_auth_hash(request, user)
     audit.record(request=request, event_type=event_type, action=audit.Action.UPDATE,

@@ -19,7 +19,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 
 import audit
 from accounts import services
-from accounts.access import role_required
+from accounts.access import AuthedRequest, is_verified, role_required
 from accounts.forms import (
     CodeForm,
     EmailForm,
@@ -50,8 +50,9 @@ def landing(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
-    target = {Role.PATIENT: "accounts:patient_home", Role.SPECIALIST: "accounts:specialist_home", Role.ADMIN: "accounts:console"}
+def home(request: AuthedRequest) -> HttpResponse:
+    target: dict[str, str] = {Role.PATIENT: "accounts:patient_home", Role.SPECIALIST: "accounts:specialist_home",
+              Role.ADMIN: "accounts:console"}
     return redirect(target[request.user.role])
 
 
@@ -139,17 +140,16 @@ class InvitationAcceptView(auth_views.PasswordResetConfirmView):
 
 
 def mfa_enrol(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_authenticated:
+    user = request.user
+    if not isinstance(user, User):
         return redirect("accounts:login")
-    if user_has_device(request.user, confirmed=True) and not request.user.is_verified():
-        return redirect("accounts:mfa_verify")
-    if user_has_device(request.user, confirmed=True):
-        return redirect("accounts:security")
-    device = services.totp_device_for_enrolment(request.user)
+    if user_has_device(user, confirmed=True):
+        return redirect("accounts:security" if is_verified(user) else "accounts:mfa_verify")
+    device = services.totp_device_for_enrolment(user)
     form = EnrolForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["code"]):
-            codes = services.mfa_enrol_confirm(request=request, device=device)
+            codes = services.mfa_enrol_confirm(request=request, user=user, device=device)
             otp_login(request, device)
             request.session.cycle_key()
             request.session["new_backup_codes"] = codes
@@ -180,7 +180,7 @@ def _base32(key: bytes) -> str:
 def mfa_verify(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("accounts:login")
-    if request.user.is_verified():
+    if is_verified(request.user):
         return redirect(_next_url(request, reverse("accounts:home")))
     if not user_has_device(request.user, confirmed=True):
         return redirect("accounts:mfa_enrol")
@@ -200,7 +200,7 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def backup_codes(request: HttpRequest) -> HttpResponse:
+def backup_codes(request: AuthedRequest) -> HttpResponse:
     codes = request.session.pop("new_backup_codes", None)
     if not codes:
         return redirect("accounts:security")
@@ -208,7 +208,7 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def security(request: HttpRequest) -> HttpResponse:
+def security(request: AuthedRequest) -> HttpResponse:
     static = StaticDevice.objects.filter(user=request.user).first()
     return render(request, "accounts/security.html", {
         "has_mfa": user_has_device(request.user, confirmed=True),
@@ -220,9 +220,9 @@ def security(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 @stepup_required
-def backup_codes_regenerate(request: HttpRequest) -> HttpResponse:
+def backup_codes_regenerate(request: AuthedRequest) -> HttpResponse:
     codes = services.backup_codes_regenerate(user=request.user)
-    services.factor_changed(request=request, event_type="mfa.backup_codes")
+    services.factor_changed(request=request, user=request.user, event_type="mfa.backup_codes")
     request.session["new_backup_codes"] = codes
     return redirect("accounts:backup_codes")
 
@@ -230,17 +230,17 @@ def backup_codes_regenerate(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 @stepup_required
-def mfa_remove(request: HttpRequest) -> HttpResponse:
+def mfa_remove(request: AuthedRequest) -> HttpResponse:
     if request.user.is_care_staff:
         messages.error(request, _("Specialists and administrators must keep two-step verification."))
         return redirect("accounts:security")
-    services.mfa_remove(request=request)
+    services.mfa_remove(request=request, user=request.user)
     messages.success(request, _("Two-step verification is off."))
     return redirect("accounts:security")
 
 
 @login_required
-def step_up(request: HttpRequest) -> HttpResponse:
+def step_up(request: AuthedRequest) -> HttpResponse:
     with_code = user_has_device(request.user, confirmed=True)
     form = (CodeForm if with_code else PasswordConfirmForm)(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -270,26 +270,26 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.PATIENT)
-def patient_home(request: HttpRequest) -> HttpResponse:
+def patient_home(request: AuthedRequest) -> HttpResponse:
     return render(request, "accounts/patient_home.html", {"has_mfa": user_has_device(request.user, confirmed=True)})
 
 
 @role_required(Role.SPECIALIST)
-def specialist_home(request: HttpRequest) -> HttpResponse:
+def specialist_home(request: AuthedRequest) -> HttpResponse:
     return render(request, "accounts/specialist_home.html", {"profile": getattr(request.user, "specialist_profile", None)})
 
 
 @role_required(Role.ADMIN)
-def console(request: HttpRequest) -> HttpResponse:
+def console(request: AuthedRequest) -> HttpResponse:
     users = User.objects.order_by("role", "email")
     return render(request, "console/home.html", {"users": users})
 
 
 @role_required(Role.ADMIN)
-def invite(request: HttpRequest) -> HttpResponse:
+def invite(request: AuthedRequest) -> HttpResponse:
     form = InviteForm(request.POST or None, initial={"role": Role.SPECIALIST, "language": request.LANGUAGE_CODE})
     if request.method == "POST" and form.is_valid():
-        services.user_invite(request=request, **form.cleaned_data)
+        services.user_invite(request=request, invited_by=request.user, **form.cleaned_data)
         messages.success(request, _("Invitation sent. The link works for 3 days."))
         return redirect("accounts:console")
     return render(request, "console/invite.html", {"form": form})
