@@ -5,7 +5,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 
 from accounts.models import User
 
@@ -21,16 +22,23 @@ def is_verified(user: Any) -> bool:
     return bool(getattr(user, "is_verified", lambda: False)())
 
 
-def role_required(*roles: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def role_required(*roles: str) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """Anonymous users go to the login page; signed-in users of another role get a 404,
     the same answer as for a page that does not exist."""
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if request.user.role not in roles:
+                import audit
+
+                case_id = kwargs.get("case_id")
+                audit.record(request=request, event_type="page.denied", action=audit.Action.READ,
+                             outcome=audit.Outcome.MINOR_FAILURE, entity_type="Case" if case_id else "Page",
+                             entity_id=str(case_id or getattr(request.resolver_match, "view_name", "")),
+                             case_id=case_id)
                 raise Http404
             return view(request, *args, **kwargs)
 

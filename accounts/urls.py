@@ -9,7 +9,6 @@ app_name = "accounts"
 
 urlpatterns = [
     path("home/", views.home, name="home"),
-    path("patient/", views.patient_home, name="patient_home"),
     path("specialist/", views.specialist_home, name="specialist_home"),
     path("console/", views.console, name="console"),
     path("console/invite/", views.invite, name="invite"),

@@ -51,7 +51,7 @@ def landing(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def home(request: AuthedRequest) -> HttpResponse:
-    target: dict[str, str] = {Role.PATIENT: "accounts:patient_home", Role.SPECIALIST: "accounts:specialist_home",
+    target: dict[str, str] = {Role.PATIENT: "cases:patient_home", Role.SPECIALIST: "accounts:specialist_home",
               Role.ADMIN: "accounts:console"}
     return redirect(target[request.user.role])
 
@@ -267,11 +267,6 @@ def set_language(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             form.save()
     return response
-
-
-@role_required(Role.PATIENT)
-def patient_home(request: AuthedRequest) -> HttpResponse:
-    return render(request, "accounts/patient_home.html", {"has_mfa": user_has_device(request.user, confirmed=True)})
 
 
 @role_required(Role.SPECIALIST)

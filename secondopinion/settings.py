@@ -16,6 +16,8 @@ import environ
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from uploads.keyring import load_keyring
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
@@ -143,6 +145,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    "sweep-uploads": {"task": "uploads.tasks.sweep_uploads_task", "schedule": 300.0},
+}
 
 # Files. Only ciphertext is ever written here (see uploads/).
 S3_BUCKET = env.str("S3_BUCKET", default="")
@@ -177,10 +182,32 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION  # development serves static/ without collectstatic
+UPLOAD_LIMITS = {
+    "photo_mb": env.int("UPLOAD_MAX_PHOTO_MB", default=25),
+    "pdf_mb": env.int("UPLOAD_MAX_PDF_MB", default=50),
+    "dicom_mb": env.int("UPLOAD_MAX_DICOM_MB", default=200),
+    "archive_mb": env.int("UPLOAD_MAX_ZIP_MB", default=1024),
+    "files_per_case": env.int("UPLOAD_MAX_FILES_PER_CASE", default=2000),
+    "case_mb": env.int("UPLOAD_MAX_CASE_MB", default=4096),
+}
+CLAMD_SOCKET = env.str("CLAMD_SOCKET", default="")
+# Plaintext never goes to a temporary file: the upload views replace these with
+# uploads.handler.EncryptingUploadHandler, and any other view refuses files outright.
+FILE_UPLOAD_HANDLERS: list[str] = []
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# Files: master keys (KEKs) that wrap each patient's key; see uploads/keyring.py. KEYRING or
+# KEYRING_FILE: {"current": "<id>", "keys": {"<id>": "<base64 of 32 bytes>"}}. With KMS_KEY_ID,
+# AWS KMS wraps patient keys instead. Production refuses the development ring.
+KMS_KEY_ID = env.str("KMS_KEY_ID", default="")
+KMS_REGION = env.str("KMS_REGION", default="") or None
+KMS_ENDPOINT_URL = env.str("KMS_ENDPOINT_URL", default="") or None
+KEYRING = load_keyring(_secret("KEYRING"), var_dir=VAR_DIR, production=PRODUCTION, kms=bool(KMS_KEY_ID))
 
 # Accounts and authentication
 AUTH_USER_MODEL = "accounts.User"
@@ -229,6 +256,7 @@ LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 STEP_UP_SECONDS = 5 * 60
+DEFAULT_TURNAROUND_HOURS = env.int("DEFAULT_TURNAROUND_HOURS", default=72)
 
 OTP_TOTP_ISSUER = "secondopinion"
 OTP_TOTP_THROTTLE_FACTOR = 1

@@ -10,4 +10,6 @@ urlpatterns = [
     path("i18n/setlang/", account_views.set_language, name="set_language"),
     path("healthz", healthz, name="healthz"),
     path("", include("accounts.urls")),
+    path("", include("cases.urls")),
+    path("", include("uploads.urls")),
 ]

@@ -7,6 +7,7 @@ from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Role, SpecialistProfile, Specialty, User
+from cases.models import Case
 
 PASSWORD = "correct horse battery staple"
 
@@ -74,3 +75,42 @@ def login(client: Client, user: User, *, verified: bool = True) -> Client:
         session["otp_device_id"] = device.persistent_id
         session.save()
     return client
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Case
+
+    patient = factory.SubFactory(PatientFactory)
+    specialty = "dermatology"
+    red_flags_answered = True
+    reason = "I am not sure about the diagnosis."
+    first_diagnosis = "Benign mole."
+
+
+def tiny_jpeg(width: int = 40, height: int = 30) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 120, 90)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def accepted_upload(case: Case, data: bytes | None = None, name: str = "photo.jpg") -> Any:
+    """An upload as the pipeline leaves it: encrypted copy and thumbnail in storage, row accepted."""
+    import hashlib
+
+    from uploads.crypto import patient_key_for
+    from uploads.models import Upload, UploadStatus
+    from uploads.services import STORED_PURPOSE, THUMB_PURPOSE, _store
+
+    data = data or tiny_jpeg()
+    upload = Upload(case=case, patient_key=patient_key_for(case.patient), uploaded_by=case.patient,
+                    original_name=name, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                    status=UploadStatus.ACCEPTED, kind="image", mime="image/jpeg", stored_size=len(data))
+    upload.stored_wrapped_key = _store(upload.patient_key, upload.id, STORED_PURPOSE, upload.stored_name, data)
+    upload.thumb_wrapped_key = _store(upload.patient_key, upload.id, THUMB_PURPOSE, upload.thumb_name, data)
+    upload.save()
+    return upload

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from uploads.keyring import KeyRing
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -23,7 +25,8 @@ def _manage(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProce
     )
 
 
-PRODUCTION = {"DEPLOYMENT": "production", "ALLOWED_HOSTS": "clinic.example.org", "SECRET_KEY": secrets.token_urlsafe(60)}
+PRODUCTION = {"DEPLOYMENT": "production", "ALLOWED_HOSTS": "clinic.example.org", "SECRET_KEY": secrets.token_urlsafe(60),
+              "KEYRING": KeyRing.generate("prod-1").to_json()}
 
 
 def test_check_deploy_passes_with_production_settings(tmp_path: Path) -> None:

@@ -1,9 +1,11 @@
 """Every URL × role. A URL missing from MATRIX fails the suite, so a new page cannot ship
 without a decision about who may reach it. Forbidden role pages answer 404, like missing ones.
 
-Roles: anonymous, patient A, patient B, specialist and admin (both MFA-verified), and
-specialist/admin who signed in with a password but have not verified a second factor:
-those reach nothing but enrolment, verification and sign-out."""
+Roles: anonymous, patient A (who owns the cases), patient B, the specialist assigned to A's
+case, another specialist, an admin (all staff MFA-verified), and a specialist/admin who signed
+in with a password but has not verified a second factor: those reach nothing but enrolment,
+verification and sign-out. Every case URL answers a stranger exactly as it answers for a case
+that does not exist (404), and each such read or denial leaves an audit event."""
 
 from __future__ import annotations
 
@@ -12,12 +14,27 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
-from tests.factories import AdminFactory, PatientFactory, SpecialistFactory, add_totp, login
+from audit.models import AuditEvent
+from cases.models import Status
+from tests.factories import (
+    AdminFactory,
+    CaseFactory,
+    PatientFactory,
+    SpecialistFactory,
+    accepted_upload,
+    add_totp,
+    login,
+)
 
-ROLES = ["anonymous", "patient_a", "patient_b", "specialist", "admin", "unverified_specialist", "unverified_admin"]
+ROLES = ["anonymous", "patient_a", "patient_b", "specialist", "other_specialist", "admin",
+         "unverified_specialist", "unverified_admin"]
 LOGIN = "/accounts/login/"
 MFA = "/accounts/mfa/"
+
+OWNER_ONLY: dict[str, Any] = {"anonymous": LOGIN, "patient_a": 200, "patient_b": 404, "specialist": 404,
+                              "other_specialist": 404, "admin": 404, "*": MFA}
 
 # Expected GET result per role: an int status, or a URL prefix the response redirects to.
 # "*" is the default for roles not named.
@@ -26,15 +43,35 @@ MATRIX: dict[str, dict[str, Any]] = {
     "set_language": {"*": 405},
     "healthz": {"*": 200},
     "accounts:home": {"anonymous": LOGIN, "patient_a": "/patient/", "patient_b": "/patient/",
-                      "specialist": "/specialist/", "admin": "/console/", "*": MFA},
-    "accounts:patient_home": {"anonymous": LOGIN, "patient_a": 200, "patient_b": 200, "specialist": 404,
-                              "admin": 404, "*": MFA},
-    "accounts:specialist_home": {"anonymous": LOGIN, "specialist": 200, "patient_a": 404, "patient_b": 404,
-                                 "admin": 404, "*": MFA},
+                      "specialist": "/specialist/", "other_specialist": "/specialist/", "admin": "/console/", "*": MFA},
+    "cases:patient_home": {"anonymous": LOGIN, "patient_a": 200, "patient_b": 200, "specialist": 404,
+                           "other_specialist": 404, "admin": 404, "*": MFA},
+    "cases:start": {"anonymous": LOGIN, "patient_a": 200, "patient_b": 200, "specialist": 404,
+                    "other_specialist": 404, "admin": 404, "*": MFA},
+    "cases:detail": {"anonymous": LOGIN, "patient_a": 200, "specialist": 200, "patient_b": 404,
+                     "other_specialist": 404, "admin": 404, "*": MFA},
+    "cases:step": {**OWNER_ONLY},
+    "cases:emergency": {**OWNER_ONLY},
+    "cases:check": {**OWNER_ONLY},
+    "cases:submitted": {**OWNER_ONLY},
+    "cases:withdraw": {**OWNER_ONLY},
+    "uploads:files": {**OWNER_ONLY},
+    "uploads:status": {**OWNER_ONLY},
+    "uploads:backup": {**OWNER_ONLY},
+    "uploads:upload": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "uploads:download": {"anonymous": LOGIN, "patient_a": 200, "specialist": 200, "patient_b": 404,
+                         "other_specialist": 404, "admin": 404, "*": MFA},
+    "uploads:thumbnail": {"anonymous": LOGIN, "patient_a": 200, "specialist": 200, "patient_b": 404,
+                          "other_specialist": 404, "admin": 404, "*": MFA},
+    "cases:submit": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "cases:consent_withdraw": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "cases:message": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "accounts:specialist_home": {"anonymous": LOGIN, "specialist": 200, "other_specialist": 200, "patient_a": 404,
+                                 "patient_b": 404, "admin": 404, "*": MFA},
     "accounts:console": {"anonymous": LOGIN, "admin": 200, "patient_a": 404, "patient_b": 404,
-                         "specialist": 404, "*": MFA},
+                         "specialist": 404, "other_specialist": 404, "*": MFA},
     "accounts:invite": {"anonymous": LOGIN, "admin": 200, "patient_a": 404, "patient_b": 404,
-                        "specialist": 404, "*": MFA},
+                        "specialist": 404, "other_specialist": 404, "*": MFA},
     "accounts:login": {"anonymous": 200, "*": "/home/", "unverified_specialist": MFA, "unverified_admin": MFA},
     "accounts:logout": {"*": 405},
     "accounts:register": {"anonymous": 200, "*": "/home/", "unverified_specialist": MFA, "unverified_admin": MFA},
@@ -49,10 +86,12 @@ MATRIX: dict[str, dict[str, Any]] = {
     "accounts:security": {"anonymous": LOGIN, "*": 200, "unverified_specialist": MFA, "unverified_admin": MFA},
     "accounts:step_up": {"anonymous": LOGIN, "*": 200, "unverified_specialist": MFA, "unverified_admin": MFA},
     "accounts:mfa_enrol": {"anonymous": LOGIN, "patient_a": 200, "patient_b": 200,
-                           "specialist": "/accounts/security/", "admin": "/accounts/security/",
+                           "specialist": "/accounts/security/", "other_specialist": "/accounts/security/",
+                           "admin": "/accounts/security/",
                            "unverified_specialist": "/accounts/mfa/verify/", "unverified_admin": 200},
     "accounts:mfa_verify": {"anonymous": LOGIN, "patient_a": "/accounts/mfa/enrol/",
-                            "patient_b": "/accounts/mfa/enrol/", "specialist": "/home/", "admin": "/home/",
+                            "patient_b": "/accounts/mfa/enrol/", "specialist": "/home/", "other_specialist": "/home/",
+                            "admin": "/home/",
                             "unverified_specialist": 200, "unverified_admin": "/accounts/mfa/enrol/"},
     "accounts:backup_codes": {"anonymous": LOGIN, "*": "/accounts/security/",
                               "unverified_specialist": MFA, "unverified_admin": MFA},
@@ -61,11 +100,27 @@ MATRIX: dict[str, dict[str, Any]] = {
 }
 # Reachable by staff before the second factor is verified (everything else redirects to MFA).
 MFA_EXEMPT = {"accounts:mfa_enrol", "accounts:mfa_verify", "accounts:logout", "set_language", "healthz"}
-SAMPLE_KWARGS = {
+SAMPLE_KWARGS: dict[str, dict[str, Any]] = {
     "verify_email": {"token": "not-a-valid-token"},
     "password_reset_confirm": {"uidb64": "MTIz", "token": "abc-def"},
     "invitation_accept": {"uidb64": "MTIz", "token": "abc-def"},
+    "step": {"case_id": "draft", "slug": "reason"},
+    "emergency": {"case_id": "draft"},
+    "check": {"case_id": "draft"},
+    "submit": {"case_id": "draft"},
+    "submitted": {"case_id": "review"},
+    "detail": {"case_id": "review"},
+    "message": {"case_id": "review"},
+    "withdraw": {"case_id": "review"},
+    "consent_withdraw": {"case_id": "review"},
+    "files": {"case_id": "review"},
+    "status": {"case_id": "review"},
+    "backup": {"case_id": "review"},
+    "upload": {"case_id": "review"},
+    "download": {"upload_id": "photo"},
+    "thumbnail": {"upload_id": "photo"},
 }
+CASES: dict[str, Any] = {}  # filled by the `clients` fixture: patient A's "draft" and "review" cases, a "photo"
 
 
 def _url_names(patterns: list[Any], namespace: str = "") -> list[str]:
@@ -83,7 +138,11 @@ ALL_URL_NAMES = sorted(set(_url_names(get_resolver().url_patterns)))
 
 
 def _url(name: str) -> str:
-    return reverse(name, kwargs=SAMPLE_KWARGS.get(name.split(":")[-1]))
+    kwargs = dict(SAMPLE_KWARGS.get(name.split(":")[-1], {}))
+    for key in ("case_id", "upload_id"):
+        if key in kwargs:
+            kwargs[key] = CASES[kwargs[key]].pk if CASES else "00000000-0000-0000-0000-000000000000"
+    return reverse(name, kwargs=kwargs or None)
 
 
 def test_every_url_is_in_the_matrix() -> None:
@@ -107,17 +166,23 @@ def test_every_url_pattern_is_named() -> None:
 
 @pytest.fixture
 def clients(db: Any) -> dict[str, Client]:
-    specialist, admin = SpecialistFactory(), AdminFactory()
-    add_totp(specialist)
-    add_totp(admin)
+    specialist, other_specialist, admin = SpecialistFactory(), SpecialistFactory(), AdminFactory()
+    for staff in (specialist, other_specialist, admin):
+        add_totp(staff)
+    patient_a = PatientFactory()
+    CASES["draft"] = CaseFactory(patient=patient_a)
+    CASES["review"] = CaseFactory(patient=patient_a, status=Status.IN_REVIEW, specialist=specialist,
+                                  submitted_at=timezone.now(), due_at=timezone.now())
+    CASES["photo"] = accepted_upload(CASES["review"])
     unverified_specialist = SpecialistFactory()
     add_totp(unverified_specialist)  # enrolled, not verified this session
     unverified_admin = AdminFactory()  # invited, not enrolled yet
     return {
         "anonymous": Client(),
-        "patient_a": login(Client(), PatientFactory()),
+        "patient_a": login(Client(), patient_a),
         "patient_b": login(Client(), PatientFactory()),
         "specialist": login(Client(), specialist),
+        "other_specialist": login(Client(), other_specialist),
         "admin": login(Client(), admin),
         "unverified_specialist": login(Client(), unverified_specialist, verified=False),
         "unverified_admin": login(Client(), unverified_admin, verified=False),
@@ -140,6 +205,45 @@ def test_get_matrix(name: str, clients: dict[str, Client]) -> None:
         if not _check(response, expected):
             failures.append(f"{role}: expected {expected}, got {response.status_code} {response.get('Location', '')}")
     assert not failures, f"{name}: " + "; ".join(failures)
+
+
+CASE_URLS = sorted(n for n in ALL_URL_NAMES if {"case_id", "upload_id"} & set(SAMPLE_KWARGS.get(n.split(":")[-1], {})))
+
+
+@pytest.mark.parametrize("name", CASE_URLS)
+def test_case_urls_audit_every_read_and_denial(name: str, clients: dict[str, Client]) -> None:
+    target = CASES[next(iter(SAMPLE_KWARGS[name.split(":")[-1]].values()))]
+    case = getattr(target, "case", target)
+    for role in ("patient_a", "patient_b", "specialist", "other_specialist", "admin"):
+        user = clients[role].session.get("_auth_user_id")
+        before = AuditEvent.objects.filter(actor_id=user, case_id=case.pk).count()
+        response = clients[role].get(_url(name))
+        if response.status_code in (200, 404):
+            events = AuditEvent.objects.filter(actor_id=user, case_id=case.pk).order_by("-id")
+            assert events.count() > before, f"{role} on {name}: no audit event"
+            assert (events[0].outcome == "0") == (response.status_code == 200), f"{role} on {name}"
+
+
+@pytest.mark.parametrize("name", ["cases:step", "cases:check", "cases:detail", "cases:withdraw"])
+def test_another_patients_case_looks_like_a_missing_one(name: str, clients: dict[str, Client]) -> None:
+    theirs = clients["patient_b"].get(_url(name))
+    real = CASES[SAMPLE_KWARGS[name.split(":")[-1]]["case_id"]]
+    missing = clients["patient_b"].get(_url(name).replace(str(real.pk), "00000000-0000-4000-8000-000000000000"))
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.content == missing.content
+
+
+@pytest.mark.parametrize(("name", "data"), [
+    ("cases:submit", {}), ("cases:withdraw", {}), ("cases:message", {"body": "hello"}), ("cases:consent_withdraw", {}),
+    ("cases:step", {"reason": "changed by a stranger"}),
+])
+def test_strangers_cannot_change_a_case(name: str, data: dict[str, str], clients: dict[str, Client]) -> None:
+    case = CASES[SAMPLE_KWARGS[name.split(":")[-1]]["case_id"]]
+    before = (case.status, case.reason, case.messages.count())
+    for role in ("patient_b", "other_specialist", "admin"):
+        assert clients[role].post(_url(name), data).status_code == 404, role
+    case.refresh_from_db()
+    assert (case.status, case.reason, case.messages.count()) == before
 
 
 @pytest.mark.parametrize("name", sorted(set(ALL_URL_NAMES) - MFA_EXEMPT))

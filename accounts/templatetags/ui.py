@@ -1,0 +1,39 @@
+"""Template helpers for the GOV.UK-style error summary, for forms and formsets alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms, template
+
+register = template.Library()
+
+
+def _field_anchor(bound: forms.BoundField) -> str:
+    return f"{bound.auto_id}_0" if bound.field.widget.use_fieldset else bound.id_for_label or bound.auto_id
+
+
+def _form_items(form: forms.BaseForm) -> list[tuple[str, str]]:
+    items = [("", str(e)) for e in form.non_field_errors()]
+    for bound in form:
+        items += [(_field_anchor(bound), str(e)) for e in bound.errors]
+    return items
+
+
+@register.filter
+def error_items(obj: Any) -> list[tuple[str, str]]:
+    """(anchor id, message) for every error of a bound form or formset."""
+    if obj is None or not getattr(obj, "is_bound", False):
+        return []
+    if isinstance(obj, forms.BaseFormSet):
+        first = next((_field_anchor(b) for form in obj.forms for b in form.visible_fields()), "")
+        items = [(first, str(e)) for e in obj.non_form_errors()]
+        for form in obj.forms:
+            items += _form_items(form)
+        return items
+    return _form_items(obj)
+
+
+@register.filter
+def has_errors(obj: Any) -> bool:
+    return bool(error_items(obj))

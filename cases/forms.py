@@ -1,0 +1,316 @@
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, cast
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import (
+    MAX_QUESTIONS,
+    SHORT_TEXT_LIMIT,
+    TEXT_LIMIT,
+    Case,
+    Measurement,
+    MeasurementMethod,
+    Medication,
+    Question,
+    RedFlag,
+    RequestedSpecialty,
+    Surgery,
+    TimelineEntry,
+    Unit,
+    validate_partial_date,
+)
+
+NONE = "none"
+
+
+def _text(label: Any, *, required: bool = True, limit: int = TEXT_LIMIT, help_text: Any = "", rows: int = 5,
+          required_message: Any = None) -> forms.CharField:
+    return forms.CharField(
+        label=label, required=required, max_length=limit, help_text=help_text,
+        widget=forms.Textarea(attrs={"rows": rows}),
+        error_messages={
+            "required": required_message or _("This answer is needed."),
+            "max_length": _("Write no more than %(limit_value)d characters (you wrote %(show_value)d)."),
+        },
+    )
+
+
+# -- dates the patient remembers: three boxes ---------------------------------------------
+
+class DateBoxesWidget(forms.MultiWidget):
+    template_name = "widgets/date_boxes.html"
+    use_fieldset = True
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        box = {"inputmode": "numeric", "pattern": "[0-9]*", "class": "input--date"}
+        widgets: list[forms.Widget] = [  # day, month, year: names end in _0, _1, _2
+            forms.TextInput(attrs={**box, "maxlength": 2, "autocomplete": "off"}),
+            forms.TextInput(attrs={**box, "maxlength": 2, "autocomplete": "off"}),
+            forms.TextInput(attrs={**box, "maxlength": 4, "class": "input--year", "autocomplete": "off"}),
+        ]
+        super().__init__(widgets, attrs)
+
+    def decompress(self, value: Any) -> list[Any]:
+        if isinstance(value, date):
+            return [value.day, value.month, value.year]
+        if isinstance(value, (tuple, list)):
+            year, month, day = value
+            return [day, month, year]
+        return [None, None, None]
+
+
+class PartialDateField(forms.MultiValueField):
+    """Day and month optional ("2024", "03/2024"); never in the future. Cleans to (y, m, d)."""
+
+    widget = DateBoxesWidget
+
+    def __init__(self, *, exact: bool = False, **kwargs: Any) -> None:
+        self.exact = exact
+        number = {"invalid": _("Use numbers only, for example 03.")}
+        fields = (forms.IntegerField(required=exact, error_messages=number),
+                  forms.IntegerField(required=exact, error_messages=number),
+                  forms.IntegerField(required=True, error_messages=number))
+        kwargs.setdefault("help_text", _("For example, 27 3 2024. If you do not remember the day or the month, "
+                                         "leave them empty.") if not exact else _("For example, 27 3 2024."))
+        kwargs["error_messages"] = {
+            "required": _("Enter the date."),
+            "incomplete": _("Enter the day, month and year.") if exact else _("Enter the year."),
+        }
+        super().__init__(fields, require_all_fields=False, **kwargs)
+
+    def compress(self, data_list: list[Any]) -> Any:
+        if not data_list:
+            return None
+        day, month, year = data_list
+        validate_partial_date(year, month, day)
+        if self.exact:
+            return date(year, month, day)
+        return (year, month, day)
+
+
+class MonthYearWidget(DateBoxesWidget):
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        box = {"inputmode": "numeric", "pattern": "[0-9]*", "autocomplete": "off"}
+        forms.MultiWidget.__init__(self, [  # month, year
+            forms.TextInput(attrs={**box, "maxlength": 2, "class": "input--date"}),
+            forms.TextInput(attrs={**box, "maxlength": 4, "class": "input--year"}),
+        ], attrs)
+
+    def decompress(self, value: Any) -> list[Any]:
+        return [value[1], value[0]] if isinstance(value, (tuple, list)) else [None, None]
+
+
+class MonthYearField(forms.MultiValueField):
+    """An optional month and year; cleans to (year, month) or None."""
+
+    widget = MonthYearWidget
+
+    def __init__(self, **kwargs: Any) -> None:
+        number = {"invalid": _("Use numbers only, for example 03.")}
+        kwargs.setdefault("help_text", _("For example, 3 2024. Leave the month empty if you do not remember it."))
+        kwargs["error_messages"] = {"incomplete": _("Enter the year as well as the month.")}
+        super().__init__((forms.IntegerField(required=False, error_messages=number),
+                          forms.IntegerField(required=True, error_messages=number)),
+                         require_all_fields=False, **kwargs)
+
+    def compress(self, data_list: list[Any]) -> Any:
+        if not data_list or data_list[1] is None:
+            return None
+        month, year = data_list
+        if month is not None and not 1 <= month <= 12:
+            raise ValidationError(_("The month must be a number from 1 to 12."))
+        validate_partial_date(year, month, None)
+        return (year, month)
+
+
+# -- pages ---------------------------------------------------------------------------------
+
+class RedFlagsForm(forms.Form):
+    flags = forms.MultipleChoiceField(
+        label=_("Do you have any of these right now?"), required=False,
+        choices=[*RedFlag.choices, (NONE, _("None of these"))], widget=forms.CheckboxSelectMultiple,
+        help_text=_("Select all that apply."),
+    )
+
+    def clean_flags(self) -> list[str]:
+        flags = self.cleaned_data["flags"]
+        if not flags:
+            raise ValidationError(_("Select the symptoms you have now, or “None of these”."))
+        if NONE in flags and len(flags) > 1:
+            raise ValidationError(_("Select “None of these” only if you have none of the symptoms."))
+        return [] if flags == [NONE] else flags
+
+
+class SpecialtyForm(forms.ModelForm):
+    class Meta:
+        model = Case
+        fields = ["specialty"]
+        labels = {"specialty": _("Which kind of specialist do you want to review your case?")}
+        widgets = {"specialty": forms.RadioSelect}
+        error_messages = {"specialty": {"required": _("Choose a kind of specialist, or “Not sure”.")}}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["specialty"]).choices = RequestedSpecialty.choices
+        self.fields["specialty"].required = True
+
+
+class ReasonForm(forms.Form):
+    reason = _text(_("Why do you want a second opinion?"),
+                   help_text=_("For example: you are unsure about a diagnosis, or about an operation you were offered."),
+                   required_message=_("Tell us why you want a second opinion."))
+    expectations = _text(_("What do you hope to get from it?"), required=False, rows=3)
+
+
+class FirstOpinionForm(forms.Form):
+    first_diagnosis = _text(_("What diagnosis were you given?"), required=False, rows=3)
+    first_treatment = _text(_("What treatment was proposed?"), required=False, rows=3)
+    first_opinion_by = forms.CharField(label=_("Who gave this opinion?"), required=False, max_length=SHORT_TEXT_LIMIT,
+                                       help_text=_("The doctor's specialty or the hospital. Names are optional."))
+    first_opinion_when = MonthYearField(label=_("When was this opinion given?"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not (data.get("first_diagnosis") or data.get("first_treatment")) and not self.errors:
+            self.add_error("first_diagnosis", _("Describe the diagnosis, the treatment proposed, or both."))
+        data["first_opinion_year"], data["first_opinion_month"] = data.get("first_opinion_when") or (None, None)
+        return data
+
+
+class HistoryForm(forms.Form):
+    diagnoses = _text(_("Other diagnoses or long-term conditions"), required=False, rows=3)
+    allergies = _text(_("Allergies"), required=False, rows=2, help_text=_("Medicines, foods or materials. Write “none” if you have none."))
+    family_history = _text(_("Family history and risk factors"), required=False, rows=3,
+                           help_text=_("For example: illnesses of parents or siblings, smoking, alcohol, work exposures."))
+
+
+class QuestionForm(forms.ModelForm):
+    class Meta:
+        model = Question
+        fields = ["text"]
+        labels = {"text": _("Question")}
+        widgets = {"text": forms.Textarea(attrs={"rows": 2})}
+        error_messages = {"text": {
+            "required": _("Write your question."),
+            "max_length": _("Write no more than %(limit_value)d characters (you wrote %(show_value)d)."),
+        }}
+
+
+class _DatedRowForm(forms.ModelForm):
+    """Rows with a partial date kept in year/month/day columns."""
+
+    when = PartialDateField(label=_("When"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["when"] = (self.instance.year, self.instance.month, self.instance.day)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("when"):  # before the model's own validation runs
+            self.instance.year, self.instance.month, self.instance.day = data["when"]
+        return data
+
+
+class SurgeryForm(_DatedRowForm):
+    class Meta:
+        model = Surgery
+        fields = ["what", "centre"]
+
+
+class MedicationForm(forms.ModelForm):
+    class Meta:
+        model = Medication
+        fields = ["name", "dose", "since"]
+        help_texts = {"dose": _("For example: 50 mg twice a day."), "since": _("For example: March 2024.")}
+
+
+class TimelineForm(_DatedRowForm):
+    class Meta:
+        model = TimelineEntry
+        fields = ["what", "symptoms", "response"]
+        widgets = {f: forms.Textarea(attrs={"rows": 2}) for f in ["what", "symptoms", "response"]}
+
+
+class MeasurementForm(forms.ModelForm):
+    value = forms.DecimalField(label=_("Size"), max_digits=7, decimal_places=2,
+                               widget=forms.TextInput(attrs={"inputmode": "decimal", "class": "input--number"}),
+                               error_messages={"invalid": _("Enter the size as a number, for example 12 or 1.5.")})
+    unit = forms.ChoiceField(label=_("Unit"), choices=Unit.choices, widget=forms.RadioSelect, initial=Unit.MM)
+    measured_on = PartialDateField(label=_("Date measured"), exact=True)
+
+    class Meta:
+        model = Measurement
+        fields = ["site", "method"]
+        labels = {"site": _("Where, or which lesion"), "method": _("How was it measured?")}
+        help_texts = {"site": _("For example: mole on left shoulder.")}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["method"]).choices = MeasurementMethod.choices
+        if self.instance.pk:
+            factor = Decimal(10) if self.instance.unit == Unit.CM else Decimal(1)
+            self.initial.update(value=f"{(self.instance.value_mm / factor).normalize():f}", unit=self.instance.unit,
+                                measured_on=self.instance.measured_on)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        value, unit = data.get("value"), data.get("unit")
+        if value is not None and unit:
+            mm = value * 10 if unit == Unit.CM else value
+            if mm <= 0:
+                self.add_error("value", _("The size must be more than 0."))
+            elif mm > 2000:
+                self.add_error("value", _("That is more than 2 metres. Check the number and the unit (mm or cm)."))
+            data["value_mm"] = mm
+        when = data.get("measured_on")
+        if when and when > timezone.localdate():
+            self.add_error("measured_on", _("The date must be today or in the past."))
+        return data
+
+    def save(self, commit: bool = True) -> Any:
+        self.instance.value_mm = self.cleaned_data["value_mm"]
+        self.instance.unit = self.cleaned_data["unit"]
+        self.instance.measured_on = self.cleaned_data["measured_on"]
+        return super().save(commit)
+
+
+class ConsentForm(forms.Form):
+    accept = forms.BooleanField(
+        label=_("I have read this and I agree"),
+        error_messages={"required": _("To send your case you need to agree to the consent.")},
+    )
+
+
+class MessageForm(forms.Form):
+    body = _text(_("Your message"), rows=4, required_message=_("Write your message."))
+
+
+class QuestionRows(forms.BaseInlineFormSet):
+    default_error_messages = {
+        "too_few_forms": _("Write at least one question for the specialist."),
+        "too_many_forms": _("You can ask up to %(num)d questions."),
+    }
+
+
+def row_formset(form: type[forms.ModelForm], *, max_num: int = 50, min_num: int = 0,
+                formset: type[forms.BaseInlineFormSet] = forms.BaseInlineFormSet) -> Any:
+    """Rows of one kind on one page: the saved rows, plus one empty row to add another."""
+    return forms.inlineformset_factory(
+        Case, form._meta.model, form=form, formset=formset, extra=1, can_delete=True, max_num=max_num,
+        validate_max=True, min_num=min_num, validate_min=bool(min_num),
+    )
+
+
+QuestionFormSet = row_formset(QuestionForm, max_num=MAX_QUESTIONS, min_num=1, formset=QuestionRows)
+SurgeryFormSet = row_formset(SurgeryForm)
+MedicationFormSet = row_formset(MedicationForm)
+TimelineFormSet = row_formset(TimelineForm, max_num=100)
+MeasurementFormSet = row_formset(MeasurementForm, max_num=200)

@@ -1,0 +1,204 @@
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+import audit
+from accounts.emails import email_user
+from accounts.models import User
+from cases.models import (
+    TRANSITIONS,
+    Case,
+    CaseEvent,
+    ConsentAcceptance,
+    ConsentVersion,
+    Message,
+    MessageKind,
+    RequestedSpecialty,
+    SpecialtySetting,
+    Status,
+)
+
+
+class InvalidTransition(Exception):
+    def __init__(self, old: str, new: str) -> None:
+        super().__init__(f"{old} -> {new} is not allowed")
+        self.old, self.new = old, new
+
+
+class ConcurrentTransition(Exception):
+    """Someone else moved the case first."""
+
+
+class ThreadClosed(Exception):
+    """Messages are for cases that have been sent and are not finished."""
+
+
+class NotReady(Exception):
+    """The case cannot be submitted yet; `problems` say why, in the user's language."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@transaction.atomic
+def case_transition(*, case: Case, to: str, actor: User | None, reason: str = "", now: datetime | None = None) -> None:
+    """Move a case to `to`: a conditional UPDATE on the old status, so concurrent moves are
+    safe (one wins, the other gets ConcurrentTransition), plus a CaseEvent row. The SLA
+    clock stops while the case waits for the patient."""
+    old = case.status
+    if to not in TRANSITIONS.get(old, set()):
+        raise InvalidTransition(old, to)
+    now = now or timezone.now()
+    changes: dict[str, object] = {"status": to, "updated_at": now}
+    if to == Status.AWAITING_PATIENT:
+        changes["sla_paused_at"] = now
+    elif old == Status.AWAITING_PATIENT and case.sla_paused_at and case.due_at:
+        changes["due_at"] = case.due_at + (now - case.sla_paused_at)
+        changes["sla_paused_at"] = None
+    if Case.objects.filter(pk=case.pk, status=old).update(**changes) != 1:
+        raise ConcurrentTransition(case.pk)
+    for name, value in changes.items():
+        setattr(case, name, value)
+    CaseEvent.objects.create(case=case, old_status=old, new_status=to, actor=actor, reason=reason, at=now)
+    audit.record(actor=actor, event_type="case.status", action=audit.Action.UPDATE, entity_type="Case",
+                 entity_id=str(case.pk), case_id=case.pk, patient_id=case.patient_id,
+                 detail={"from": old, "to": to, "reason": reason})
+    if actor is None or actor.pk != case.patient_id:
+        email_user(user=case.patient, name="case-status", ctx={"reference": case.reference,
+                                                               "path": reverse("cases:detail", args=[case.pk])})
+
+
+@transaction.atomic
+def case_create(*, request: HttpRequest, patient: User) -> Case:
+    case = Case.objects.create(patient=patient)
+    audit.record(request=request, event_type="case.create", action=audit.Action.CREATE, entity_type="Case",
+                 entity_id=str(case.pk), case_id=case.pk, patient_id=patient.pk)
+    return case
+
+
+def submission_problems(case: Case) -> list[str]:
+    """What stops submission (blocking)."""
+    problems = []
+    if not case.red_flags_answered:
+        problems.append(_("Answer the question about urgent symptoms."))
+    elif case.has_red_flags:
+        problems.append(_("You told us about symptoms that need emergency care now. This service cannot handle them."))
+    if not case.specialty:
+        problems.append(_("Choose the kind of specialist you need."))
+    if not case.reason:
+        problems.append(_("Tell us why you want a second opinion."))
+    if not (case.first_diagnosis or case.first_treatment):
+        problems.append(_("Describe the first opinion: the diagnosis or the treatment proposed."))
+    if not case.questions.exists():
+        problems.append(_("Write at least one question for the specialist."))
+    if not consent_is_current(case):
+        problems.append(_("Read and accept the consent."))
+    return problems
+
+
+def completeness_warnings(case: Case) -> list[str]:
+    """What a specialist will probably need but the patient has not given (not blocking)."""
+    from uploads.services import accepted_kinds
+
+    kinds = accepted_kinds(case)
+    warnings = []
+    if case.specialty == RequestedSpecialty.RADIOLOGY and "dicom" not in kinds:
+        warnings.append(_("You have not added any imaging (DICOM). A radiologist needs the images themselves."))
+    if case.specialty == RequestedSpecialty.DERMATOLOGY and "image" not in kinds:
+        warnings.append(_("You have not added a photo. A dermatologist needs clear photos of the skin."))
+    if case.specialty == RequestedSpecialty.ONCOLOGY and not kinds & {"pdf", "dicom"}:
+        warnings.append(_("You have not added any report or imaging. An oncologist needs the pathology and imaging reports."))
+    if not case.timeline.exists():
+        warnings.append(_("You have not added any events to the timeline."))
+    return warnings
+
+
+@transaction.atomic
+def case_submit(*, request: HttpRequest, case: Case) -> None:
+    """Submit a draft. A second submit (double click, two tabs) finds the case already moved
+    and does nothing."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.status != Status.DRAFT:
+        return
+    problems = submission_problems(case)
+    if problems:
+        raise NotReady(problems)
+    now = timezone.now()
+    case.submitted_at = now
+    case.due_at = now + SpecialtySetting.turnaround_for(case.specialty)
+    case.save(update_fields=["submitted_at", "due_at"])
+    case_transition(case=case, to=Status.SUBMITTED, actor=request.user, now=now)  # type: ignore[arg-type]
+    from uploads.services import receipt_files
+
+    email_user(user=case.patient, name="case-receipt", ctx={
+        "reference": case.reference,
+        "path": reverse("cases:detail", args=[case.pk]),
+        "files": receipt_files(case),
+        "due_at": case.due_at.isoformat(),
+    })
+
+
+def consent_text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def consent_is_current(case: Case) -> bool:
+    current = ConsentVersion.current()
+    return current is not None and case.consents.filter(version=current, withdrawn_at__isnull=True).exists()
+
+
+@transaction.atomic
+def consent_accept(*, request: HttpRequest, case: Case, version: ConsentVersion, language: str) -> ConsentAcceptance:
+    text = version.text_for(language)
+    acceptance = ConsentAcceptance.objects.create(
+        case=case, version=version, text_sha256=consent_text_sha256(text), language=language,
+        ip=request.META.get("REMOTE_ADDR") or None, user_agent=request.headers.get("User-Agent", "")[:256],
+    )
+    audit.record(request=request, event_type="consent.accept", action=audit.Action.CREATE, entity_type="Consent",
+                 entity_id=str(acceptance.pk), case_id=case.pk, patient_id=case.patient_id,
+                 detail={"version": version.version, "language": language})
+    return acceptance
+
+
+@transaction.atomic
+def consent_withdraw(*, request: HttpRequest, case: Case) -> None:
+    """Withdrawing consent withdraws the case."""
+    case.consents.filter(withdrawn_at__isnull=True).update(withdrawn_at=timezone.now())
+    audit.record(request=request, event_type="consent.withdraw", action=audit.Action.UPDATE, entity_type="Case",
+                 entity_id=str(case.pk), case_id=case.pk, patient_id=case.patient_id)
+    if case.is_open:
+        case_transition(case=case, to=Status.WITHDRAWN, actor=request.user, reason="consent_withdrawn")  # type: ignore[arg-type]
+
+
+@transaction.atomic
+def case_withdraw(*, request: HttpRequest, case: Case) -> None:
+    case_transition(case=case, to=Status.WITHDRAWN, actor=request.user, reason="patient_withdrew")  # type: ignore[arg-type]
+
+
+@transaction.atomic
+def message_send(*, request: HttpRequest, case: Case, author: User, body: str, kind: str = MessageKind.MESSAGE) -> Message:
+    """A message on the case thread. A specialist's request for information moves the case to
+    awaiting_patient (pausing the SLA); the patient's reply moves it back to in_review."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.status in {Status.DRAFT, Status.CLOSED, Status.WITHDRAWN}:
+        raise ThreadClosed(case.pk)
+    message = Message.objects.create(case=case, author=author, body=body, kind=kind)
+    audit.record(request=request, event_type="message.send", action=audit.Action.CREATE, entity_type="Message",
+                 entity_id=str(message.pk), case_id=case.pk, patient_id=case.patient_id, detail={"kind": kind})
+    if kind == MessageKind.REQUEST:
+        case_transition(case=case, to=Status.AWAITING_PATIENT, actor=author, reason="information_requested")
+    elif author.pk == case.patient_id and case.status == Status.AWAITING_PATIENT:
+        case_transition(case=case, to=Status.IN_REVIEW, actor=author, reason="patient_answered")
+    if author.pk != case.patient_id and kind == MessageKind.MESSAGE:
+        email_user(user=case.patient, name="case-message", ctx={"reference": case.reference,
+                                                                "path": reverse("cases:detail", args=[case.pk])})
+    return message
+

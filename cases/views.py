@@ -1,0 +1,196 @@
+from __future__ import annotations
+
+import contextlib
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.access import AuthedRequest, role_required
+from accounts.models import Role
+from cases import intake, services
+from cases.access import case_for_user
+from cases.forms import ConsentForm, MessageForm
+from cases.models import Case, ConsentVersion, MessageKind, Status
+
+
+def _draft(request: HttpRequest, case_id: uuid.UUID) -> Case | HttpResponse:
+    case = case_for_user(request, case_id, owner_only=True)
+    if not case.is_draft:
+        return redirect("cases:detail", case.pk)
+    return case
+
+
+@role_required(Role.PATIENT)
+def patient_home(request: AuthedRequest) -> HttpResponse:
+    cases = Case.objects.filter(patient=request.user).order_by("-created_at")
+    return render(request, "cases/patient_home.html", {"cases": cases})
+
+
+@role_required(Role.PATIENT)
+def start(request: AuthedRequest) -> HttpResponse:
+    if request.method == "POST":
+        case = services.case_create(request=request, patient=request.user)
+        return redirect("cases:step", case.pk, intake.STEPS[0].slug)
+    return render(request, "cases/start.html", {"steps": intake.STEPS})
+
+
+@role_required(Role.PATIENT)
+def step(request: AuthedRequest, case_id: uuid.UUID, slug: str) -> HttpResponse:
+    case = _draft(request, case_id)
+    if isinstance(case, HttpResponse):
+        return case
+    current = intake.BY_SLUG.get(slug)
+    if current is None:
+        return redirect("cases:step", case.pk, intake.STEPS[0].slug)
+    back, forward = intake.neighbours(current)
+    from_check = request.GET.get("from") == "check"
+    next_url = reverse("cases:check", args=[case.pk]) if from_check or forward is None \
+        else reverse("cases:step", args=[case.pk, forward.slug])
+    if current.slug == "consent":
+        return _consent_step(request, case, current, back, next_url)
+    form = intake.build_form(current, case, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and (form is None or form.is_valid()):
+        with transaction.atomic():
+            # Answers change only while the case is a draft, even if another tab just sent it.
+            if not Case.objects.select_for_update().filter(pk=case.pk, status=Status.DRAFT).exists():
+                return redirect("cases:detail", case.pk)
+            intake.save(current, case, form)
+        if current.slug == "urgent" and case.has_red_flags:
+            return redirect("cases:emergency", case.pk)
+        if "another" in request.POST:
+            return redirect(request.get_full_path())
+        return redirect(next_url)
+    return render(request, current.template, {
+        "case": case, "step": current, "form": form, "back": back, "from_check": from_check,
+        "number": intake.STEPS.index(current) + 1, "total": len(intake.STEPS),
+        "next": request.path, **intake.context_for(current, case),
+    })
+
+
+def _consent_step(request: AuthedRequest, case: Case, current: intake.Step, back: intake.Step | None,
+                  next_url: str) -> HttpResponse:
+    version = ConsentVersion.current()
+    language = get_language() or "en"
+    form = ConsentForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and version is not None and form.is_valid():
+        services.consent_accept(request=request, case=case, version=version, language=language)
+        return redirect(next_url)
+    return render(request, current.template, {
+        "case": case, "step": current, "form": form, "back": back, "version": version,
+        "consent_text": version.text_for(language) if version else "",
+        "accepted": services.consent_is_current(case),
+        "number": intake.STEPS.index(current) + 1, "total": len(intake.STEPS),
+    })
+
+
+@role_required(Role.PATIENT)
+def emergency(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
+    case = case_for_user(request, case_id, owner_only=True)
+    return render(request, "cases/emergency.html", {"case": case})
+
+
+@role_required(Role.PATIENT)
+def check(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
+    case = _draft(request, case_id)
+    if isinstance(case, HttpResponse):
+        return case
+    return render(request, "cases/check.html", {
+        "case": case, "problems": services.submission_problems(case),
+        "warnings": services.completeness_warnings(case),
+    })
+
+
+@require_POST
+@role_required(Role.PATIENT)
+def submit(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
+    case = case_for_user(request, case_id, owner_only=True)
+    try:
+        services.case_submit(request=request, case=case)
+    except services.NotReady as e:
+        for problem in e.problems:
+            messages.error(request, problem)
+        return redirect("cases:check", case.pk)
+    return redirect("cases:submitted", case.pk)
+
+
+@role_required(Role.PATIENT)
+def submitted(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
+    case = case_for_user(request, case_id, owner_only=True)
+    if case.is_draft:
+        return redirect("cases:check", case.pk)
+    from uploads.services import receipt_files
+
+    return render(request, "cases/submitted.html", {"case": case, "files": receipt_files(case)})
+
+
+def _detail_context(case: Case, message_form: MessageForm) -> dict[str, object]:
+    from uploads.models import Upload
+    from uploads.services import REJECTIONS
+
+    return {
+        "case": case, "events": case.events.all(), "thread": case.messages.select_related("author"),
+        "message_form": message_form, "can_write": case.status not in {Status.DRAFT, Status.CLOSED, Status.WITHDRAWN},
+        "uploads": Upload.objects.filter(case=case, parent__isnull=True).prefetch_related("members"),
+        "rejections": REJECTIONS,
+    }
+
+
+@login_required
+def detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+    case = case_for_user(request, case_id)
+    return render(request, "cases/detail.html", _detail_context(case, MessageForm()))
+
+
+@require_POST
+@login_required
+def message(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+    case = case_for_user(request, case_id)
+    form = MessageForm(request.POST)
+    kind = MessageKind.REQUEST if request.POST.get("kind") == MessageKind.REQUEST and case.patient_id != request.user.pk \
+        else MessageKind.MESSAGE
+    if form.is_valid():
+        try:
+            services.message_send(request=request, case=case, author=request.user, body=form.cleaned_data["body"],  # type: ignore[arg-type]
+                                  kind=kind)
+        except services.ThreadClosed:
+            messages.error(request, _("This case is not open for messages."))
+            return redirect("cases:detail", case.pk)
+        except services.InvalidTransition:
+            messages.error(request, _("A request for information can only be sent while the case is in review."))
+            return redirect("cases:detail", case.pk)
+        messages.success(request, _("Message sent."))
+        return redirect("cases:detail", case.pk)
+    return render(request, "cases/detail.html", {**_detail_context(case, form), "form": form})
+
+
+@role_required(Role.PATIENT)
+def withdraw(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
+    case = case_for_user(request, case_id, owner_only=True)
+    if not case.is_open:
+        return redirect("cases:detail", case.pk)
+    if request.method == "POST":
+        with contextlib.suppress(services.ConcurrentTransition):  # someone else withdrew it first
+            services.case_withdraw(request=request, case=case)
+        messages.success(request, _("Your case %(reference)s has been withdrawn.") % {"reference": case.reference})
+        return redirect("cases:detail", case.pk)
+    return render(request, "cases/withdraw.html", {"case": case})
+
+
+@require_POST
+@role_required(Role.PATIENT)
+def consent_withdraw(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
+    case = case_for_user(request, case_id, owner_only=True)
+    if case.is_open:
+        with contextlib.suppress(services.ConcurrentTransition):
+            services.consent_withdraw(request=request, case=case)
+        messages.success(request, _("You have withdrawn your consent, and your case %(reference)s is withdrawn.")
+                         % {"reference": case.reference})
+    return redirect("cases:detail", case.pk)

@@ -1,0 +1,57 @@
+"""Shared helpers of the case tests (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.test import RequestFactory
+
+from accounts.models import User
+from cases.models import Case, ConsentAcceptance, ConsentVersion, Question
+from cases.services import consent_text_sha256
+from tests.factories import CaseFactory
+
+CANARY = "CANARY-7f3a"
+
+
+def accept_consent(case: Case, version: ConsentVersion | None = None, language: str = "en") -> ConsentAcceptance:
+    version = version or ConsentVersion.current()
+    assert version is not None
+    return ConsentAcceptance.objects.create(
+        case=case, version=version, text_sha256=consent_text_sha256(version.text_for(language)), language=language
+    )
+
+
+def ready_case(patient: User, *, consent: bool = True, question: bool = True, **kwargs: Any) -> Case:
+    """A draft that passes submission_problems (the current consent must exist)."""
+    case = CaseFactory(patient=patient, **kwargs)
+    if question:
+        Question.objects.create(case=case, text="Is surgery really needed?")
+    if consent:
+        accept_consent(case)
+    return case
+
+
+def service_request(user: User, *, ip: str = "203.0.113.7", user_agent: str = "pytest-agent") -> HttpRequest:
+    """What services get from a view: the signed-in user, the address and the browser."""
+    request = RequestFactory().post("/", REMOTE_ADDR=ip, HTTP_USER_AGENT=user_agent)
+    request.user = user
+    return request
+
+
+def rows(*forms: dict[str, Any], initial: int = 0) -> dict[str, Any]:
+    """A formset POST with the "rows" prefix and its management form."""
+    data: dict[str, Any] = {
+        "rows-TOTAL_FORMS": str(len(forms)),
+        "rows-INITIAL_FORMS": str(initial),
+        "rows-MIN_NUM_FORMS": "0",
+        "rows-MAX_NUM_FORMS": "1000",
+    }
+    for i, form in enumerate(forms):
+        data.update({f"rows-{i}-{name}": value for name, value in form.items()})
+    return data
+
+
+def step_url(case_id: Any, slug: str) -> str:
+    return f"/cases/{case_id}/intake/{slug}/"

@@ -1,0 +1,146 @@
+"""The upload handler: encrypts each file as its bytes arrive and streams the ciphertext to
+storage. Django's default handlers would write plaintext temporary files; this one never holds
+more than a chunk of plaintext, never touches disk with it, and stops at the size limits."""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+
+from uploads import storage
+from uploads.crypto import StreamEncryptor, new_data_key
+from uploads.limits import Limits
+from uploads.models import PatientKey
+from uploads.sanitize import detect_type
+
+RAW_PURPOSE = "raw"
+_BIDI_AND_CONTROL = {"Cc", "Cf", "Zl", "Zp"}  # controls, RTL/LTR overrides, line separators
+
+
+def display_name(name: str) -> str:
+    """A file name fit to show (escaped by templates) and never used as a path."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in unicodedata.normalize("NFC", name) if unicodedata.category(ch) not in _BIDI_AND_CONTROL)
+    name = name.strip().strip(".") or "file"
+    if len(name) > 120:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: 110] + "…." + ext) if dot and len(ext) <= 8 else name[:120]
+    return name
+
+
+class ReceivedFile(UploadedFile):
+    """What request.FILES holds: a reference to the stored ciphertext, not the content."""
+
+    def __init__(self, *, object_id: uuid.UUID, name: str, content_type: str, size: int, sha256: str,
+                 wrapped_key: bytes, detected: str | None) -> None:
+        super().__init__(file=None, name=name, content_type=content_type, size=size)
+        self.object_id, self.sha256, self.wrapped_key, self.detected = object_id, sha256, wrapped_key, detected
+
+    @property
+    def storage_name(self) -> str:
+        return f"raw/{self.object_id}"
+
+
+@dataclass
+class Problem:
+    name: str
+    code: str  # "too_large", "empty", "case_full", "case_quota"
+    limit: int = 0
+
+
+@dataclass
+class _Current:
+    object_id: uuid.UUID
+    name: str
+    content_type: str
+    wrapped_key: bytes
+    encryptor: StreamEncryptor
+    writer: storage.ObjectWriter
+    sha256: Any = field(default_factory=hashlib.sha256)
+    size: int = 0
+    detected: str | None = None
+    head: bytes = b""
+
+
+class EncryptingUploadHandler(FileUploadHandler):
+    def __init__(self, request: Any, *, patient_key: PatientKey, limits: Limits) -> None:
+        super().__init__(request)
+        self.patient_key, self.limits = patient_key, limits
+        self.current: _Current | None = None
+        self.problems: list[Problem] = []
+        self.received: list[ReceivedFile] = []
+
+    def handle_raw_input(self, input_data: Any, META: Any, content_length: int, boundary: Any, encoding: Any = None) -> None:
+        if content_length > self.limits.request_max:
+            self.problems.append(Problem("", "too_large", self.limits.request_max))
+            raise StopUpload(connection_reset=True)
+
+    def new_file(self, field_name: str, file_name: str, content_type: str, content_length: int | None,
+                 charset: str | None = None, content_type_extra: Any = None) -> None:
+        super().new_file(field_name, file_name, content_type, content_length, charset, content_type_extra)
+        name = display_name(file_name)
+        if not self.limits.may_add(len(self.received)):
+            self.problems.append(Problem(name, "case_full", self.limits.max_files))
+            self.current = None
+            raise StopUpload(connection_reset=False)
+        object_id = uuid.uuid4()
+        key, wrapped = new_data_key(self.patient_key, object_id, RAW_PURPOSE)
+        self.current = _Current(object_id=object_id, name=name, content_type=(content_type or "")[:100],
+                                wrapped_key=wrapped, encryptor=StreamEncryptor(key, object_id, RAW_PURPOSE),
+                                writer=storage.open_writer(f"raw/{object_id}"))
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
+        cur = self.current
+        if cur is None:
+            return None
+        cur.size += len(raw_data)
+        if len(cur.head) < 512:
+            cur.head += raw_data[: 512 - len(cur.head)]
+            cur.detected = detect_type(cur.head)
+        limit = self.limits.per_file(cur.detected)
+        if cur.size > limit or not self.limits.fits_quota(sum(f.size or 0 for f in self.received) + cur.size):
+            code = "too_large" if cur.size > limit else "case_quota"
+            self._abort(Problem(cur.name, code, limit if code == "too_large" else self.limits.case_bytes))
+            raise StopUpload(connection_reset=False)
+        cur.sha256.update(raw_data)
+        cur.writer.write(cur.encryptor.update(raw_data))
+        return None  # no later handler gets the bytes
+
+    def file_complete(self, file_size: int) -> ReceivedFile | None:
+        cur, self.current = self.current, None
+        if cur is None:
+            return None
+        if cur.size == 0:
+            cur.writer.abort()
+            self.problems.append(Problem(cur.name, "empty"))
+            return None
+        cur.writer.write(cur.encryptor.finalize())
+        cur.writer.close()
+        received = ReceivedFile(object_id=cur.object_id, name=cur.name, content_type=cur.content_type, size=cur.size,
+                                sha256=cur.sha256.hexdigest(), wrapped_key=cur.wrapped_key, detected=cur.detected)
+        self.received.append(received)
+        return received
+
+    def upload_interrupted(self) -> None:
+        if self.current is not None:
+            self._abort(None)
+
+    def _abort(self, problem: Problem | None) -> None:
+        if self.current is not None:
+            self.current.writer.abort()
+            self.current = None
+        if problem:
+            self.problems.append(problem)
+
+    def discard_received(self) -> None:
+        """Remove what was stored when the request fails before its rows are committed."""
+        for received in self.received:
+            storage.delete(received.storage_name)
+
+

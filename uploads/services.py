@@ -1,0 +1,269 @@
+"""Upload workflows: record what the handler stored, validate it in a worker, serve it back."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.db.models import F, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+import audit
+from uploads import storage
+from uploads.crypto import DecryptionError, StreamEncryptor, decrypt_stream, new_data_key, unwrap_data_key
+from uploads.handler import RAW_PURPOSE, ReceivedFile
+from uploads.limits import Limits
+from uploads.models import PatientKey, Upload, UploadStatus
+
+if TYPE_CHECKING:
+    from accounts.access import AuthedRequest
+    from cases.models import Case
+    from uploads.sanitize import Sanitized
+
+log = logging.getLogger(__name__)
+STORED_PURPOSE = "stored"
+THUMB_PURPOSE = "thumb"
+CLAIM_TIMEOUT = timedelta(minutes=10)  # a claimed upload not finished by then is taken again
+LOST_AFTER = timedelta(minutes=2)  # a received upload nobody claimed: its task message was lost
+ORPHAN_AFTER = timedelta(hours=1)
+MAX_ATTEMPTS = 5
+
+# What the patient sees for each rejection: the reason, then what to do.
+REJECTIONS: dict[str, tuple[Any, Any]] = {
+    "unsupported_type": (_("This kind of file is not accepted."),
+                         _("Send photos as JPEG, PNG or HEIC, documents as PDF and scans as DICOM.")),
+    "empty": (_("The file is empty."), _("Check the file on your device and send it again.")),
+    "image_too_large": (_("The image is too large to open safely."), _("Send a smaller version, for example a phone photo.")),
+    "image_corrupt": (_("The image is damaged or incomplete."), _("Take the photo again or export it again, then send it.")),
+    "pdf_encrypted": (_("The PDF is protected with a password."), _("Save a copy without a password and send that.")),
+    "pdf_corrupt": (_("The PDF is damaged and cannot be opened."), _("Download or scan the document again and send it.")),
+    "pdf_active_content": (_("The PDF contains active content we cannot remove."), _("Print it to a new PDF and send that.")),
+    "dicom_corrupt": (_("The imaging file is damaged or is not DICOM."), _("Copy the files again from the CD or USB stick.")),
+    "zip_bomb": (_("The ZIP file expands to far more than it should."), _("Send the folder of images itself instead of a ZIP.")),
+    "zip_unsafe_path": (_("The ZIP file contains unsafe file paths."), _("Send the folder of images itself instead of a ZIP.")),
+    "zip_no_dicom": (_("The ZIP file contains no imaging (DICOM) files."), _("ZIP files are only for imaging folders.")),
+    "malware": (_("The file contains malware."), _("Do not open it. Ask whoever gave it to you for a clean copy.")),
+    "tampered": (_("The file was damaged while it was being stored."), _("Send it again.")),
+    "failed": (_("We could not check this file."), _("Send it again. If it happens again, contact us.")),
+}
+
+
+def limits_for(case: Case) -> Limits:
+    counted = Upload.objects.filter(case=case).counted()
+    total = counted.aggregate(total=Sum("size"))["total"] or 0
+    return Limits.for_case(existing_files=counted.count(), existing_bytes=total)
+
+
+@transaction.atomic
+def upload_receive(*, request: AuthedRequest, case: Case, patient_key: PatientKey, received: list[ReceivedFile]) -> list[Upload]:
+    """Record files the handler has stored (encrypted) and queue their validation."""
+    from uploads.tasks import validate_upload_task
+
+    uploads = []
+    for f in received:
+        upload = Upload.objects.create(
+            id=f.object_id, case=case, patient_key=patient_key, uploaded_by=request.user,
+            original_name=f.name or "file", declared_type=f.content_type or "", size=f.size or 0, sha256=f.sha256,
+            raw_wrapped_key=f.wrapped_key,
+        )
+        audit.record(request=request, event_type="upload.create", action=audit.Action.CREATE, entity_type="Upload",
+                     entity_id=str(upload.pk), case_id=case.pk, patient_id=case.patient_id, detail={"size": f.size})
+        transaction.on_commit(functools.partial(validate_upload_task.delay, str(upload.pk)))
+        uploads.append(upload)
+    return uploads
+
+
+def _claim(upload_id: uuid.UUID | str) -> Upload | None:
+    """Take the upload for this worker: a conditional UPDATE, so two workers never both do it."""
+    now = timezone.now()
+    claimable = Q(status=UploadStatus.RECEIVED) | Q(status=UploadStatus.SCANNING, claimed_at__lt=now - CLAIM_TIMEOUT)
+    rows = Upload.objects.filter(claimable, pk=upload_id, attempts__lt=MAX_ATTEMPTS).update(
+        status=UploadStatus.SCANNING, claimed_at=now, attempts=F("attempts") + 1)
+    return Upload.objects.select_related("patient_key", "case").get(pk=upload_id) if rows else None
+
+
+def _read_raw(upload: Upload) -> bytes:
+    key = unwrap_data_key(upload.patient_key, upload.id, RAW_PURPOSE, bytes(upload.raw_wrapped_key or b""))
+    data = b"".join(decrypt_stream(key, upload.id, RAW_PURPOSE, storage.read(upload.raw_name)))
+    if hashlib.sha256(data).hexdigest() != upload.sha256:
+        raise ValueError("stored bytes do not match what was received")
+    return data
+
+
+def _store(patient_key: PatientKey, object_id: uuid.UUID, purpose: str, name: str, data: bytes) -> bytes:
+    """Encrypt `data` under a fresh data key and write it; returns the wrapped key."""
+    key, wrapped = new_data_key(patient_key, object_id, purpose)
+    encryptor = StreamEncryptor(key, object_id, purpose)
+    writer = storage.open_writer(name)
+    try:
+        for start in range(0, len(data), storage.PART_SIZE):
+            writer.write(encryptor.update(data[start : start + storage.PART_SIZE]))
+        writer.write(encryptor.finalize())
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    return wrapped
+
+
+def _keep(upload: Upload, result: Sanitized) -> dict[str, Any]:
+    """Store the sanitised copy (and thumbnail) of `upload`; the fields to save on its row."""
+    fields: dict[str, Any] = {
+        "kind": result.kind, "mime": result.mime, "hints": result.hints, "info": result.info,
+        "stored_size": len(result.data),
+        "stored_wrapped_key": _store(upload.patient_key, upload.id, STORED_PURPOSE, upload.stored_name, result.data),
+        "thumb_wrapped_key": None,
+    }
+    if result.thumbnail:
+        fields["thumb_wrapped_key"] = _store(upload.patient_key, upload.id, THUMB_PURPOSE, upload.thumb_name,
+                                             result.thumbnail)
+    return fields
+
+
+def upload_process(*, upload_id: uuid.UUID | str) -> None:
+    """Validate one upload and keep only its sanitised copy. Safe to run twice or after a crash:
+    object names are fixed per upload, so a re-run overwrites rather than duplicates."""
+    from uploads import clamd
+    from uploads.sanitize import Rejected, sanitize
+
+    upload = _claim(upload_id)
+    if upload is None:
+        return
+    try:
+        data = _read_raw(upload)
+        if clamd.scan(data):
+            raise Rejected("malware")
+        result = sanitize(data)
+    except Rejected as e:
+        _finish(upload, {"status": UploadStatus.REJECTED, "reject_code": e.code}, members=[])
+        return
+    except (DecryptionError, ValueError):  # our own stored bytes failed their integrity check
+        _finish(upload, {"status": UploadStatus.REJECTED, "reject_code": "tampered"}, members=[])
+        return
+    results = result if isinstance(result, list) else [result]
+    if isinstance(result, list):  # a ZIP of DICOM: each member becomes an upload of its own
+        members = [_member(upload, i, r) for i, r in enumerate(results)]
+        fields = {"status": UploadStatus.ACCEPTED, "kind": "archive", "mime": "application/zip",
+                  "info": {"files": len(members)}}
+    else:
+        members = []
+        fields = {"status": UploadStatus.ACCEPTED, **_keep(upload, result)}
+    _finish(upload, fields, members=members)
+
+
+def _member(parent: Upload, index: int, result: Sanitized) -> Upload:
+    member = Upload(
+        id=uuid.uuid5(parent.id, str(index)), case=parent.case, patient_key=parent.patient_key,
+        uploaded_by=parent.uploaded_by, parent=parent, original_name=f"{parent.original_name} #{index + 1}",
+        size=len(result.data), sha256=hashlib.sha256(result.data).hexdigest(), status=UploadStatus.ACCEPTED,
+        processed_at=timezone.now(),
+    )
+    for name, value in _keep(member, result).items():
+        setattr(member, name, value)
+    return member
+
+
+def _finish(upload: Upload, fields: dict[str, Any], *, members: list[Upload]) -> None:
+    with transaction.atomic():
+        Upload.objects.filter(pk=upload.pk).update(processed_at=timezone.now(), raw_wrapped_key=None, **fields)
+        Upload.objects.filter(parent=upload).delete()  # a re-run replaces members
+        Upload.objects.bulk_create(members)
+        audit.record(event_type="upload.validate", action=audit.Action.EXECUTE, entity_type="Upload",
+                     entity_id=str(upload.pk), case_id=upload.case_id, patient_id=upload.case.patient_id,
+                     outcome=audit.Outcome.SUCCESS if fields["status"] == UploadStatus.ACCEPTED
+                     else audit.Outcome.MINOR_FAILURE, detail={"status": fields["status"],
+                                                               "code": fields.get("reject_code", "")})
+        transaction.on_commit(lambda: storage.delete(upload.raw_name))
+
+
+def upload_fail(*, upload_id: uuid.UUID | str) -> None:
+    """After the last retry: tell the patient, keep nothing."""
+    upload = Upload.objects.select_related("case").get(pk=upload_id)
+    if not upload.is_final:
+        _finish(upload, {"status": UploadStatus.REJECTED, "reject_code": "failed"}, members=[])
+
+
+def uploads_sweep() -> dict[str, int]:
+    """Recover lost work: re-queue uploads whose task message was lost or whose worker died."""
+    from uploads.tasks import validate_upload_task
+
+    now = timezone.now()
+    stuck = Upload.objects.filter(
+        Q(status=UploadStatus.RECEIVED, created_at__lt=now - LOST_AFTER)
+        | Q(status=UploadStatus.SCANNING, claimed_at__lt=now - CLAIM_TIMEOUT),
+        attempts__lt=MAX_ATTEMPTS,
+    ).values_list("pk", flat=True)
+    requeued = 0
+    for pk in stuck:
+        validate_upload_task.delay(str(pk))
+        requeued += 1
+    failed = 0
+    for pk in Upload.objects.filter(attempts__gte=MAX_ATTEMPTS, status__in=[UploadStatus.RECEIVED, UploadStatus.SCANNING]
+                                    ).values_list("pk", flat=True):
+        upload_fail(upload_id=pk)
+        failed += 1
+    return {"requeued": requeued, "failed": failed}
+
+
+def open_object(upload: Upload, *, thumbnail: bool = False) -> Iterator[bytes]:
+    """Decrypt the kept copy (or its thumbnail) chunk by chunk."""
+    purpose, name, wrapped = (THUMB_PURPOSE, upload.thumb_name, upload.thumb_wrapped_key) if thumbnail \
+        else (STORED_PURPOSE, upload.stored_name, upload.stored_wrapped_key)
+    key = unwrap_data_key(upload.patient_key, upload.id, purpose, bytes(wrapped or b""))
+    return decrypt_stream(key, upload.id, purpose, storage.read(name))
+
+
+def accepted_kinds(case: Case) -> set[str]:
+    """Kinds ("image", "pdf", "dicom") of the case's accepted files."""
+    return set(Upload.objects.filter(case=case, status=UploadStatus.ACCEPTED).exclude(kind="archive")
+               .values_list("kind", flat=True))
+
+
+def receipt_files(case: Case) -> list[dict[str, Any]]:
+    """Each file the patient sent, as the receipt lists it: name, size, SHA-256, status."""
+    return [
+        {"name": u.original_name, "size": u.size, "sha256": u.sha256, "status": u.status}
+        for u in Upload.objects.filter(case=case, parent__isnull=True).order_by("created_at", "original_name")
+    ]
+
+
+class _Sink:
+    """A write-only file for zipfile that hands out what was written (zipfile streams to it)."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def drain(self) -> Iterator[bytes]:
+        parts, self.parts = self.parts, []
+        yield from parts
+
+
+def backup_zip(case: Case) -> Iterator[bytes]:
+    """Every accepted file of the case, decrypted into a ZIP as it streams out (memory stays flat)."""
+    import zipfile
+
+    sink = _Sink()
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive:  # type: ignore[call-overload]
+        uploads = Upload.objects.filter(case=case, status=UploadStatus.ACCEPTED).exclude(kind="archive") \
+            .select_related("patient_key").order_by("created_at", "original_name")
+        for number, upload in enumerate(uploads, start=1):
+            with archive.open(f"{number:04d}-{upload.original_name}", "w", force_zip64=True) as member:
+                for chunk in open_object(upload):
+                    member.write(chunk)
+                    yield from sink.drain()
+            yield from sink.drain()
+    yield from sink.drain()

@@ -1,0 +1,131 @@
+"""Where ciphertext lives: an S3-compatible bucket, or a directory on the embedded default.
+
+Only ciphertext is ever passed to this module. Writers stream: S3 gets a multipart upload
+(8 MiB parts), local disk gets a `.part` file renamed into place on close, so an aborted or
+crashed upload never leaves a complete-looking object behind.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+
+PART_SIZE = 8 * 1024 * 1024  # S3 needs parts of at least 5 MiB, except the last
+READ_SIZE = 1024 * 1024
+
+
+class ObjectWriter(Protocol):
+    def write(self, data: bytes) -> None: ...
+    def close(self) -> None: ...
+    def abort(self) -> None: ...
+
+
+def _s3() -> tuple[Any, str]:
+    return default_storage.connection.meta.client, settings.S3_BUCKET  # type: ignore[attr-defined]
+
+
+def _local(name: str) -> Path:
+    root = Path(default_storage.location)  # type: ignore[attr-defined]
+    path = (root / name).resolve()
+    if root.resolve() not in path.parents:  # names are ours (UUIDs), but never trust a path
+        raise ValueError("object name escapes the storage directory")
+    return path
+
+
+class S3Writer:
+    def __init__(self, name: str) -> None:
+        self.client, self.bucket = _s3()
+        self.name = name
+        self.buffer = bytearray()
+        self.upload_id: str | None = None
+        self.parts: list[dict[str, Any]] = []
+
+    def write(self, data: bytes) -> None:
+        self.buffer += data
+        while len(self.buffer) >= PART_SIZE:
+            self._send_part(bytes(self.buffer[:PART_SIZE]))
+            del self.buffer[:PART_SIZE]
+
+    def _send_part(self, body: bytes) -> None:
+        if self.upload_id is None:
+            self.upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=self.name)["UploadId"]
+        number = len(self.parts) + 1
+        etag = self.client.upload_part(Bucket=self.bucket, Key=self.name, UploadId=self.upload_id,
+                                       PartNumber=number, Body=body)["ETag"]
+        self.parts.append({"ETag": etag, "PartNumber": number})
+
+    def close(self) -> None:
+        if self.upload_id is None:  # small object: one request
+            self.client.put_object(Bucket=self.bucket, Key=self.name, Body=bytes(self.buffer))
+        else:
+            if self.buffer:
+                self._send_part(bytes(self.buffer))
+            self.client.complete_multipart_upload(Bucket=self.bucket, Key=self.name, UploadId=self.upload_id,
+                                                  MultipartUpload={"Parts": self.parts})
+        self.buffer = bytearray()
+
+    def abort(self) -> None:
+        if self.upload_id is not None:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.name, UploadId=self.upload_id)
+        self.buffer = bytearray()
+
+
+class LocalWriter:
+    def __init__(self, name: str) -> None:
+        self.path = _local(name)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.part = self.path.with_name(self.path.name + ".part")
+        self.file = open(self.part, "wb")  # noqa: SIM115 - closed in close()/abort()
+        os.chmod(self.part, 0o600)
+
+    def write(self, data: bytes) -> None:
+        self.file.write(data)
+
+    def close(self) -> None:
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.file.close()
+        os.replace(self.part, self.path)
+
+    def abort(self) -> None:
+        self.file.close()
+        self.part.unlink(missing_ok=True)
+
+
+def open_writer(name: str) -> ObjectWriter:
+    return S3Writer(name) if settings.S3_BUCKET else LocalWriter(name)
+
+
+def read(name: str) -> Iterator[bytes]:
+    """The stored bytes in pieces, without holding the object in memory."""
+    if settings.S3_BUCKET:
+        client, bucket = _s3()
+        body = client.get_object(Bucket=bucket, Key=name)["Body"]
+        try:
+            yield from body.iter_chunks(READ_SIZE)
+        finally:
+            body.close()
+    else:
+        with open(_local(name), "rb") as f:
+            while chunk := f.read(READ_SIZE):
+                yield chunk
+
+
+def delete(name: str) -> None:
+    if settings.S3_BUCKET:
+        client, bucket = _s3()
+        client.delete_object(Bucket=bucket, Key=name)
+    else:
+        _local(name).unlink(missing_ok=True)
+
+
+def exists(name: str) -> bool:
+    if settings.S3_BUCKET:
+        client, bucket = _s3()
+        return bool(client.list_objects_v2(Bucket=bucket, Prefix=name, MaxKeys=1).get("KeyCount"))
+    return _local(name).exists()

@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_POST
+
+import audit
+from accounts.access import AuthedRequest, role_required
+from accounts.models import Role
+from cases.access import case_for_user
+from cases.models import Case
+from uploads import services
+from uploads.access import upload_for_user
+from uploads.crypto import patient_key_for
+from uploads.handler import EncryptingUploadHandler, Problem
+from uploads.limits import MB
+from uploads.models import Upload, UploadStatus
+
+
+def _problem_text(problem: Problem) -> str:
+    if problem.code == "too_large":
+        return _("“%(name)s” is larger than %(mb)d MB, the limit for this kind of file.") % {
+            "name": problem.name or _("The upload"), "mb": problem.limit // MB}
+    if problem.code == "case_quota":
+        return _("“%(name)s” does not fit: a case can hold %(mb)d MB of files.") % {"name": problem.name,
+                                                                                     "mb": problem.limit // MB}
+    if problem.code == "case_full":
+        return _("“%(name)s” was not added: a case can hold %(n)d files.") % {"name": problem.name, "n": problem.limit}
+    return _("“%(name)s” is empty.") % {"name": problem.name}
+
+
+def _back(request: HttpRequest, case: Case) -> str:
+    url = request.GET.get("next", "")
+    if url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}):
+        return url
+    return reverse("uploads:files", args=[case.pk])
+
+
+def _file_rows(case: Case) -> list[Upload]:
+    return list(Upload.objects.filter(case=case, parent__isnull=True).prefetch_related("members"))
+
+
+@role_required(Role.PATIENT)
+def files(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
+    case = case_for_user(request, case_id, owner_only=True)
+    uploads = _file_rows(case)
+    return render(request, "uploads/files.html", {
+        "case": case, "uploads": uploads, "processing": any(not u.is_final for u in uploads),
+        "rejections": services.REJECTIONS, "next": request.GET.get("next", ""),
+    })
+
+
+@csrf_exempt  # checked by csrf_protect below, once our handler is in place (Django docs pattern)
+@require_POST
+@role_required(Role.PATIENT)
+def upload(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
+    case = case_for_user(request, case_id, owner_only=True)
+    if not case.is_open:
+        raise Http404
+    handler = EncryptingUploadHandler(request, patient_key=patient_key_for(case.patient),
+                                      limits=services.limits_for(case))
+    request.upload_handlers = [handler]  # before anything reads the body
+    recorded: list[Upload] = []
+    try:
+        response = csrf_protect(_receive)(request, case, handler, recorded)
+    finally:
+        if not recorded:
+            handler.discard_received()
+    return response
+
+
+def _receive(request: AuthedRequest, case: Case, handler: EncryptingUploadHandler, recorded: list[Upload]) -> HttpResponse:
+    request.FILES.getlist("files")  # parse: the handler streams each file into storage
+    recorded += services.upload_receive(request=request, case=case, patient_key=handler.patient_key,
+                                        received=handler.received)
+    problems = [_problem_text(p) for p in handler.problems]
+    status = 413 if any(p.code in ("too_large", "case_quota") for p in handler.problems) else 200
+    if "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse({
+            "files": [{"id": str(u.pk), "name": u.original_name, "status": u.status,
+                       "status_url": reverse("uploads:status", args=[case.pk])} for u in recorded],
+            "problems": problems,
+        }, status=status)
+    for problem in problems:
+        messages.error(request, problem)
+    if recorded:
+        messages.success(request, _("%(n)d file(s) received. We are checking them now.") % {"n": len(recorded)})
+    if status == 413:
+        uploads = _file_rows(case)
+        return render(request, "uploads/files.html", {
+            "case": case, "uploads": uploads, "processing": any(not u.is_final for u in uploads),
+            "rejections": services.REJECTIONS}, status=413)
+    return redirect(_back(request, case))
+
+
+@role_required(Role.PATIENT)
+def status(request: AuthedRequest, case_id: uuid.UUID) -> JsonResponse:
+    """Live status for the upload page's script (the page itself refreshes without it)."""
+    case = case_for_user(request, case_id, owner_only=True)
+    return JsonResponse({"files": [
+        {"id": str(u.pk), "name": u.original_name, "status": u.status, "status_label": u.get_status_display(),
+         "reason": str(services.REJECTIONS.get(u.reject_code, ("", ""))[0]) if u.reject_code else ""}
+        for u in _file_rows(case)
+    ]})
+
+
+def _stream(request: HttpRequest, upload: Upload, *, thumbnail: bool) -> StreamingHttpResponse:
+    if upload.status != UploadStatus.ACCEPTED or (thumbnail and not upload.thumb_wrapped_key) \
+            or upload.kind == "archive":
+        raise Http404
+    audit.record(request=request, event_type="upload.download", action=audit.Action.READ, entity_type="Upload",
+                 entity_id=str(upload.pk), case_id=upload.case_id, patient_id=upload.case.patient_id,
+                 detail={"thumbnail": thumbnail})
+    response = StreamingHttpResponse(services.open_object(upload, thumbnail=thumbnail),
+                                     content_type="image/jpeg" if thumbnail else upload.mime)
+    name = upload.original_name
+    if thumbnail or (upload.mime == "image/jpeg" and not name.lower().endswith((".jpg", ".jpeg"))):
+        name += ".jpg"  # a HEIC photo is kept as JPEG
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = "no-store"
+    if not thumbnail:
+        response["Content-Length"] = str(upload.stored_size)
+    return response
+
+
+def download(request: HttpRequest, upload_id: uuid.UUID) -> StreamingHttpResponse | HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('accounts:login')}?next={request.path}")
+    return _stream(request, upload_for_user(request, upload_id), thumbnail=False)
+
+
+def thumbnail(request: HttpRequest, upload_id: uuid.UUID) -> StreamingHttpResponse | HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('accounts:login')}?next={request.path}")
+    return _stream(request, upload_for_user(request, upload_id), thumbnail=True)
+
+
+
+@role_required(Role.PATIENT)
+def backup(request: AuthedRequest, case_id: uuid.UUID) -> StreamingHttpResponse:
+    """The patient's own copy of everything they sent."""
+    case = case_for_user(request, case_id, owner_only=True)
+    audit.record(request=request, event_type="upload.backup", action=audit.Action.READ, entity_type="Case",
+                 entity_id=str(case.pk), case_id=case.pk, patient_id=case.patient_id)
+    response = StreamingHttpResponse(services.backup_zip(case), content_type="application/zip")
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=f"{case.reference}.zip")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = "no-store"
+    return response
