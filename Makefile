@@ -6,9 +6,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 # Debian packages the app needs at run time (pango/harfbuzz for WeasyPrint, gettext for messages).
 APT_PACKAGES := gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+# Only the tests need these: Chromium for the browser tests, ClamAV for the malware-scan tests.
+TEST_APT_PACKAGES := chromium clamav clamav-daemon
 PYTEST_ARGS ?=
 
-.PHONY: run test install apt messages requirements lint audit clean
+.PHONY: run test install apt apt-test messages requirements lint audit clean
 
 run: install messages
 	$(PY) manage.py migrate --noinput
@@ -16,7 +18,7 @@ run: install messages
 	@echo "Serving on http://127.0.0.1:8000 (Ctrl+C to stop)"
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-test: install messages
+test: install messages apt-test
 	bash scripts/test-services.sh start
 	@set -a; . var/test-services.env; set +a; status=0; \
 	$(VENV)/bin/ruff check . || status=$$?; \
@@ -31,6 +33,13 @@ apt:
 	python3 -c "import ensurepip, venv" 2>/dev/null || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+apt-test:
+	@missing=""; for p in $(TEST_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages for the tests:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 

@@ -223,12 +223,14 @@ class SurgeryForm(_DatedRowForm):
     class Meta:
         model = Surgery
         fields = ["what", "centre"]
+        error_messages = {"what": {"required": _("Write which operation or procedure it was.")}}
 
 
 class MedicationForm(forms.ModelForm):
     class Meta:
         model = Medication
         fields = ["name", "dose", "since"]
+        error_messages = {"name": {"required": _("Write the name of the medicine.")}}
         help_texts = {"dose": _("For example: 50 mg twice a day."), "since": _("For example: March 2024.")}
 
 
@@ -236,13 +238,28 @@ class TimelineForm(_DatedRowForm):
     class Meta:
         model = TimelineEntry
         fields = ["what", "symptoms", "response"]
+        error_messages = {"what": {"required": _("Write what happened.")}}
         widgets = {f: forms.Textarea(attrs={"rows": 2}) for f in ["what", "symptoms", "response"]}
 
 
+class SizeField(forms.DecimalField):
+    """A size typed as 1.5 or 1,5: one decimal separator either way, no thousands separators
+    (in Spanish "1.500" could mean 1500; sizes here never need them)."""
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str) and value.count(",") + value.count(".") == 1:
+            value = value.replace(",", ".")
+        elif isinstance(value, str) and value.count(",") + value.count(".") > 1:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
 class MeasurementForm(forms.ModelForm):
-    value = forms.DecimalField(label=_("Size"), max_digits=7, decimal_places=2,
+    value = SizeField(label=_("Size"), max_digits=7, decimal_places=2,
                                widget=forms.TextInput(attrs={"inputmode": "decimal", "class": "input--number"}),
-                               error_messages={"invalid": _("Enter the size as a number, for example 12 or 1.5.")})
+                               error_messages={"invalid": _("Enter the size as a number, for example 12 or 1.5."),
+                                     "max_digits": _("Enter a smaller number, with at most 2 decimals."),
+                                     "max_decimal_places": _("Use at most 2 decimals.")})
     unit = forms.ChoiceField(label=_("Unit"), choices=Unit.choices, widget=forms.RadioSelect, initial=Unit.MM)
     measured_on = PartialDateField(label=_("Date measured"), exact=True)
 
@@ -251,6 +268,8 @@ class MeasurementForm(forms.ModelForm):
         fields = ["site", "method"]
         labels = {"site": _("Where, or which lesion"), "method": _("How was it measured?")}
         help_texts = {"site": _("For example: mole on left shoulder.")}
+        error_messages = {"site": {"required": _("Write where it was measured, or which lesion.")},
+                          "method": {"required": _("Choose how it was measured.")}}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

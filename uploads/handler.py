@@ -15,9 +15,9 @@ from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 
 from uploads import storage
 from uploads.crypto import StreamEncryptor, new_data_key
+from uploads.filetypes import detect_type
 from uploads.limits import Limits
 from uploads.models import PatientKey
-from uploads.sanitize import detect_type
 
 RAW_PURPOSE = "raw"
 _BIDI_AND_CONTROL = {"Cc", "Cf", "Zl", "Zp"}  # controls, RTL/LTR overrides, line separators

@@ -24,6 +24,8 @@ from PIL import Image, ImageCms, ImageOps
 from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut, pixel_array
 from pydicom.uid import UID
 
+from uploads.filetypes import detect_type
+
 pillow_heif.register_heif_opener()
 
 DEFAULT_MAX_PIXELS = 50_000_000
@@ -35,10 +37,10 @@ SRGB = ImageCms.createProfile("sRGB")
 THUMB_PX = 320
 SMALL_SIDE_PX = 600
 BLUR_SIDE_PX = 512
-# Variance of the 3x3 Laplacian of the 512 px grayscale preview. The synthetic test page
-# (text-like bars and edges) scores ~5,000 sharp and ~20 after a radius-4 Gaussian blur;
-# in-focus phone photos of documents score in the hundreds to thousands.
-BLUR_THRESHOLD = 100.0
+# Variance of the 3x3 Laplacian of the <=512 px grayscale preview. The synthetic 800x600 test
+# page scores ~3,400 sharp and ~370 / ~27 / ~3 after a Gaussian blur of radius 1 / 2 / 4; a
+# smooth but sharp photo (a skin close-up) can score ~100. 60 flags clear blur without those.
+BLUR_THRESHOLD = 60.0
 
 ZIP_MAX_MEMBERS = 2000
 ZIP_MAX_MEMBER = 200 * 1024 * 1024
@@ -50,7 +52,6 @@ ZIP_RATIO_FLOOR = 1024 * 1024
 # A header can claim any frame count; beyond this no real object exists and a viewer would choke.
 DICOM_MAX_TOTAL_FACTOR = 40
 
-_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
 _MEDIA_DIRECTORY_SOP_CLASS = "1.2.840.10008.1.3.10"  # DICOMDIR: paths on the CD, which we don't keep
 # Actions kept: moving within the document, opening a web link, next/previous page. Everything
 # else goes (JavaScript, Launch, SubmitForm, ImportData, GoToR, GoToE, RichMediaExecute, and
@@ -82,23 +83,6 @@ class Sanitized:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-def detect_type(head: bytes) -> str | None:
-    """The type from magic numbers only; pass at least the first 132 bytes."""
-    if head[128:132] == b"DICM":  # first: the preamble may be anything, even another format's magic
-        return "dicom"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
-        return "heif"
-    if head.startswith(b"%PDF-"):
-        return "pdf"
-    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        return "zip"
-    return None
-
-
 def sanitize(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Sanitized | list[Sanitized]:
     """The copy to keep, or a list of DICOM copies for a zip. Raises Rejected."""
     if not data:
@@ -128,27 +112,28 @@ def _image(data: bytes, kind: str, max_pixels: int) -> Sanitized:
                 raise Rejected("image_too_large", f"{img.width}x{img.height}")
             img.load()
             clean = _pixels_only(img, png=kind == "png")
+            del img  # the decoded original: one full-size copy less while we encode
+            out = BytesIO()
+            if kind == "png":
+                clean.save(out, format="PNG")
+            else:
+                clean.save(out, format="JPEG", quality=90)
+            preview = _preview(clean)
+            hints = ["small_image"] if min(clean.size) < SMALL_SIDE_PX else []
+            if laplacian_variance(preview) < BLUR_THRESHOLD:
+                hints.append("blurry")
+            thumbnail = _thumbnail(preview)
     except Rejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise Rejected("image_too_large", type(e).__name__) from e
     except Exception as e:  # hostile input: whatever the decoder trips on means corrupt
         raise Rejected("image_corrupt", type(e).__name__) from e
-
-    out = BytesIO()
-    if kind == "png":
-        clean.save(out, format="PNG")
-    else:
-        clean.save(out, format="JPEG", quality=90)
-    preview = _preview(clean)
-    hints = ["small_image"] if min(clean.size) < SMALL_SIDE_PX else []
-    if laplacian_variance(preview) < BLUR_THRESHOLD:
-        hints.append("blurry")
     return Sanitized(
         kind="image",
         mime="image/png" if kind == "png" else "image/jpeg",
         data=out.getvalue(),
-        thumbnail=_thumbnail(preview),
+        thumbnail=thumbnail,
         hints=hints,
         info={"width": clean.width, "height": clean.height, "source_type": kind},
     )
@@ -175,7 +160,9 @@ def _pixels_only(img: Image.Image, *, png: bool) -> Image.Image:
                 img = Image.alpha_composite(Image.new("RGBA", img.size, "white"), img).convert("RGB")
         else:
             img = img.convert("RGB")
-    return Image.frombytes(img.mode, img.size, img.tobytes())
+    clean = Image.new(img.mode, img.size)  # empty info: nothing but the pixels pasted below
+    clean.paste(img)
+    return clean
 
 
 def _preview(img: Image.Image) -> Image.Image:
@@ -277,12 +264,13 @@ def _pdf_disarm(pdf: pikepdf.Pdf) -> None:
             for key in list(d.keys()):
                 del d[key]
         for key in ("/A", "/Next"):
+            # An action's /Next is the next action, or an array of them (rare: dropped whole); an
+            # outline item's /Next is its sibling, which has no /S and stays.
             target = d.get(key)
+            is_action = isinstance(target, pikepdf.Dictionary) and (key == "/A" or "/S" in target)
             if isinstance(target, pikepdf.Array) or (
-                isinstance(target, pikepdf.Dictionary)
-                and (key == "/A" or "/S" in target)  # an outline item's /Next is its sibling, with no /S
-                and _pdf_name(target.get("/S")) not in _PDF_SAFE_ACTIONS
-            ):  # /Next may be an array of actions: rare, drop it whole
+                is_action and _pdf_name(d[key].get("/S")) not in _PDF_SAFE_ACTIONS
+            ):
                 del d[key]
 
 
@@ -349,13 +337,12 @@ def _dicom(data: bytes, max_pixels: int) -> Sanitized:
         if per_frame > max_pixels or per_frame * info.get("frames", 1) > max_pixels * DICOM_MAX_TOTAL_FACTOR:
             raise Rejected("image_too_large", f"{info.get('rows')}x{info.get('columns')}x{info.get('frames')}")
         cleaned = _dicom_rewrite(ds, data)
+        thumbnail = _dicom_thumbnail(ds, info)
     except Rejected:
         raise
     except Exception as e:  # hostile input: any parse failure means corrupt
         raise Rejected("dicom_corrupt", type(e).__name__) from e
-    return Sanitized(
-        kind="dicom", mime="application/dicom", data=cleaned, thumbnail=_dicom_thumbnail(ds, info), info=info
-    )
+    return Sanitized(kind="dicom", mime="application/dicom", data=cleaned, thumbnail=thumbnail, info=info)
 
 
 def _dicom_identify(ds: pydicom.Dataset) -> None:
@@ -449,11 +436,12 @@ def sanitize_zip(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Iterat
         zf = zipfile.ZipFile(BytesIO(data))
     except Exception as e:
         raise Rejected("zip_corrupt", type(e).__name__) from e
-    _zip_check(zf.infolist())
-    members = [m for m in zf.infolist() if not m.is_dir()]
     found = 0
     with zf:
-        for member in members:
+        _zip_check(zf.infolist())
+        for member in zf.infolist():
+            if member.is_dir():
+                continue
             try:
                 with zf.open(member) as f:
                     body = f.read(ZIP_MAX_MEMBER + 1)

@@ -48,6 +48,8 @@ REJECTIONS: dict[str, tuple[Any, Any]] = {
     "dicom_corrupt": (_("The imaging file is damaged or is not DICOM."), _("Copy the files again from the CD or USB stick.")),
     "zip_bomb": (_("The ZIP file expands to far more than it should."), _("Send the folder of images itself instead of a ZIP.")),
     "zip_unsafe_path": (_("The ZIP file contains unsafe file paths."), _("Send the folder of images itself instead of a ZIP.")),
+    "zip_corrupt": (_("The ZIP file is damaged."), _("Make the ZIP again, or send the folder of images itself.")),
+    "zip_encrypted": (_("The ZIP file is protected with a password."), _("Send the folder of images itself.")),
     "zip_no_dicom": (_("The ZIP file contains no imaging (DICOM) files."), _("ZIP files are only for imaging folders.")),
     "malware": (_("The file contains malware."), _("Do not open it. Ask whoever gave it to you for a clean copy.")),
     "tampered": (_("The file was damaged while it was being stored."), _("Send it again.")),

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
@@ -91,7 +92,9 @@ def _receive(request: AuthedRequest, case: Case, handler: EncryptingUploadHandle
     for problem in problems:
         messages.error(request, problem)
     if recorded:
-        messages.success(request, _("%(n)d file(s) received. We are checking them now.") % {"n": len(recorded)})
+        messages.success(request, ngettext("%(n)d file received. We are checking it now.",
+                                           "%(n)d files received. We are checking them now.", len(recorded))
+                         % {"n": len(recorded)})
     if status == 413:
         uploads = _file_rows(case)
         return render(request, "uploads/files.html", {

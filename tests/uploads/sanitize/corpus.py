@@ -118,10 +118,18 @@ def active_pdf(*, object_streams: bool = False) -> bytes:
     page.Annots = pdf.make_indirect(
         Array(
             [
-                Dictionary(Type=Name.Annot, Subtype=Name.Link, Rect=Array([0, 0, 10, 10]),
-                           A=Dictionary(S=Name.Launch, F=String("cmd.exe"))),
-                Dictionary(Type=Name.Annot, Subtype=Name.Link, Rect=Array([0, 20, 10, 30]),
-                           A=Dictionary(S=Name.URI, URI=String("https://example.org/"))),
+                Dictionary(
+                    Type=Name.Annot,
+                    Subtype=Name.Link,
+                    Rect=Array([0, 0, 10, 10]),
+                    A=Dictionary(S=Name.Launch, F=String("cmd.exe")),
+                ),
+                Dictionary(
+                    Type=Name.Annot,
+                    Subtype=Name.Link,
+                    Rect=Array([0, 20, 10, 30]),
+                    A=Dictionary(S=Name.URI, URI=String("https://example.org/")),
+                ),
                 Dictionary(Type=Name.Annot, Subtype=Name.FileAttachment, Rect=Array([0, 40, 10, 50]), FS=filespec),
                 widget,
             ]

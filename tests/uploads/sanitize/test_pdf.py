@@ -39,11 +39,23 @@ def test_it_removes_all_active_content(object_streams: bool) -> None:
 def test_it_keeps_filled_in_form_values_visible() -> None:
     pdf = pikepdf.new()
     pdf.add_blank_page()
-    look = pdf.make_stream(b"BT /Helv 12 Tf 2 5 Td (Hemoglobin 13.2) Tj ET", Type=Name.XObject,
-                           Subtype=Name.Form, BBox=Array([0, 0, 90, 20]))
-    field = pdf.make_indirect(Dictionary(Type=Name.Annot, Subtype=Name.Widget, FT=Name.Tx, T=String("hb"),
-                                         V=String("Hemoglobin 13.2"), Rect=Array([10, 10, 100, 30]),
-                                         AP=Dictionary(N=look)))
+    look = pdf.make_stream(
+        b"BT /Helv 12 Tf 2 5 Td (Hemoglobin 13.2) Tj ET",
+        Type=Name.XObject,
+        Subtype=Name.Form,
+        BBox=Array([0, 0, 90, 20]),
+    )
+    field = pdf.make_indirect(
+        Dictionary(
+            Type=Name.Annot,
+            Subtype=Name.Widget,
+            FT=Name.Tx,
+            T=String("hb"),
+            V=String("Hemoglobin 13.2"),
+            Rect=Array([10, 10, 100, 30]),
+            AP=Dictionary(N=look),
+        )
+    )
     pdf.pages[0].obj.Annots = Array([field])
     pdf.Root.AcroForm = Dictionary(Fields=Array([field]))
     buf = BytesIO()
