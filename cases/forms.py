@@ -262,6 +262,8 @@ class MeasurementForm(forms.ModelForm):
                                      "max_decimal_places": _("Use at most 2 decimals.")})
     unit = forms.ChoiceField(label=_("Unit"), choices=Unit.choices, widget=forms.RadioSelect, initial=Unit.MM)
     measured_on = PartialDateField(label=_("Date measured"), exact=True)
+    photo = forms.ChoiceField(label=_("Photo it was measured on (optional)"), required=False,
+                              help_text=_("Photos appear here once you have added them on the files page."))
 
     class Meta:
         model = Measurement
@@ -271,9 +273,13 @@ class MeasurementForm(forms.ModelForm):
         error_messages = {"site": {"required": _("Write where it was measured, or which lesion.")},
                           "method": {"required": _("Choose how it was measured.")}}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, photos: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["method"]).choices = MeasurementMethod.choices
+        # Only this case's accepted photos can be chosen; anything else posted is invalid.
+        cast(forms.ChoiceField, self.fields["photo"]).choices = [("", _("No photo")), *(photos or [])]
+        if self.instance.photo_id:
+            self.initial["photo"] = str(self.instance.photo_id)
         if self.instance.pk:
             factor = Decimal(10) if self.instance.unit == Unit.CM else Decimal(1)
             self.initial.update(value=f"{(self.instance.value_mm / factor).normalize():f}", unit=self.instance.unit,
@@ -298,6 +304,7 @@ class MeasurementForm(forms.ModelForm):
         self.instance.value_mm = self.cleaned_data["value_mm"]
         self.instance.unit = self.cleaned_data["unit"]
         self.instance.measured_on = self.cleaned_data["measured_on"]
+        self.instance.photo_id = self.cleaned_data.get("photo") or None
         return super().save(commit)
 
 

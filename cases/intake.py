@@ -88,6 +88,8 @@ def save_plain(step: Step, case: Case, cleaned: dict[str, Any]) -> None:
 
 def build_form(step: Step, case: Case, data: Any) -> Any:
     """The form or formset of a step, bound to `data` on POST; None for a page without one."""
+    if step.formset is f.MeasurementFormSet:
+        return step.formset(data, instance=case, prefix="rows", form_kwargs={"photos": _photo_choices(case)})
     if step.formset is not None:
         return step.formset(data, instance=case, prefix="rows")
     if step.form is f.SpecialtyForm:
@@ -95,6 +97,13 @@ def build_form(step: Step, case: Case, data: Any) -> Any:
     if step.form is not None:
         return step.form(data, initial=initial_for(step, case))
     return None
+
+
+def _photo_choices(case: Case) -> list[tuple[str, str]]:
+    from uploads.models import Kind, Upload, UploadStatus
+
+    photos = Upload.objects.filter(case=case, kind=Kind.IMAGE, status=UploadStatus.ACCEPTED)
+    return [(str(p.pk), p.original_name) for p in photos.order_by("created_at")]
 
 
 def save(step: Step, case: Case, form: Any) -> None:

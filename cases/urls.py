@@ -17,5 +17,6 @@ urlpatterns = [
     path("cases/<uuid:case_id>/submitted/", views.submitted, name="submitted"),
     path("cases/<uuid:case_id>/messages/", views.message, name="message"),
     path("cases/<uuid:case_id>/withdraw/", views.withdraw, name="withdraw"),
+    path("cases/<uuid:case_id>/consent/", views.consent, name="consent"),
     path("cases/<uuid:case_id>/consent/withdraw/", views.consent_withdraw, name="consent_withdraw"),
 ]

@@ -140,6 +140,7 @@ def _detail_context(case: Case, message_form: MessageForm) -> dict[str, object]:
         "message_form": message_form, "can_write": case.status not in {Status.DRAFT, Status.CLOSED, Status.WITHDRAWN},
         "uploads": Upload.objects.filter(case=case, parent__isnull=True).prefetch_related("members"),
         "rejections": REJECTIONS,
+        "consent_outdated": case.is_open and not case.is_draft and not services.consent_is_current(case),
     }
 
 
@@ -194,3 +195,20 @@ def consent_withdraw(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse
         messages.success(request, _("You have withdrawn your consent, and your case %(reference)s is withdrawn.")
                          % {"reference": case.reference})
     return redirect("cases:detail", case.pk)
+
+
+@role_required(Role.PATIENT)
+def consent(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
+    """Accept a newly published consent version for a case already sent."""
+    case = case_for_user(request, case_id, owner_only=True)
+    version = ConsentVersion.current()
+    if not case.is_open or case.is_draft or version is None or services.consent_is_current(case):
+        return redirect("cases:detail", case.pk)
+    language = get_language() or "en"
+    form = ConsentForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        services.consent_accept(request=request, case=case, version=version, language=language)
+        messages.success(request, _("Thank you. Work on your case goes on."))
+        return redirect("cases:detail", case.pk)
+    return render(request, "cases/consent_update.html", {"case": case, "form": form, "version": version,
+                                                         "consent_text": version.text_for(language)})

@@ -114,3 +114,15 @@ def accepted_upload(case: Case, data: bytes | None = None, name: str = "photo.jp
     upload.thumb_wrapped_key = _store(upload.patient_key, upload.id, THUMB_PURPOSE, upload.thumb_name, data)
     upload.save()
     return upload
+
+
+def publish_consent_v1() -> Any:
+    """The consent the data migration publishes (transactional tests flush it away)."""
+    import importlib
+
+    from cases.models import ConsentVersion
+
+    migration = importlib.import_module("cases.migrations.0002_consent_v1")
+    version, _ = ConsentVersion.objects.get_or_create(
+        version=1, defaults={"text_en": migration.TEXT_EN, "text_es": migration.TEXT_ES})
+    return version

@@ -17,7 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from cases.models import Status
+from cases.models import ConsentAcceptance, Status
 from tests.factories import (
     AdminFactory,
     CaseFactory,
@@ -26,6 +26,7 @@ from tests.factories import (
     accepted_upload,
     add_totp,
     login,
+    publish_consent_v1,
 )
 
 ROLES = ["anonymous", "patient_a", "patient_b", "specialist", "other_specialist", "admin",
@@ -64,6 +65,7 @@ MATRIX: dict[str, dict[str, Any]] = {
     "uploads:thumbnail": {"anonymous": LOGIN, "patient_a": 200, "specialist": 200, "patient_b": 404,
                           "other_specialist": 404, "admin": 404, "*": MFA},
     "cases:submit": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "cases:consent": {**OWNER_ONLY, "patient_a": "/cases/"},
     "cases:consent_withdraw": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
     "cases:message": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
     "accounts:specialist_home": {"anonymous": LOGIN, "specialist": 200, "other_specialist": 200, "patient_a": 404,
@@ -113,6 +115,7 @@ SAMPLE_KWARGS: dict[str, dict[str, Any]] = {
     "message": {"case_id": "review"},
     "withdraw": {"case_id": "review"},
     "consent_withdraw": {"case_id": "review"},
+    "consent": {"case_id": "review"},
     "files": {"case_id": "review"},
     "status": {"case_id": "review"},
     "backup": {"case_id": "review"},
@@ -174,6 +177,8 @@ def clients(db: Any) -> dict[str, Client]:
     CASES["review"] = CaseFactory(patient=patient_a, status=Status.IN_REVIEW, specialist=specialist,
                                   submitted_at=timezone.now(), due_at=timezone.now())
     CASES["photo"] = accepted_upload(CASES["review"])
+    ConsentAcceptance.objects.create(case=CASES["review"], version=publish_consent_v1(), text_sha256="0" * 64,
+                                     language="en")
     unverified_specialist = SpecialistFactory()
     add_totp(unverified_specialist)  # enrolled, not verified this session
     unverified_admin = AdminFactory()  # invited, not enrolled yet

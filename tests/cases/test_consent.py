@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -168,3 +169,22 @@ def test_without_a_published_consent_nothing_can_be_sent(patient_client: Client,
     assert response.status_code == 200
     assert not ConsentAcceptance.objects.filter(case=case).exists()
     assert CONSENT_PROBLEM in submission_problems(case)
+
+
+def test_a_sent_case_asks_for_the_new_consent_and_records_it(patient_client: Any, patient_a: Any) -> None:
+    from cases.models import ConsentAcceptance, ConsentVersion, Status
+    from tests.factories import CaseFactory, publish_consent_v1
+
+    old = publish_consent_v1()
+    case = CaseFactory(patient=patient_a, status=Status.SUBMITTED)
+    ConsentAcceptance.objects.create(case=case, version=old, text_sha256="0" * 64, language="en")
+    assert patient_client.get(f"/cases/{case.pk}/consent/")["Location"] == f"/cases/{case.pk}/"
+    ConsentVersion.objects.create(version=old.version + 1, text_en="New terms.", text_es="Nuevos términos.")
+    page = patient_client.get(f"/cases/{case.pk}/").content.decode()
+    assert "We have updated the consent" in page
+    form = patient_client.get(f"/cases/{case.pk}/consent/")
+    assert "New terms." in form.content.decode()
+    assert "To send your case you need to agree" in patient_client.post(f"/cases/{case.pk}/consent/", {}).content.decode()
+    patient_client.post(f"/cases/{case.pk}/consent/", {"accept": "on"})
+    assert case.consents.filter(version__version=old.version + 1).exists()
+    assert "We have updated the consent" not in patient_client.get(f"/cases/{case.pk}/").content.decode()

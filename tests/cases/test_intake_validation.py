@@ -270,3 +270,16 @@ def test_a_missing_specialty_links_to_the_first_choice(patient_client: Client, c
 def test_a_page_without_errors_has_a_plain_title(patient_client: Client, case: Case) -> None:
     page = patient_client.get(step_url(case.pk, "timeline")).content.decode()
     assert "<title>Error:" not in page and "There is a problem" not in page
+
+
+def test_a_measurement_can_point_to_a_photo_of_the_case_but_not_of_another(patient_client: Client, case: Case) -> None:
+    from tests.factories import CaseFactory, accepted_upload
+
+    mine = accepted_upload(case, name="mole-march.jpg")
+    theirs = accepted_upload(CaseFactory())
+    page = patient_client.get(step_url(case.pk, "measurements")).content.decode()
+    assert "mole-march.jpg" in page
+    refused = patient_client.post(step_url(case.pk, "measurements"), measurement("12", photo=str(theirs.pk)))
+    assert refused.status_code == 200 and not case.measurements.exists()
+    patient_client.post(step_url(case.pk, "measurements"), measurement("12", photo=str(mine.pk)))
+    assert case.measurements.get().photo_id == mine.pk
