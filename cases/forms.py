@@ -206,6 +206,7 @@ class _DatedRowForm(forms.ModelForm):
     """Rows with a partial date kept in year/month/day columns."""
 
     when = PartialDateField(label=_("When"))
+    field_order = ["when"]  # events are told in date order: the date first
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
