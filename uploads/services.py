@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
 import uuid
@@ -77,7 +76,8 @@ def upload_receive(*, request: AuthedRequest, case: Case, patient_key: PatientKe
         )
         audit.record(request=request, event_type="upload.create", action=audit.Action.CREATE, entity_type="Upload",
                      entity_id=str(upload.pk), case_id=case.pk, patient_id=case.patient_id, detail={"size": f.size})
-        transaction.on_commit(functools.partial(validate_upload_task.delay, str(upload.pk)))
+        # robust: a broker outage must not lose the upload; the sweeper queues it again later.
+        transaction.on_commit(lambda pk=str(upload.pk): validate_upload_task.delay(pk), robust=True)  # type: ignore[misc]
         uploads.append(upload)
     return uploads
 
@@ -132,12 +132,21 @@ def _keep(upload: Upload, result: Sanitized) -> dict[str, Any]:
 def upload_process(*, upload_id: uuid.UUID | str) -> None:
     """Validate one upload and keep only its sanitised copy. Safe to run twice or after a crash:
     object names are fixed per upload, so a re-run overwrites rather than duplicates."""
-    from uploads import clamd
-    from uploads.sanitize import Rejected, sanitize
-
     upload = _claim(upload_id)
     if upload is None:
         return
+    try:
+        _validate(upload)
+    except Exception:
+        # Let the retry (or the sweeper) take it again at once instead of after CLAIM_TIMEOUT.
+        Upload.objects.filter(pk=upload.pk, status=UploadStatus.SCANNING).update(status=UploadStatus.RECEIVED)
+        raise
+
+
+def _validate(upload: Upload) -> None:
+    from uploads import clamd
+    from uploads.sanitize import Rejected, sanitize
+
     try:
         data = _read_raw(upload)
         if clamd.scan(data):

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from celery import shared_task
-from celery.exceptions import MaxRetriesExceededError
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=4, default_retry_delay=30)
@@ -10,11 +9,11 @@ def validate_upload_task(self, upload_id: str) -> None:  # type: ignore[no-untyp
 
     try:
         upload_process(upload_id=upload_id)
-    except Exception as exc:  # storage or broker hiccup: try again, then give up visibly
-        try:
-            raise self.retry(exc=exc)
-        except MaxRetriesExceededError:
+    except Exception as exc:  # storage, scanner or broker hiccup: try again, then give up visibly
+        if self.request.retries >= self.max_retries:
             upload_fail(upload_id=upload_id)
+            return
+        raise self.retry(exc=exc) from exc
 
 
 @shared_task

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
+from django.core.files.uploadhandler import StopUpload
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -71,8 +72,10 @@ def upload(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
     recorded: list[Upload] = []
     try:
         response = csrf_protect(_receive)(request, case, handler, recorded)
+    except StopUpload:  # the request as a whole is over what the case can still take
+        response = _answer(request, case, handler, recorded)
     finally:
-        if not recorded:
+        if not recorded:  # nothing was committed: remove what was stored
             handler.discard_received()
     return response
 
@@ -81,6 +84,10 @@ def _receive(request: AuthedRequest, case: Case, handler: EncryptingUploadHandle
     request.FILES.getlist("files")  # parse: the handler streams each file into storage
     recorded += services.upload_receive(request=request, case=case, patient_key=handler.patient_key,
                                         received=handler.received)
+    return _answer(request, case, handler, recorded)
+
+
+def _answer(request: AuthedRequest, case: Case, handler: EncryptingUploadHandler, recorded: list[Upload]) -> HttpResponse:
     problems = [_problem_text(p) for p in handler.problems]
     status = 413 if any(p.code in ("too_large", "case_quota") for p in handler.problems) else 200
     if "application/json" in request.headers.get("Accept", ""):
