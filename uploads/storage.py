@@ -7,8 +7,10 @@ crashed upload never leaves a complete-looking object behind.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -16,6 +18,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 
 PART_SIZE = 8 * 1024 * 1024  # S3 needs parts of at least 5 MiB, except the last
+PARTS_IN_FLIGHT = 4
 READ_SIZE = 1024 * 1024
 
 
@@ -38,12 +41,17 @@ def _local(name: str) -> Path:
 
 
 class S3Writer:
+    """Parts go up on a few threads while the next part fills, like boto3's own uploader;
+    memory stays bounded by PARTS_IN_FLIGHT parts."""
+
     def __init__(self, name: str) -> None:
         self.client, self.bucket = _s3()
         self.name = name
         self.buffer = bytearray()
         self.upload_id: str | None = None
         self.parts: list[dict[str, Any]] = []
+        self.pending: list[Future[dict[str, Any]]] = []
+        self.pool: ThreadPoolExecutor | None = None
 
     def write(self, data: bytes) -> None:
         self.buffer += data
@@ -51,13 +59,27 @@ class S3Writer:
             self._send_part(bytes(self.buffer[:PART_SIZE]))
             del self.buffer[:PART_SIZE]
 
+    def _put(self, number: int, body: bytes) -> dict[str, Any]:
+        etag = self.client.upload_part(Bucket=self.bucket, Key=self.name, UploadId=self.upload_id,
+                                       PartNumber=number, Body=body)["ETag"]
+        return {"ETag": etag, "PartNumber": number}
+
     def _send_part(self, body: bytes) -> None:
         if self.upload_id is None:
             self.upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=self.name)["UploadId"]
-        number = len(self.parts) + 1
-        etag = self.client.upload_part(Bucket=self.bucket, Key=self.name, UploadId=self.upload_id,
-                                       PartNumber=number, Body=body)["ETag"]
-        self.parts.append({"ETag": etag, "PartNumber": number})
+            self.pool = ThreadPoolExecutor(max_workers=PARTS_IN_FLIGHT, thread_name_prefix="s3-part")
+        while len(self.pending) >= PARTS_IN_FLIGHT:
+            self.parts.append(self.pending.pop(0).result())
+        assert self.pool is not None
+        self.pending.append(self.pool.submit(self._put, len(self.parts) + len(self.pending) + 1, body))
+
+    def _drain(self) -> None:
+        try:
+            while self.pending:
+                self.parts.append(self.pending.pop(0).result())
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(wait=True, cancel_futures=True)
 
     def close(self) -> None:
         if self.upload_id is None:  # small object: one request
@@ -65,12 +87,15 @@ class S3Writer:
         else:
             if self.buffer:
                 self._send_part(bytes(self.buffer))
+            self._drain()
             self.client.complete_multipart_upload(Bucket=self.bucket, Key=self.name, UploadId=self.upload_id,
-                                                  MultipartUpload={"Parts": self.parts})
+                                                  MultipartUpload={"Parts": sorted(self.parts, key=lambda p: p["PartNumber"])})
         self.buffer = bytearray()
 
     def abort(self) -> None:
         if self.upload_id is not None:
+            with contextlib.suppress(Exception):  # a failed part must not stop the abort
+                self._drain()
             self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.name, UploadId=self.upload_id)
         self.buffer = bytearray()
 
