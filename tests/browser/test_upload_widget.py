@@ -119,7 +119,6 @@ def _watch(page: Page) -> dict[str, list[str]]:
 
 
 def _assert_no_csp_violations(page: Page, seen: dict[str, list[str]]) -> None:
-    print("CONSOLE", seen["console"])
     violations = page.evaluate("window.__csp")
     assert violations == [], f"CSP blocked: {violations}"
     assert not [m for m in seen["console"] if "Content Security Policy" in m or "Refused to" in m], seen["console"]
