@@ -5,16 +5,19 @@ variables in the environment. Everything runs on loopback against a database of 
 (`so_bench`, dropped and created again) and Redis db 8; the S3 bucket is shared, so every object
 the benchmark writes is deleted again.
 
-1. Upload: a 10 MiB and a 1 GiB file of random bytes (JPEG magic, so the photo limit applies;
-   validation is not running and would reject them) sent through the real endpoint of a real
-   gunicorn (1 worker, 1 thread) with a streaming multipart body. Measured: request wall time
-   and the worker's peak RSS, against plain boto3 `upload_file` of the same file to the same
-   server in the same run.
+1. Upload: 10 MiB, 128 MiB and 1 GiB files of random bytes (JPEG magic, so the photo limit
+   applies; validation is not running and would reject them) sent through the real endpoint of a
+   real gunicorn (1 worker, 1 thread) with a streaming multipart body. Measured: request wall
+   time, the worker's peak RSS and the CPU time of worker, S3 server and client, against plain
+   boto3 `upload_file` of the same file to the same server in the same run (plus, for reference,
+   boto3 sending 8 MiB parts one after another).
 2. Validation: 12 MP photos and a 300-file DICOM series are uploaded with no worker running,
    then 1 and then 2 Celery workers (each `--concurrency 1`) are started and timed until every
    file is final.
 
-Writes bench/RESULTS.md (overwritten) and prints it.
+Writes bench/RESULTS.md (overwritten) and prints it; exits 1 when a target is missed. Sizes and
+rounds can be lowered for a quick try: BENCH_BIG_MB, BENCH_MID_MB, BENCH_BIG_ROUNDS, BENCH_PHOTOS,
+BENCH_DICOM_FILES.
 """
 
 from __future__ import annotations
