@@ -47,26 +47,36 @@ class S3Writer:
     def __init__(self, name: str) -> None:
         self.client, self.bucket = _s3()
         self.name = name
-        self.buffer = bytearray()
+        self.buffer: list[bytes] = []
+        self.buffered = 0
         self.upload_id: str | None = None
         self.parts: list[dict[str, Any]] = []
         self.pending: list[Future[dict[str, Any]]] = []
         self.pool: ThreadPoolExecutor | None = None
 
     def write(self, data: bytes) -> None:
-        self.buffer += data
-        while len(self.buffer) >= PART_SIZE:
-            self._send_part(bytes(self.buffer[:PART_SIZE]))
-            del self.buffer[:PART_SIZE]
+        if not data:
+            return
+        self.buffer.append(data)
+        self.buffered += len(data)
+        if self.buffered >= PART_SIZE:  # one join per part: no copying and shifting of a big buffer
+            whole = b"".join(self.buffer)
+            cut = len(whole) - len(whole) % PART_SIZE
+            for start in range(0, cut, PART_SIZE):
+                self._send_part(whole[start : start + PART_SIZE])
+            self.buffer = [whole[cut:]] if cut < len(whole) else []
+            self.buffered = len(whole) - cut
 
     def _put(self, number: int, body: bytes) -> dict[str, Any]:
-        etag = self.client.upload_part(Bucket=self.bucket, Key=self.name, UploadId=self.upload_id,
-                                       PartNumber=number, Body=body)["ETag"]
-        return {"ETag": etag, "PartNumber": number}
+        # A declared CRC32 lets the server check each part and the whole object, like boto3's uploader.
+        response = self.client.upload_part(Bucket=self.bucket, Key=self.name, UploadId=self.upload_id,
+                                           PartNumber=number, Body=body, ChecksumAlgorithm="CRC32")
+        return {"ETag": response["ETag"], "ChecksumCRC32": response["ChecksumCRC32"], "PartNumber": number}
 
     def _send_part(self, body: bytes) -> None:
         if self.upload_id is None:
-            self.upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=self.name)["UploadId"]
+            self.upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=self.name,
+                                                                 ChecksumAlgorithm="CRC32")["UploadId"]
             self.pool = ThreadPoolExecutor(max_workers=PARTS_IN_FLIGHT, thread_name_prefix="s3-part")
         while len(self.pending) >= PARTS_IN_FLIGHT:
             self.parts.append(self.pending.pop(0).result())
@@ -82,22 +92,23 @@ class S3Writer:
                 self.pool.shutdown(wait=True, cancel_futures=True)
 
     def close(self) -> None:
+        body = b"".join(self.buffer)
         if self.upload_id is None:  # small object: one request
-            self.client.put_object(Bucket=self.bucket, Key=self.name, Body=bytes(self.buffer))
+            self.client.put_object(Bucket=self.bucket, Key=self.name, Body=body)
         else:
-            if self.buffer:
-                self._send_part(bytes(self.buffer))
+            if body:
+                self._send_part(body)
             self._drain()
             self.client.complete_multipart_upload(Bucket=self.bucket, Key=self.name, UploadId=self.upload_id,
                                                   MultipartUpload={"Parts": sorted(self.parts, key=lambda p: p["PartNumber"])})
-        self.buffer = bytearray()
+        self.buffer, self.buffered = [], 0
 
     def abort(self) -> None:
         if self.upload_id is not None:
             with contextlib.suppress(Exception):  # a failed part must not stop the abort
                 self._drain()
             self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.name, UploadId=self.upload_id)
-        self.buffer = bytearray()
+        self.buffer, self.buffered = [], 0
 
 
 class LocalWriter:
