@@ -124,8 +124,6 @@ def context_for(step: Step, case: Case) -> dict[str, Any]:
     """Extra template context of a step: the files page lists the case's uploads."""
     if step.slug != "files":
         return {}
-    from uploads.models import Upload
-    from uploads.services import REJECTIONS
+    from uploads.services import file_list_context
 
-    uploads = list(Upload.objects.filter(case=case, parent__isnull=True).prefetch_related("members"))
-    return {"uploads": uploads, "rejections": REJECTIONS, "processing": any(not u.is_final for u in uploads)}
+    return file_list_context(case)

@@ -132,14 +132,11 @@ def submitted(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
 
 
 def _detail_context(case: Case, message_form: MessageForm) -> dict[str, object]:
-    from uploads.models import Upload
-    from uploads.services import REJECTIONS
+    from uploads.services import file_list_context
 
-    return {
+    return {**file_list_context(case),
         "case": case, "events": case.events.all(), "thread": case.messages.select_related("author"),
         "message_form": message_form, "can_write": case.status not in {Status.DRAFT, Status.CLOSED, Status.WITHDRAWN},
-        "uploads": Upload.objects.filter(case=case, parent__isnull=True).prefetch_related("members"),
-        "rejections": REJECTIONS,
         "consent_outdated": case.is_open and not case.is_draft and not services.consent_is_current(case),
     }
 

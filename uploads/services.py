@@ -231,6 +231,12 @@ def open_object(upload: Upload, *, thumbnail: bool = False) -> Iterator[bytes]:
     return decrypt_stream(key, upload.id, purpose, storage.read(name))
 
 
+def file_list_context(case: Case) -> dict[str, Any]:
+    """What templates/uploads/_file_list.html needs: the files the patient sent, with status."""
+    uploads = list(Upload.objects.filter(case=case, parent__isnull=True).prefetch_related("members"))
+    return {"uploads": uploads, "rejections": REJECTIONS, "processing": any(not u.is_final for u in uploads)}
+
+
 def accepted_kinds(case: Case) -> set[str]:
     """Kinds ("image", "pdf", "dicom") of the case's accepted files."""
     return set(Upload.objects.filter(case=case, status=UploadStatus.ACCEPTED).exclude(kind="archive")

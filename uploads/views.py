@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.files.uploadhandler import StopUpload
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -45,18 +46,23 @@ def _back(request: HttpRequest, case: Case) -> str:
     return reverse("uploads:files", args=[case.pk])
 
 
-def _file_rows(case: Case) -> list[Upload]:
-    return list(Upload.objects.filter(case=case, parent__isnull=True).prefetch_related("members"))
+def _files_page(request: HttpRequest, case: Case, status: int = 200) -> HttpResponse:
+    return render(request, "uploads/files.html", {
+        "case": case, "next": request.GET.get("next", ""), **services.file_list_context(case)}, status=status)
+
+
+def _attachment(response: StreamingHttpResponse, filename: str) -> StreamingHttpResponse:
+    """Files are never rendered by the browser: attachment, no sniffing, sandboxed, not cached."""
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @role_required(Role.PATIENT)
 def files(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
-    case = case_for_user(request, case_id, owner_only=True)
-    uploads = _file_rows(case)
-    return render(request, "uploads/files.html", {
-        "case": case, "uploads": uploads, "processing": any(not u.is_final for u in uploads),
-        "rejections": services.REJECTIONS, "next": request.GET.get("next", ""),
-    })
+    return _files_page(request, case_for_user(request, case_id, owner_only=True))
 
 
 @csrf_exempt  # checked by csrf_protect below, once our handler is in place (Django docs pattern)
@@ -103,10 +109,7 @@ def _answer(request: AuthedRequest, case: Case, handler: EncryptingUploadHandler
                                            "%(n)d files received. We are checking them now.", len(recorded))
                          % {"n": len(recorded)})
     if status == 413:
-        uploads = _file_rows(case)
-        return render(request, "uploads/files.html", {
-            "case": case, "uploads": uploads, "processing": any(not u.is_final for u in uploads),
-            "rejections": services.REJECTIONS}, status=413)
+        return _files_page(request, case, status=413)
     return redirect(_back(request, case))
 
 
@@ -117,7 +120,7 @@ def status(request: AuthedRequest, case_id: uuid.UUID) -> JsonResponse:
     return JsonResponse({"files": [
         {"id": str(u.pk), "name": u.original_name, "status": u.status, "status_label": u.get_status_display(),
          "reason": str(services.REJECTIONS.get(u.reject_code, ("", ""))[0]) if u.reject_code else ""}
-        for u in _file_rows(case)
+        for u in services.file_list_context(case)["uploads"]
     ]})
 
 
@@ -133,24 +136,19 @@ def _stream(request: HttpRequest, upload: Upload, *, thumbnail: bool) -> Streami
     name = upload.original_name
     if thumbnail or (upload.mime == "image/jpeg" and not name.lower().endswith((".jpg", ".jpeg"))):
         name += ".jpg"  # a HEIC photo is kept as JPEG
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    response["Cache-Control"] = "no-store"
+    _attachment(response, name)
     if not thumbnail:
         response["Content-Length"] = str(upload.stored_size)
     return response
 
 
-def download(request: HttpRequest, upload_id: uuid.UUID) -> StreamingHttpResponse | HttpResponse:
-    if not request.user.is_authenticated:
-        return redirect(f"{reverse('accounts:login')}?next={request.path}")
+@login_required
+def download(request: HttpRequest, upload_id: uuid.UUID) -> StreamingHttpResponse:
     return _stream(request, upload_for_user(request, upload_id), thumbnail=False)
 
 
-def thumbnail(request: HttpRequest, upload_id: uuid.UUID) -> StreamingHttpResponse | HttpResponse:
-    if not request.user.is_authenticated:
-        return redirect(f"{reverse('accounts:login')}?next={request.path}")
+@login_required
+def thumbnail(request: HttpRequest, upload_id: uuid.UUID) -> StreamingHttpResponse:
     return _stream(request, upload_for_user(request, upload_id), thumbnail=True)
 
 
@@ -161,9 +159,5 @@ def backup(request: AuthedRequest, case_id: uuid.UUID) -> StreamingHttpResponse:
     case = case_for_user(request, case_id, owner_only=True)
     audit.record(request=request, event_type="upload.backup", action=audit.Action.READ, entity_type="Case",
                  entity_id=str(case.pk), case_id=case.pk, patient_id=case.patient_id)
-    response = StreamingHttpResponse(services.backup_zip(case), content_type="application/zip")
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=f"{case.reference}.zip")
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    response["Cache-Control"] = "no-store"
-    return response
+    return _attachment(StreamingHttpResponse(services.backup_zip(case), content_type="application/zip"),
+                       f"{case.reference}.zip")
