@@ -13,11 +13,16 @@ from cases.models import Case
 
 
 def can_read_case(user: Any, case: Case) -> bool:
+    """The patient; the lead specialist; a colleague the lead consulted; a specialist who signed
+    a report on the case (an earlier round). Admins do not read clinical content."""
     if not user.is_authenticated:
         return False
     if case.patient_id == user.pk:
         return True
-    return bool(user.is_specialist and case.specialist_id == user.pk)
+    if not user.is_specialist:
+        return False
+    return case.specialist_id == user.pk or case.consultations.filter(colleague=user).exists() \
+        or case.reports.filter(author=user, signed_at__isnull=False).exists()
 
 
 def case_for_user(request: HttpRequest, case_id: uuid.UUID | str, *, owner_only: bool = False) -> Case:

@@ -161,6 +161,19 @@ class SpecialtyForm(forms.ModelForm):
         self.fields["specialty"].required = True
 
 
+class CountryForm(forms.ModelForm):
+    class Meta:
+        model = Case
+        fields = ["country"]
+        labels = {"country": _("In which country do you live?")}
+        help_texts = {"country": _("A specialist can only give you an opinion if they are licensed where you live.")}
+        error_messages = {"country": {"required": _("Choose the country where you live.")}}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["country"].required = True
+
+
 class ReasonForm(forms.Form):
     reason = _text(_("Why do you want a second opinion?"),
                    help_text=_("For example: you are unsure about a diagnosis, or about an operation you were offered."),

@@ -33,6 +33,7 @@ STEPS: list[Step] = [
     Step("urgent", _("Urgent symptoms"), form=f.RedFlagsForm,
          intro=_("This service is for second opinions, not emergencies. We ask this first to keep you safe.")),
     Step("specialty", _("Kind of specialist"), form=f.SpecialtyForm),
+    Step("country", _("Where you live"), form=f.CountryForm),
     Step("reason", _("Why you want a second opinion"), form=f.ReasonForm, fields=("reason", "expectations")),
     Step("first-opinion", _("The first opinion"), form=f.FirstOpinionForm,
          fields=("first_diagnosis", "first_treatment", "first_opinion_by", "first_opinion_month", "first_opinion_year"),

@@ -3,6 +3,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import date, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -10,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
 
 from accounts.models import Specialty
 
@@ -52,8 +54,9 @@ TRANSITIONS: dict[str, set[str]] = {
     Status.ASSIGNED: {Status.IN_REVIEW, Status.TRIAGE},
     Status.IN_REVIEW: {Status.AWAITING_PATIENT, Status.REPORT_READY},
     Status.AWAITING_PATIENT: {Status.IN_REVIEW},
-    Status.REPORT_READY: {Status.CLOSED},
-    Status.CLOSED: set(),
+    # A patient may ask a second specialist for an opinion on the same case (round 2).
+    Status.REPORT_READY: {Status.CLOSED, Status.TRIAGE},
+    Status.CLOSED: {Status.TRIAGE},
     Status.WITHDRAWN: set(),
 }
 for _open in OPEN_STATUSES:
@@ -99,6 +102,23 @@ class CaseQuerySet(models.QuerySet["Case"]):
     def open(self) -> CaseQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
 
+    def unassigned(self) -> CaseQuerySet:
+        """Sent, not yet taken, and with the current consent accepted and not withdrawn."""
+        current = ConsentVersion.current()
+        consented = ConsentAcceptance.objects.filter(case=models.OuterRef("pk"), version=current,
+                                                     withdrawn_at__isnull=True)
+        return self.filter(status__in=[Status.SUBMITTED, Status.TRIAGE], specialist__isnull=True) \
+            .filter(models.Exists(consented))
+
+    def claimable_by(self, specialist: Any) -> CaseQuerySet:
+        """The open queue of one specialist: their specialties, where they are licensed, and not a
+        case they already gave an opinion on (a second opinion needs another specialist)."""
+        profile = getattr(specialist, "specialist_profile", None)
+        if profile is None:
+            return self.none()
+        return self.unassigned().filter(specialty__in=profile.specialties, country__in=profile.jurisdictions) \
+            .exclude(reports__author=specialist)
+
 
 class Case(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -113,11 +133,15 @@ class Case(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
     sla_paused_at = models.DateTimeField(null=True, blank=True)
+    # 1 for the first specialist's report; 2 once the patient asks a second specialist.
+    round = models.PositiveSmallIntegerField(default=1)
 
     # Intake answers
     red_flags = models.JSONField(default=list, blank=True)
     red_flags_answered = models.BooleanField(default=False)
     specialty = models.CharField(_("specialty"), max_length=32, choices=RequestedSpecialty.choices, blank=True)
+    # Where the patient lives: a specialist must be licensed there (SpecialistProfile.jurisdictions).
+    country = CountryField(_("country"), blank=True)
     reason = models.TextField(_("reason"), max_length=TEXT_LIMIT, blank=True)
     expectations = models.TextField(_("expectations"), max_length=TEXT_LIMIT, blank=True)
     first_diagnosis = models.TextField(max_length=TEXT_LIMIT, blank=True)
@@ -136,7 +160,8 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "due_at"]), models.Index(fields=["patient", "-created_at"])]
+        indexes = [models.Index(fields=["status", "due_at"]), models.Index(fields=["patient", "-created_at"]),
+                   models.Index(fields=["specialty", "country", "status", "due_at"])]
 
     def __str__(self) -> str:
         return self.reference
@@ -335,3 +360,21 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["sent_at", "id"]
+
+
+class Consultation(models.Model):
+    """The lead specialist asks a colleague (any specialty) to look at the case. The colleague
+    reads the case and leaves a note, which the report names as a contribution."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="consultations")
+    round = models.PositiveSmallIntegerField(default=1)
+    colleague = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consultations")
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    invited_at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(_("note"), max_length=TEXT_LIMIT, blank=True)
+    noted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["invited_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["case", "round", "colleague"], name="cases_one_consult_per_round")]

@@ -18,6 +18,7 @@ from cases.models import (
     CaseEvent,
     ConsentAcceptance,
     ConsentVersion,
+    Consultation,
     Message,
     MessageKind,
     RequestedSpecialty,
@@ -93,6 +94,8 @@ def submission_problems(case: Case) -> list[str]:
         problems.append(_("You told us about symptoms that need emergency care now. This service cannot handle them."))
     if not case.specialty:
         problems.append(_("Choose the kind of specialist you need."))
+    if not case.country:
+        problems.append(_("Choose the country where you live."))
     if not case.reason:
         problems.append(_("Tell us why you want a second opinion."))
     if not (case.first_diagnosis or case.first_treatment):
@@ -202,3 +205,93 @@ def message_send(*, request: HttpRequest, case: Case, author: User, body: str, k
                                                                 "path": reverse("cases:detail", args=[case.pk])})
     return message
 
+
+
+class NotEligible(Exception):
+    """The specialist may not take this case (specialty, jurisdiction or consent)."""
+
+
+class AlreadyTaken(Exception):
+    """Another specialist claimed the case first, or it is no longer waiting."""
+
+
+def _take(*, case: Case, specialist: User, actor: User, reason: str) -> None:
+    # The conditional UPDATE decides the race: only one claim or assignment finds it unassigned.
+    taken = Case.objects.filter(pk=case.pk, specialist__isnull=True,
+                                status__in=[Status.SUBMITTED, Status.TRIAGE]).update(specialist=specialist)
+    if taken != 1:
+        raise AlreadyTaken(case.pk)
+    case.refresh_from_db(fields=["specialist", "status"])
+    case_transition(case=case, to=Status.ASSIGNED, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def case_claim(*, case: Case, specialist: User) -> None:
+    """A specialist takes a case from their queue and starts the review."""
+    if not Case.objects.claimable_by(specialist).filter(pk=case.pk).exists():
+        if Case.objects.filter(pk=case.pk, specialist__isnull=False).exists():
+            raise AlreadyTaken(case.pk)
+        raise NotEligible(case.pk)
+    _take(case=case, specialist=specialist, actor=specialist, reason="claimed")
+    case_transition(case=case, to=Status.IN_REVIEW, actor=specialist, reason="claimed")
+
+
+def can_be_assigned(case: Case, specialist: User) -> bool:
+    """An admin may give a case to an active specialist licensed where the patient lives, of the
+    requested specialty (any specialty when the patient was not sure)."""
+    profile = getattr(specialist, "specialist_profile", None)
+    if not specialist.is_active or not specialist.is_specialist or profile is None:
+        return False
+    if case.country not in profile.jurisdictions:
+        return False
+    if case.specialty != RequestedSpecialty.NOT_SURE and case.specialty not in profile.specialties:
+        return False
+    return not case.reports.filter(author=specialist).exists()
+
+
+@transaction.atomic
+def case_assign(*, case: Case, specialist: User, admin: User) -> None:
+    """An admin gives an unassigned case to a specialist; the specialist starts the review."""
+    if not Case.objects.unassigned().filter(pk=case.pk).exists():
+        raise AlreadyTaken(case.pk)
+    if not can_be_assigned(case, specialist):
+        raise NotEligible(case.pk)
+    _take(case=case, specialist=specialist, actor=admin, reason="assigned_by_admin")
+    email_user(user=specialist, name="case-assigned", ctx={"reference": case.reference,
+                                                           "path": reverse("reports:workspace", args=[case.pk])})
+
+
+@transaction.atomic
+def case_start_review(*, case: Case, specialist: User) -> None:
+    if case.specialist_id != specialist.pk:
+        raise NotEligible(case.pk)
+    case_transition(case=case, to=Status.IN_REVIEW, actor=specialist, reason="review_started")
+
+
+@transaction.atomic
+def consultation_invite(*, request: HttpRequest, case: Case, lead: User, colleague: User) -> Consultation:
+    """The lead asks another specialist (any specialty) to look at the case."""
+    if case.specialist_id != lead.pk or colleague.pk == lead.pk or not colleague.is_active \
+            or not colleague.is_specialist or case.status not in {Status.IN_REVIEW, Status.AWAITING_PATIENT}:
+        raise NotEligible(case.pk)
+    consultation, created = Consultation.objects.get_or_create(
+        case=case, round=case.round, colleague=colleague, defaults={"invited_by": lead})
+    if created:
+        audit.record(request=request, event_type="consultation.invite", action=audit.Action.CREATE,
+                     entity_type="Consultation", entity_id=str(consultation.pk), case_id=case.pk,
+                     patient_id=case.patient_id)
+        email_user(user=colleague, name="consultation-invite", ctx={
+            "reference": case.reference, "path": reverse("reports:workspace", args=[case.pk])})
+    return consultation
+
+
+@transaction.atomic
+def consultation_note(*, request: HttpRequest, consultation: Consultation, note: str) -> None:
+    """The colleague's note; the report names them as a contributor."""
+    if consultation.case.status not in {Status.IN_REVIEW, Status.AWAITING_PATIENT}:
+        raise ThreadClosed(consultation.case_id)
+    consultation.note, consultation.noted_at = note, timezone.now()
+    consultation.save(update_fields=["note", "noted_at"])
+    audit.record(request=request, event_type="consultation.note", action=audit.Action.UPDATE,
+                 entity_type="Consultation", entity_id=str(consultation.pk), case_id=consultation.case_id,
+                 patient_id=consultation.case.patient_id)

@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("cases.urls")),
     path("", include("uploads.urls")),
+    path("", include("reports.urls")),
 ]

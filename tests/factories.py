@@ -86,6 +86,7 @@ class CaseFactory(factory.django.DjangoModelFactory):
     red_flags_answered = True
     reason = "I am not sure about the diagnosis."
     first_diagnosis = "Benign mole."
+    country = "ES"
 
 
 def tiny_jpeg(width: int = 40, height: int = 30) -> bytes:
@@ -104,14 +105,14 @@ def accepted_upload(case: Case, data: bytes | None = None, name: str = "photo.jp
 
     from uploads.crypto import patient_key_for
     from uploads.models import Upload, UploadStatus
-    from uploads.services import STORED_PURPOSE, THUMB_PURPOSE, _store
+    from uploads.services import STORED_PURPOSE, THUMB_PURPOSE, store_bytes
 
     data = data or tiny_jpeg()
     upload = Upload(case=case, patient_key=patient_key_for(case.patient), uploaded_by=case.patient,
                     original_name=name, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
                     status=UploadStatus.ACCEPTED, kind="image", mime="image/jpeg", stored_size=len(data))
-    upload.stored_wrapped_key = _store(upload.patient_key, upload.id, STORED_PURPOSE, upload.stored_name, data)
-    upload.thumb_wrapped_key = _store(upload.patient_key, upload.id, THUMB_PURPOSE, upload.thumb_name, data)
+    upload.stored_wrapped_key = store_bytes(upload.patient_key, upload.id, STORED_PURPOSE, upload.stored_name, data)
+    upload.thumb_wrapped_key = store_bytes(upload.patient_key, upload.id, THUMB_PURPOSE, upload.thumb_name, data)
     upload.save()
     return upload
 

@@ -99,7 +99,7 @@ def _read_raw(upload: Upload) -> bytes:
     return data
 
 
-def _store(patient_key: PatientKey, object_id: uuid.UUID, purpose: str, name: str, data: bytes) -> bytes:
+def store_bytes(patient_key: PatientKey, object_id: uuid.UUID, purpose: str, name: str, data: bytes) -> bytes:
     """Encrypt `data` under a fresh data key and write it; returns the wrapped key."""
     key, wrapped = new_data_key(patient_key, object_id, purpose)
     encryptor = StreamEncryptor(key, object_id, purpose)
@@ -120,11 +120,11 @@ def _keep(upload: Upload, result: Sanitized) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "kind": result.kind, "mime": result.mime, "hints": result.hints, "info": result.info,
         "stored_size": len(result.data),
-        "stored_wrapped_key": _store(upload.patient_key, upload.id, STORED_PURPOSE, upload.stored_name, result.data),
+        "stored_wrapped_key": store_bytes(upload.patient_key, upload.id, STORED_PURPOSE, upload.stored_name, result.data),
         "thumb_wrapped_key": None,
     }
     if result.thumbnail:
-        fields["thumb_wrapped_key"] = _store(upload.patient_key, upload.id, THUMB_PURPOSE, upload.thumb_name,
+        fields["thumb_wrapped_key"] = store_bytes(upload.patient_key, upload.id, THUMB_PURPOSE, upload.thumb_name,
                                              result.thumbnail)
     return fields
 

@@ -99,6 +99,8 @@ MATRIX: dict[str, dict[str, Any]] = {
                               "unverified_specialist": MFA, "unverified_admin": MFA},
     "accounts:backup_codes_regenerate": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
     "accounts:mfa_remove": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "reports:workspace": {"anonymous": LOGIN, "specialist": 200, "patient_a": 404, "patient_b": 404,
+                          "other_specialist": 404, "admin": 404, "*": MFA},
 }
 # Reachable by staff before the second factor is verified (everything else redirects to MFA).
 MFA_EXEMPT = {"accounts:mfa_enrol", "accounts:mfa_verify", "accounts:logout", "set_language", "healthz"}
@@ -122,6 +124,7 @@ SAMPLE_KWARGS: dict[str, dict[str, Any]] = {
     "upload": {"case_id": "review"},
     "download": {"upload_id": "photo"},
     "thumbnail": {"upload_id": "photo"},
+    "workspace": {"case_id": "review"},
 }
 CASES: dict[str, Any] = {}  # filled by the `clients` fixture: patient A's "draft" and "review" cases, a "photo"
 

@@ -110,6 +110,11 @@ def test_a_patient_answers_every_step_checks_the_answers_and_sends_the_case(page
     ).check()
     _continue(page)
 
+    expect(_h1(page)).to_have_text("Where you live")
+    assert_accessible(page)
+    page.get_by_label("In which country do you live?").select_option("ES")
+    _continue(page)
+
     expect(_h1(page)).to_have_text("Why you want a second opinion")
     assert_accessible(page)
     page.get_by_label("Why do you want a second opinion?").fill("I was told the mole is benign but it keeps growing.")
@@ -309,6 +314,11 @@ def test_the_wizard_speaks_spanish_to_a_spanish_speaking_patient(page: Page, liv
     page.get_by_role("group", name=es("Which kind of specialist do you want to review your case?")).get_by_label(
         es("Dermatology")
     ).check()
+    _continue(page, es("Continue"))
+
+    expect(_h1(page)).to_have_text(es("Where you live"))
+    assert_accessible(page)
+    page.get_by_label(es("In which country do you live?")).select_option("MX")
     _continue(page, es("Continue"))
 
     expect(page.locator("html")).to_have_attribute("lang", "es")

@@ -26,6 +26,7 @@ REFERENCE = re.compile(rf"^SO-[{REFERENCE_ALPHABET}]{{4}}-[{REFERENCE_ALPHABET}]
 INTAKE: list[tuple[str, dict[str, Any]]] = [
     ("urgent", {"flags": ["none"]}),
     ("specialty", {"specialty": "dermatology"}),
+    ("country", {"country": "ES"}),
     ("reason", {"reason": f"{CANARY} reason", "expectations": f"{CANARY} expectations"}),
     (
         "first-opinion",
