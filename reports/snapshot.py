@@ -1,0 +1,96 @@
+"""What a signature covers: a frozen, JSON-serialisable snapshot of a report (with the case facts
+it rests on and every signed addendum), and its canonical SHA-256.
+
+The PDF is rendered from the snapshot alone (plus the key photos it names), so a signed report
+reads the same however the case changes afterwards. Codes (certainty, agreement...) are stored
+as codes; the renderer shows them in the document's language."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+
+from accounts.models import User
+from reports.models import Addendum, Report
+
+FORMAT = 1
+REPORT_FIELDS = (
+    "summary", "findings", "diagnosis_agreement", "treatment_agreement", "agreement_comment", "certainty",
+    "certainty_reason", "recommendations", "alternatives", "suggested_tests", "in_person", "in_person_reason",
+    "limitations",
+)
+
+
+def canonical_json(content: dict[str, Any]) -> bytes:
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def content_sha256(content: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(content)).hexdigest()
+
+
+def _person(user: User) -> dict[str, Any]:
+    profile = getattr(user, "specialist_profile", None)
+    return {
+        "name": user.full_name,
+        "specialties": list(profile.specialties) if profile else [],
+        "licence": profile.licence_number if profile else "",
+        "jurisdictions": list(profile.jurisdictions) if profile else [],
+    }
+
+
+def _addendum(addendum: Addendum) -> dict[str, Any]:
+    assert addendum.signed_at is not None
+    return {
+        "kind": addendum.kind,
+        "body": addendum.body,
+        "signed_at": addendum.signed_at.isoformat(),
+        "author": _person(addendum.author),
+        "follow_ups": [{"question": f.text, "answer": f.answer} for f in addendum.follow_ups.order_by("asked_at", "id")],
+    }
+
+
+def build(report: Report, *, version: int, signer: User, signed_at: datetime) -> dict[str, Any]:
+    """The snapshot of `report` as signed now by `signer` (the report's author), with its
+    signed addenda."""
+    from cases.models import Measurement
+
+    case = report.case
+    assert report.signed_at is not None
+    return {
+        "format": FORMAT,
+        "version": version,
+        "round": report.round,
+        "time_zone": settings.TIME_ZONE,
+        "case": {
+            "reference": case.reference,
+            "specialty": case.specialty,
+            "country": str(case.country),
+            "patient_name": case.patient.full_name,
+            "submitted_at": case.submitted_at.isoformat() if case.submitted_at else None,
+            "first_opinion": {
+                "diagnosis": case.first_diagnosis, "treatment": case.first_treatment, "by": case.first_opinion_by,
+                "month": case.first_opinion_month, "year": case.first_opinion_year,
+            },
+        },
+        "report": {name: getattr(report, name) for name in REPORT_FIELDS},
+        "answers": [{"question": a.question.text, "answer": a.text}
+                    for a in report.answers.select_related("question").order_by("question__position", "question_id")],
+        "contributors": [{**_person(c.colleague), "note": c.note,
+                          "noted_at": c.noted_at.isoformat() if c.noted_at else None}
+                         for c in case.consultations.filter(round=report.round, noted_at__isnull=False)
+                         .select_related("colleague__specialist_profile")],
+        "measurements": [{"site": m.site, "measured_on": m.measured_on.isoformat(), "value_mm": str(m.value_mm),
+                          "unit": m.unit} for m in Measurement.objects.filter(case=case)],
+        "key_photos": [str(pk) for pk in report.key_photos],
+        "author": _person(report.author),
+        "report_signed_at": report.signed_at.isoformat(),
+        "signer": _person(signer),
+        "signed_at": signed_at.isoformat(),
+        "addenda": [_addendum(a) for a in report.addenda.filter(signed_at__isnull=False)
+                    .select_related("author__specialist_profile").order_by("signed_at", "id")],
+    }

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=4, default_retry_delay=30)
+def render_document_task(self, document_id: str) -> None:  # type: ignore[no-untyped-def]
+    """Render a signed document's PDF (reports.rendering). Idempotent; the sweeper re-queues
+    documents left pending."""
+    from reports.rendering import document_render, document_render_failed
+
+    try:
+        document_render(document_id=document_id)
+    except Exception as exc:
+        if self.request.retries >= self.max_retries:
+            document_render_failed(document_id=document_id)
+            return
+        raise self.retry(exc=exc) from exc
