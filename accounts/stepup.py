@@ -30,13 +30,21 @@ def mark_stepped_up(request: HttpRequest) -> None:
     request.session[SESSION_KEY] = time.time()
 
 
+def stepup_redirect(request: HttpRequest) -> HttpResponse:
+    """To the step-up page, then back. After a POST the user comes back to the page they were
+    on, not the action URL."""
+    back = request.get_full_path() if request.method == "GET" else request.headers.get("Referer", "")
+    return redirect(reverse("accounts:step_up") + "?" + urlencode({"next": back}))
+
+
 def stepup_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """For views without an object to check first; views that check access to an object call
+    `has_recent_stepup`/`stepup_redirect` after the check, so a stranger gets the same 404."""
+
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if has_recent_stepup(request):
             return view(request, *args, **kwargs)
-        # After a POST the user comes back to the page they were on, not the action URL.
-        back = request.get_full_path() if request.method == "GET" else request.headers.get("Referer", "")
-        return redirect(reverse("accounts:step_up") + "?" + urlencode({"next": back}))
+        return stepup_redirect(request)
 
     return wrapper

@@ -132,9 +132,10 @@ def submitted(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
 
 
 def _detail_context(case: Case, message_form: MessageForm) -> dict[str, object]:
+    from reports.services import patient_reports_context
     from uploads.services import file_list_context
 
-    return {**file_list_context(case),
+    return {**file_list_context(case), **patient_reports_context(case),
         "case": case, "events": case.events.all(), "thread": case.messages.select_related("author"),
         "message_form": message_form, "can_write": case.status not in {Status.DRAFT, Status.CLOSED, Status.WITHDRAWN},
         "consent_outdated": case.is_open and not case.is_draft and not services.consent_is_current(case),
@@ -144,7 +145,13 @@ def _detail_context(case: Case, message_form: MessageForm) -> dict[str, object]:
 @login_required
 def detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     case = case_for_user(request, case_id)
-    return render(request, "cases/detail.html", _detail_context(case, MessageForm()))
+    context = _detail_context(case, MessageForm())
+    if request.user.pk == case.patient_id:
+        from reports.services import report_mark_read
+
+        for view in context["signed_reports"]:  # type: ignore[attr-defined]
+            report_mark_read(report=view["report"])
+    return render(request, "cases/detail.html", context)
 
 
 @require_POST

@@ -56,11 +56,10 @@ def _addendum(addendum: Addendum) -> dict[str, Any]:
 
 def build(report: Report, *, version: int, signer: User, signed_at: datetime) -> dict[str, Any]:
     """The snapshot of `report` as signed now by `signer` (the report's author), with its
-    signed addenda."""
+    signed addenda. For an unsigned draft (the preview) the signing times are those given."""
     from cases.models import Measurement
 
     case = report.case
-    assert report.signed_at is not None
     return {
         "format": FORMAT,
         "version": version,
@@ -88,9 +87,43 @@ def build(report: Report, *, version: int, signer: User, signed_at: datetime) ->
                           "unit": m.unit} for m in Measurement.objects.filter(case=case)],
         "key_photos": [str(pk) for pk in report.key_photos],
         "author": _person(report.author),
-        "report_signed_at": report.signed_at.isoformat(),
+        "report_signed_at": (report.signed_at or signed_at).isoformat(),
         "signer": _person(signer),
         "signed_at": signed_at.isoformat(),
         "addenda": [_addendum(a) for a in report.addenda.filter(signed_at__isnull=False)
                     .select_related("author__specialist_profile").order_by("signed_at", "id")],
     }
+
+
+def sections(content: dict[str, Any]) -> list[dict[str, str]]:
+    """The report's sections in reading order, codes turned into labels in the active language:
+    what the case page, the preview and the side-by-side comparison show."""
+    from django.utils.translation import gettext as _
+
+    from reports.models import Certainty, DiagnosisAgreement, InPerson, TreatmentAgreement
+
+    r = content["report"]
+
+    def label(choices: Any, code: str) -> str:
+        return str(dict(choices.choices).get(code, "")) if code else ""
+
+    agreement = "\n".join(part for part in [
+        _("Diagnosis: %(label)s") % {"label": label(DiagnosisAgreement, r["diagnosis_agreement"])}
+        if r["diagnosis_agreement"] else "",
+        _("Treatment: %(label)s") % {"label": label(TreatmentAgreement, r["treatment_agreement"])}
+        if r["treatment_agreement"] else "",
+        r["agreement_comment"]] if part)
+    rows = [
+        ("summary", _("Summary"), r["summary"]),
+        ("findings", _("Findings"), r["findings"]),
+        ("agreement", _("Agreement with the first opinion"), agreement),
+        ("certainty", _("Level of certainty"),
+         "\n".join(p for p in [label(Certainty, r["certainty"]), r["certainty_reason"]] if p)),
+        ("recommendations", _("Recommendations"), r["recommendations"]),
+        ("alternatives", _("Alternatives, with their risks and benefits"), r["alternatives"]),
+        ("suggested_tests", _("Suggested tests"), r["suggested_tests"]),
+        ("in_person", _("In-person evaluation"),
+         "\n".join(p for p in [label(InPerson, r["in_person"]), r["in_person_reason"]] if p)),
+        ("limitations", _("Limitations of a remote review"), r["limitations"]),
+    ]
+    return [{"key": key, "title": title, "text": text} for key, title, text in rows]

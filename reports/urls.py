@@ -8,4 +8,12 @@ app_name = "reports"
 
 urlpatterns: list[URLPattern] = [
     path("specialist/cases/<uuid:case_id>/", views.workspace, name="workspace"),
+    path("specialist/cases/<uuid:case_id>/report/", views.edit, name="edit"),
+    path("specialist/cases/<uuid:case_id>/report/preview/", views.preview, name="preview"),
+    path("specialist/cases/<uuid:case_id>/report/sign/", views.sign, name="sign"),
+    path("specialist/cases/<uuid:case_id>/report/addendum/", views.addendum, name="addendum"),
+    path("specialist/cases/<uuid:case_id>/report/addendum/sign/", views.addendum_sign, name="addendum_sign"),
+    path("cases/<uuid:case_id>/follow-up/", views.follow_up, name="follow_up"),
+    path("cases/<uuid:case_id>/close/", views.close, name="close"),
+    path("cases/<uuid:case_id>/second-opinion/", views.second_opinion, name="second_opinion"),
 ]

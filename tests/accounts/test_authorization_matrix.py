@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from cases.models import ConsentAcceptance, Status
+from reports.services import report_sign
 from tests.factories import (
     AdminFactory,
     CaseFactory,
@@ -28,6 +29,7 @@ from tests.factories import (
     login,
     publish_consent_v1,
 )
+from tests.reports.helpers import case_in_review, complete_draft
 
 ROLES = ["anonymous", "patient_a", "patient_b", "specialist", "other_specialist", "admin",
          "unverified_specialist", "unverified_admin"]
@@ -36,6 +38,10 @@ MFA = "/accounts/mfa/"
 
 OWNER_ONLY: dict[str, Any] = {"anonymous": LOGIN, "patient_a": 200, "patient_b": 404, "specialist": 404,
                               "other_specialist": 404, "admin": 404, "*": MFA}
+
+LEAD_ONLY: dict[str, Any] = {"anonymous": LOGIN, "specialist": 200, "patient_a": 404, "patient_b": 404,
+                             "other_specialist": 404, "admin": 404, "*": MFA}
+STEP_UP = "/accounts/security/step-up/"
 
 # Expected GET result per role: an int status, or a URL prefix the response redirects to.
 # "*" is the default for roles not named.
@@ -99,8 +105,15 @@ MATRIX: dict[str, dict[str, Any]] = {
                               "unverified_specialist": MFA, "unverified_admin": MFA},
     "accounts:backup_codes_regenerate": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
     "accounts:mfa_remove": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
-    "reports:workspace": {"anonymous": LOGIN, "specialist": 200, "patient_a": 404, "patient_b": 404,
-                          "other_specialist": 404, "admin": 404, "*": MFA},
+    "reports:workspace": {**LEAD_ONLY},
+    "reports:edit": {**LEAD_ONLY},
+    "reports:preview": {**LEAD_ONLY},
+    "reports:sign": {**LEAD_ONLY, "specialist": STEP_UP},
+    "reports:addendum": {**LEAD_ONLY},
+    "reports:addendum_sign": {**LEAD_ONLY, "specialist": STEP_UP},
+    "reports:follow_up": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "reports:close": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "reports:second_opinion": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
 }
 # Reachable by staff before the second factor is verified (everything else redirects to MFA).
 MFA_EXEMPT = {"accounts:mfa_enrol", "accounts:mfa_verify", "accounts:logout", "set_language", "healthz"}
@@ -125,6 +138,14 @@ SAMPLE_KWARGS: dict[str, dict[str, Any]] = {
     "download": {"upload_id": "photo"},
     "thumbnail": {"upload_id": "photo"},
     "workspace": {"case_id": "review"},
+    "edit": {"case_id": "review"},
+    "preview": {"case_id": "review"},
+    "sign": {"case_id": "review"},
+    "addendum": {"case_id": "reported"},
+    "addendum_sign": {"case_id": "reported"},
+    "follow_up": {"case_id": "reported"},
+    "close": {"case_id": "reported"},
+    "second_opinion": {"case_id": "reported"},
 }
 CASES: dict[str, Any] = {}  # filled by the `clients` fixture: patient A's "draft" and "review" cases, a "photo"
 
@@ -182,6 +203,8 @@ def clients(db: Any) -> dict[str, Client]:
     CASES["photo"] = accepted_upload(CASES["review"])
     ConsentAcceptance.objects.create(case=CASES["review"], version=publish_consent_v1(), text_sha256="0" * 64,
                                      language="en")
+    CASES["reported"] = case_in_review(patient_a, specialist)
+    report_sign(request=None, report=complete_draft(CASES["reported"], specialist), signer=specialist)
     unverified_specialist = SpecialistFactory()
     add_totp(unverified_specialist)  # enrolled, not verified this session
     unverified_admin = AdminFactory()  # invited, not enrolled yet
