@@ -16,3 +16,11 @@ def render_document_task(self, document_id: str) -> None:  # type: ignore[no-unt
             document_render_failed(document_id=document_id)
             return
         raise self.retry(exc=exc) from exc
+
+
+@shared_task
+def sweep_documents_task() -> dict[str, int]:
+    """Periodic (CELERY_BEAT_SCHEDULE): re-queue documents whose render was lost."""
+    from reports.rendering import documents_sweep
+
+    return documents_sweep()

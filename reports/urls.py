@@ -17,3 +17,8 @@ urlpatterns: list[URLPattern] = [
     path("cases/<uuid:case_id>/close/", views.close, name="close"),
     path("cases/<uuid:case_id>/second-opinion/", views.second_opinion, name="second_opinion"),
 ]
+urlpatterns += [
+    path("reports/documents/<uuid:document_id>/pdf/", views.download, name="download"),
+    path("verify/", views.verify_report, name="verify"),
+    path("verify/<str:code>/", views.verify_code, name="verify_code"),
+]

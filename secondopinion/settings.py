@@ -149,6 +149,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "sweep-uploads": {"task": "uploads.tasks.sweep_uploads_task", "schedule": 300.0},
+    "sweep-report-documents": {"task": "reports.tasks.sweep_documents_task", "schedule": 300.0},
 }
 
 # Files. Only ciphertext is ever written here (see uploads/).
@@ -193,6 +194,10 @@ UPLOAD_LIMITS = {
     "case_mb": env.int("UPLOAD_MAX_CASE_MB", default=4096),
 }
 CLAMD_SOCKET = env.str("CLAMD_SOCKET", default="")
+# Public report verification (reports/verify.py): the largest PDF hashed, and attempts per client
+# address per window (seconds).
+REPORT_VERIFY_MAX_MB = env.int("REPORT_VERIFY_MAX_MB", default=20)
+REPORT_VERIFY_RATE = (env.int("REPORT_VERIFY_ATTEMPTS", default=20), env.int("REPORT_VERIFY_WINDOW_SECONDS", default=600))
 # Plaintext never goes to a temporary file: the upload views replace these with
 # uploads.handler.EncryptingUploadHandler, and any other view refuses files outright.
 FILE_UPLOAD_HANDLERS: list[str] = []
@@ -323,6 +328,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}, "django.security.csrf": {"level": "WARNING"}},
+    "loggers": {"axes": {"level": "WARNING"}, "django.security.csrf": {"level": "WARNING"},
+                "weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
 

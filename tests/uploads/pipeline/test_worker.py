@@ -4,194 +4,36 @@ task message being lost, and a re-run changes nothing (DESIGN.md "Tasks")."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import re
-import signal
-import subprocess
-import sys
 import time
-import uuid
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import pytest
-from django.conf import settings as django_settings
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from audit.models import AuditEvent
 from cases.models import Case
-from secondopinion.celery import app as celery_app
 from tests.factories import login
-from tests.uploads.pipeline.conftest import PIPELINE_KEYRING, drop_bucket, new_bucket
 from tests.uploads.pipeline.samples import (
     Part,
     bucket_objects,
     dicom_folder_zip,
     dicom_zip_of_many,
-    empty_bucket,
     jpeg_part,
     large_png,
     post_files,
 )
+from tests.worker import Worker, bucket_fixture, real_worker_fixture, worker_bucket_fixture, worker_fixture  # noqa: F401
 from uploads import services
 from uploads.models import Upload, UploadStatus
 from uploads.tasks import validate_upload_task
 
-ROOT = Path(__file__).resolve().parents[3]
-READY_WITHIN = 45  # seconds for a worker to start (Django, pikepdf, pydicom, numpy imports)
 DONE_WITHIN = 60  # seconds for an upload to reach its end state
 
 pytestmark = pytest.mark.django_db(transaction=True)  # rows committed, so the worker sees them
-
-
-def _test_database_url() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if connection.vendor != "postgresql" or not url:
-        pytest.fail(
-            "The worker tests need PostgreSQL through DATABASE_URL (a worker cannot share SQLite's "
-            "in-memory test database); make test sets it from var/test-services.env.",
-            pytrace=False,
-        )
-    # pytest-django renamed the database (test_<name>): the worker must use that one.
-    return re.sub(r"^([^?]*/)[^/?]*", lambda m: m.group(1) + str(connection.settings_dict["NAME"]), url, count=1)
-
-
-class Worker:
-    """`celery worker` in its own process group, so that killing it kills its pool too."""
-
-    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
-        self.env, self.log_dir = env, log_dir
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.hostname = ""
-
-    def start(self) -> None:
-        self.hostname = f"pipeline-{uuid.uuid4().hex[:8]}@test"
-        self.log = self.log_dir / f"{self.hostname}.log"
-        with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "secondopinion",
-                    "worker",
-                    "-l",
-                    "warning",
-                    "--concurrency",
-                    "1",
-                    "--pool",
-                    "prefork",
-                    "-Q",
-                    "celery",
-                    "-n",
-                    self.hostname,
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
-                ],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + READY_WITHIN
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"the worker exited with {self.proc.returncode}:\n{self.output()}", pytrace=False)
-            if celery_app.control.ping(destination=[self.hostname], timeout=0.5):
-                return
-        self.stop()
-        pytest.fail(f"the worker did not answer within {READY_WITHIN} s:\n{self.output()}", pytrace=False)
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:]
-
-    def kill(self) -> None:
-        """SIGKILL to the whole group: the machine lost power, nothing gets to clean up."""
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.kill()
-        with contextlib.suppress(ProcessLookupError):  # its pool children too, whatever became of the parent
-            os.killpg(self.proc.pid, signal.SIGKILL)
-
-
-def _forget_queued_tasks() -> None:
-    """Messages a killed worker took but never acknowledged, or ones queued by an earlier run."""
-    import redis
-
-    celery_app.control.purge()
-    redis.Redis.from_url(django_settings.REDIS_URL).delete("unacked", "unacked_index")
-
-
-@pytest.fixture(scope="module")
-def worker_bucket(s3: Any) -> Iterator[str]:
-    name = new_bucket(s3)
-    yield name
-    drop_bucket(s3, name)
-
-
-@pytest.fixture(scope="module")
-def worker(django_db_setup: Any, worker_bucket: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
-    if not django_settings.REDIS_URL:
-        pytest.fail(
-            "The worker tests need Redis through REDIS_URL (the broker); make test sets it from var/test-services.env.",
-            pytrace=False,
-        )
-    env = {key: value for key, value in os.environ.items() if key not in {"KEYRING_FILE", "CLAMD_SOCKET"}}
-    env |= {
-        "DJANGO_SETTINGS_MODULE": "secondopinion.settings",
-        "DATABASE_URL": _test_database_url(),
-        "REDIS_URL": django_settings.REDIS_URL,
-        "S3_BUCKET": worker_bucket,
-        "KEYRING": PIPELINE_KEYRING.to_json(),
-        "KMS_KEY_ID": "",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "LOG_LEVEL": "WARNING",
-    }
-    eager = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
-    _forget_queued_tasks()
-    running = Worker(env, tmp_path_factory.mktemp("workers"))
-    try:
-        running.start()
-        yield running
-    finally:
-        running.stop()
-        _forget_queued_tasks()
-        celery_app.conf.task_always_eager = eager
-
-
-@pytest.fixture
-def bucket(worker: Worker, worker_bucket: str, s3: Any, settings: Any) -> Iterator[str]:
-    """The worker's bucket (it was started with it), emptied after each test."""
-    settings.S3_BUCKET = worker_bucket
-    yield worker_bucket
-    empty_bucket(s3, worker_bucket)
-
-
-@pytest.fixture
-def real_worker(worker: Worker, bucket: str) -> Worker:
-    if worker.proc is None or worker.proc.poll() is not None:
-        worker.start()  # a test before this one killed it
-    return worker
 
 
 def _wait(upload_id: Any, *, until: set[str], within: float = DONE_WITHIN, worker: Worker | None = None) -> Upload:
