@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern] = [
     path("specialist/cases/<uuid:case_id>/", views.workspace, name="workspace"),
     path("specialist/cases/<uuid:case_id>/report/", views.edit, name="edit"),
     path("specialist/cases/<uuid:case_id>/report/preview/", views.preview, name="preview"),
+    path("specialist/cases/<uuid:case_id>/report/preview.pdf", views.preview_pdf, name="preview_pdf"),
     path("specialist/cases/<uuid:case_id>/report/sign/", views.sign, name="sign"),
     path("specialist/cases/<uuid:case_id>/report/addendum/", views.addendum, name="addendum"),
     path("specialist/cases/<uuid:case_id>/report/addendum/sign/", views.addendum_sign, name="addendum_sign"),

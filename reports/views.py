@@ -106,7 +106,23 @@ def preview(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
     case, report = _lead_report(request, case_id)
     if report is None:
         return redirect("reports:workspace", case.pk)
-    return render(request, "reports/preview.html", {"case": case, "report": report, **_draft_context(report)})
+    return render(request, "reports/preview.html", {"case": case, "report": report, "preview_pdf": True,
+                                                    **_draft_context(report)})
+
+
+@role_required(Role.SPECIALIST)
+def preview_pdf(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
+    """The draft rendered exactly as the PDF will be, watermarked "draft", never stored."""
+    from reports.rendering import render_pdf
+    from uploads.views import _attachment
+
+    case, report = _lead_report(request, case_id)
+    if report is None:
+        return redirect("reports:workspace", case.pk)
+    content = snapshot.build(report, version=0, signer=report.author, signed_at=timezone.now())
+    pdf = render_pdf(content, language=case.patient.language, draft=True)
+    response = StreamingHttpResponse(iter([pdf]), content_type="application/pdf")
+    return _attachment(response, f"draft-{case.reference}.pdf")
 
 
 @role_required(Role.SPECIALIST)

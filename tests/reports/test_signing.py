@@ -173,3 +173,18 @@ def test_patient_text_and_report_text_render_as_text(patient_a: Any, specialist:
     page = login(Client(), patient_a).get(f"/cases/{case.pk}/").content.decode()
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "<script>alert('q')</script>" not in page
+
+
+def test_the_draft_pdf_preview_is_watermarked_and_has_no_verification_code(
+        patient_a: Any, specialist: Any, specialist_client: Client) -> None:
+    import subprocess
+
+    case = case_in_review(patient_a, specialist)
+    complete_draft(case, specialist)
+
+    response = specialist_client.get(f"/specialist/cases/{case.pk}/report/preview.pdf")
+
+    assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment")
+    text = subprocess.run(["pdftotext", "-", "-"], input=b"".join(response.streaming_content), capture_output=True, check=True).stdout
+    assert b"DRAFT" in text and b"The mole looks benign" in text
+    assert not SignedDocument.objects.exists()
