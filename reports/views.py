@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -111,7 +112,7 @@ def preview(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
 
 
 @role_required(Role.SPECIALIST)
-def preview_pdf(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
+def preview_pdf(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponseBase:
     """The draft rendered exactly as the PDF will be, watermarked "draft", never stored."""
     from reports.rendering import render_pdf
     from uploads.views import _attachment
