@@ -188,3 +188,18 @@ def test_the_draft_pdf_preview_is_watermarked_and_has_no_verification_code(
     text = subprocess.run(["pdftotext", "-", "-"], input=b"".join(response.streaming_content), capture_output=True, check=True).stdout
     assert b"DRAFT" in text and b"The mole looks benign" in text
     assert not SignedDocument.objects.exists()
+
+
+def test_the_workspace_leads_to_the_report_and_then_shows_it_signed(patient_a: Any, specialist: Any,
+                                                                    specialist_client: Client) -> None:
+    case = case_in_review(patient_a, specialist)
+    url = f"/specialist/cases/{case.pk}/"
+    assert "Write the report" in specialist_client.get(url).content.decode()
+
+    report = complete_draft(case, specialist)
+    assert "Continue the report" in specialist_client.get(url).content.decode()
+
+    document = services.report_sign(request=None, report=report, signer=specialist)
+    page = specialist_client.get(url).content.decode()
+    assert "Write the report" not in page and document.verification_code in page
+    assert "Add a signed addendum" in page
