@@ -34,6 +34,8 @@ from accounts.forms import (
 from accounts.models import Role, User
 from accounts.stepup import mark_stepped_up, stepup_required
 from accounts.tokens import invitation_token, read_email_verification_token
+from cases.models import Case
+from reports.queue import my_cases
 
 
 def _next_url(request: HttpRequest, default: str) -> str:
@@ -271,7 +273,9 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.SPECIALIST)
 def specialist_home(request: AuthedRequest) -> HttpResponse:
-    return render(request, "accounts/specialist_home.html", {"profile": getattr(request.user, "specialist_profile", None)})
+    return render(request, "accounts/specialist_home.html", {
+        "profile": getattr(request.user, "specialist_profile", None),
+        "waiting": Case.objects.claimable_by(request.user).count(), "my_cases": my_cases(request.user)})
 
 
 @role_required(Role.ADMIN)

@@ -229,7 +229,12 @@ def _take(*, case: Case, specialist: User, actor: User, reason: str) -> None:
 def case_claim(*, case: Case, specialist: User) -> None:
     """A specialist takes a case from their queue and starts the review."""
     if not Case.objects.claimable_by(specialist).filter(pk=case.pk).exists():
-        if Case.objects.filter(pk=case.pk, specialist__isnull=False).exists():
+        # Only a specialist who could have claimed it learns that it was taken; to anyone
+        # else the case does not exist.
+        profile = getattr(specialist, "specialist_profile", None)
+        if profile is not None and Case.objects.filter(
+                pk=case.pk, specialist__isnull=False, specialty__in=profile.specialties,
+                country__in=profile.jurisdictions).exists():
             raise AlreadyTaken(case.pk)
         raise NotEligible(case.pk)
     _take(case=case, specialist=specialist, actor=specialist, reason="claimed")

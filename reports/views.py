@@ -7,6 +7,8 @@ from typing import Any, cast
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -22,8 +24,20 @@ from accounts.access import AuthedRequest, role_required
 from accounts.models import Role
 from accounts.stepup import has_recent_stepup, stepup_redirect, stepup_required
 from cases.access import case_for_user
-from cases.models import Case
-from reports import services, snapshot, verify
+from cases.models import Case, Consultation
+from cases.services import (
+    AlreadyTaken,
+    ConcurrentTransition,
+    InvalidTransition,
+    NotEligible,
+    ThreadClosed,
+    case_assign,
+    case_claim,
+    case_start_review,
+    consultation_invite,
+    consultation_note,
+)
+from reports import queue, services, snapshot, verify
 from reports.access import document_for_user
 from reports.forms import AddendumForm, ConfirmForm, FollowUpForm, ReportForm
 from reports.models import RenderStatus, Report, SignedDocument
@@ -330,3 +344,153 @@ def verify_code(request: HttpRequest, code: str) -> HttpResponse:
     document, result = verify.by_code(normalised) if normalised else (None, verify.Result(found=False))
     verify.record(request, method="qr", result=result.status, document=document)
     return _verify_result(request, result, method="code")
+# --- Queue, claim, assignment and consultation (issue 5) ---------------------------------
+
+
+
+def _audit_list(request: HttpRequest, event_type: str, cases: list[Case]) -> None:
+    # One event per page view, naming the cases shown: a constant cost whatever the page size.
+    audit.record(request=request, event_type=event_type, action=audit.Action.READ, entity_type="Case",
+                 detail={"cases": [c.pk for c in cases]})
+
+
+def _not_found(request: HttpRequest, case_id: uuid.UUID, case: Case | None) -> Http404:
+    """Missing and not allowed look the same; the denial is audited."""
+    audit.record(request=request, event_type="case.take.denied", action=audit.Action.UPDATE,
+                 outcome=audit.Outcome.MINOR_FAILURE, entity_type="Case", entity_id=str(case_id),
+                 case_id=case.pk if case else None, patient_id=case.patient_id if case else None)
+    return Http404()
+
+
+def _first_error(form: object) -> str:
+    errors = getattr(form, "errors", {})
+    return next((str(e[0]) for e in errors.values()), _("Check the form and try again."))
+
+
+@role_required(Role.SPECIALIST)
+def queue_list(request: AuthedRequest) -> HttpResponse:
+    """The cases this specialist may claim, most urgent first, with only what is needed to choose."""
+    profile = getattr(request.user, "specialist_profile", None)
+    form = queue.QueueFilterForm(request.GET or None, specialties=profile.specialties if profile else [])
+    now = timezone.now()
+    cases: QuerySet[Case] = Case.objects.claimable_by(request.user)
+    if form.is_valid():
+        cases = queue.filter_queue(cases, form.cleaned_data, now)
+    page = Paginator(queue.queue_rows(cases), queue.PAGE_SIZE).get_page(request.GET.get("page"))
+    _audit_list(request, "queue.read", list(page))
+    return render(request, "reports/queue.html", {
+        "form": form, "page_obj": page, "now": now, "at_risk_before": now + queue.AT_RISK_WITHIN,
+        "my_cases": queue.my_cases(request.user)})
+
+
+@require_POST
+@role_required(Role.SPECIALIST)
+def claim(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
+    # Not through case_for_user: nobody may read the case before taking it; the service decides.
+    case = Case.objects.filter(pk=case_id).first()
+    if case is None:
+        raise _not_found(request, case_id, None)
+    try:
+        case_claim(case=case, specialist=request.user)
+    except NotEligible:
+        raise _not_found(request, case_id, case) from None
+    except AlreadyTaken:
+        if Case.objects.filter(pk=case.pk, specialist=request.user).exists():  # a double click
+            return redirect("reports:workspace", case.pk)
+        messages.error(request, _("Another specialist took this case first. Choose another one."))
+        return redirect("reports:queue")
+    messages.success(request, _("Case %(reference)s is yours. The review has started.") % {"reference": case.reference})
+    return redirect("reports:workspace", case.pk)
+
+
+@require_POST
+@role_required(Role.SPECIALIST)
+def start_review(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
+    """The specialist an admin assigned the case to starts the review."""
+    case = case_for_user(request, case_id)
+    try:
+        case_start_review(case=case, specialist=request.user)
+    except NotEligible:
+        raise Http404 from None
+    except (InvalidTransition, ConcurrentTransition):
+        messages.info(request, _("The review of this case has already started."))
+    else:
+        messages.success(request, _("The review has started."))
+    return redirect("reports:workspace", case.pk)
+
+
+@require_POST
+@role_required(Role.SPECIALIST)
+def consult_invite(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
+    """The lead asks a colleague (any specialty) for their view."""
+    case = case_for_user(request, case_id)
+    if case.specialist_id != request.user.pk:
+        raise Http404
+    form = queue.ConsultInviteForm(request.POST, lead=request.user)
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+        return redirect("reports:workspace", case.pk)
+    try:
+        consultation_invite(request=request, case=case, lead=request.user, colleague=form.cleaned_data["colleague"])
+    except NotEligible:
+        messages.error(request, _("You can consult a colleague only while the case is in review."))
+    else:
+        messages.success(request, _("Your colleague has been asked to look at the case."))
+    return redirect("reports:workspace", case.pk)
+
+
+@require_POST
+@role_required(Role.SPECIALIST)
+def consult_note(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
+    """The consulted colleague writes or edits their note; nobody else can."""
+    case = case_for_user(request, case_id)
+    consultation = Consultation.objects.filter(case=case, round=case.round, colleague=request.user).first()
+    if consultation is None:
+        raise Http404
+    consultation.case = case
+    form = queue.ConsultNoteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+        return redirect("reports:workspace", case.pk)
+    try:
+        consultation_note(request=request, consultation=consultation, note=form.cleaned_data["note"])
+    except ThreadClosed:
+        messages.error(request, _("The review is finished: notes can no longer change."))
+    else:
+        messages.success(request, _("Your note has been saved."))
+    return redirect("reports:workspace", case.pk)
+
+
+@role_required(Role.ADMIN)
+def assignment_list(request: AuthedRequest) -> HttpResponse:
+    """Cases waiting for a specialist, with the specialists each may go to. No clinical text."""
+    page = Paginator(queue.assignment_rows(Case.objects.unassigned()), queue.PAGE_SIZE) \
+        .get_page(request.GET.get("page"))
+    cases = list(page)
+    eligible = queue.assignable_specialists(cases, list(queue.active_specialists()))
+    _audit_list(request, "assignment_queue.read", cases)
+    return render(request, "console/assign.html", {
+        "page_obj": page, "rows": [(c, eligible[c.pk]) for c in cases], "now": timezone.now()})
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def assign(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
+    case = Case.objects.filter(pk=case_id).first()
+    if case is None:
+        raise _not_found(request, case_id, None)
+    form = queue.AssignForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+        return redirect("reports:assignment_list")
+    try:
+        case_assign(case=case, specialist=form.cleaned_data["specialist"], admin=request.user)
+    except AlreadyTaken:
+        messages.error(request, _("Case %(reference)s is no longer waiting: another specialist took it first.")
+                       % {"reference": case.reference})
+    except NotEligible:
+        messages.error(request, _("That specialist cannot take case %(reference)s: check their specialties and "
+                                  "the countries where they are licensed.") % {"reference": case.reference})
+    else:
+        messages.success(request, _("Case %(reference)s has been assigned.") % {"reference": case.reference})
+    return redirect("reports:assignment_list")
