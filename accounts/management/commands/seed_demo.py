@@ -47,3 +47,29 @@ class Command(BaseCommand):
                 secret = base64.b32encode(device.bin_key).decode().rstrip("=")
                 self.stdout.write(f"      TOTP secret: {secret}")
                 self.stdout.write(f"      otpauth URI: {device.config_url}")
+        self._demo_case()
+
+    def _demo_case(self) -> None:
+        """One submitted dermatology case of the demo patient, waiting in the dermatologist's queue."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from cases.models import Case, CaseEvent, ConsentAcceptance, ConsentVersion, Question, Status
+        from cases.services import consent_text_sha256
+
+        patient = User.objects.get(email="patient@example.org")
+        version = ConsentVersion.current()
+        if version is None or Case.objects.filter(patient=patient).exists():
+            return
+        now = timezone.now()
+        case = Case.objects.create(
+            patient=patient, status=Status.SUBMITTED, specialty=Specialty.DERMATOLOGY, country="ES",
+            red_flags_answered=True, reason="A mole on my back has grown over the last year.",
+            first_diagnosis="Benign mole (naevus); watch and wait.", first_opinion_by="GP",
+            submitted_at=now, due_at=now + timedelta(hours=72))
+        Question.objects.create(case=case, position=0, text="Should the mole be removed?")
+        ConsentAcceptance.objects.create(case=case, version=version, language="en",
+                                         text_sha256=consent_text_sha256(version.text_en))
+        CaseEvent.objects.create(case=case, old_status=Status.DRAFT, new_status=Status.SUBMITTED, actor=patient)
+        self.stdout.write(f"  demo case {case.reference} is waiting in the dermatologist's queue")
