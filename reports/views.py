@@ -56,7 +56,9 @@ def compare(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
     """Two photos of the case side by side, at the same width, with their dates."""
     case = case_for_user(request, case_id)
     photos = upload_services.review_files(case)["photos"]
-    form = ws.CompareForm(request.GET or None, photos=photos, initial={"a": request.GET.get("a")})
+    # Sent with both photos chosen; from a photo's page only the first ("?a=") comes pre-selected.
+    form = ws.CompareForm(request.GET if "b" in request.GET else None, photos=photos,
+                          initial={"a": request.GET.get("a")})
     pair = None
     if form.is_valid():
         by_id = {str(u.pk): u for u in photos}

@@ -19,6 +19,8 @@ from uploads.services import review_files
 
 THREAD_CLOSED = {Status.DRAFT, Status.CLOSED, Status.WITHDRAWN}
 ZOOMS = {"fit": None, "50": 50, "100": 100, "200": 200}
+# Status names are written for the patient; where that reads wrongly to the specialist, say it their way.
+SPECIALIST_STATUS: dict[str, Any] = {Status.AWAITING_PATIENT: _("Waiting for the patient's answer")}
 
 
 class RequestInformationForm(MessageForm):
@@ -46,6 +48,10 @@ class CompareForm(forms.Form):
         choices = [(str(u.pk), photo_label(u)) for u in photos]
         for name in ("a", "b"):
             self.fields[name].choices = choices  # type: ignore[attr-defined]
+        # Two different photos from the start: the chosen (or oldest) one and the next one sent.
+        first = str(self.initial.get("a") or (choices[0][0] if choices else ""))
+        others = [value for value, _label in choices if value != first]
+        self.initial = {"a": first, "b": others[0] if others else ""}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -82,6 +88,7 @@ def context(case: Case, *, user: Any, message_form: MessageForm | None = None,
     is_lead = case.specialist_id == user.pk
     return {
         "case": case, **files, "sites": measurement_sites(list(case.measurements.all())),
+        "status_label": SPECIALIST_STATUS.get(case.status, case.get_status_display()),
         "photo_ids": {u.pk for u in files["photos"]},
         "is_lead": is_lead,
         "can_message": is_lead and case.status not in THREAD_CLOSED,

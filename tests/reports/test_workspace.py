@@ -273,6 +273,9 @@ def test_side_by_side_shows_both_photos_with_their_dates(specialist_client: Clie
     assert f'src="/files/{photo.pk}/image/"' in html and f'src="/files/{second.pk}/image/"' in html
     assert html.count("Sent ") >= 2
     assert "<select" in html
+    start = specialist_client.get(url, {"a": second.pk}).content.decode()  # from the second photo's page
+    assert "There is a problem" not in start and 'data-testid="compare"' not in start
+    assert f'<option value="{second.pk}" selected>' in start and f'<option value="{photo.pk}" selected>' in start
     same = specialist_client.get(url, {"a": photo.pk, "b": photo.pk}).content.decode()
     assert "Choose a different photo" in same and 'data-testid="compare"' not in same
     foreign = sanitized_upload(CaseFactory(), photo_sample(), "theirs.jpg")
