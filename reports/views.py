@@ -18,7 +18,7 @@ from cases.models import Case, MessageKind, Status
 from reports import workspace as ws
 from uploads import services as upload_services
 from uploads.access import upload_for_user
-from uploads.models import Upload
+from uploads.models import Upload, UploadStatus
 
 
 @role_required(Role.SPECIALIST)
@@ -71,7 +71,7 @@ def compare(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
 def series(request: AuthedRequest, case_id: uuid.UUID, upload_id: uuid.UUID) -> HttpResponse:
     """One DICOM series, one image at a time (?n=1..N), each rendered on the server."""
     upload = _case_upload(request, case_id, upload_id)
-    if upload.kind != "dicom" or upload.status != "accepted":
+    if upload.kind != "dicom" or upload.status != UploadStatus.ACCEPTED:
         raise Http404
     found = upload_services.series_of(upload)
     images = upload_services.series_images(found)

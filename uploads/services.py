@@ -363,7 +363,7 @@ def series_of(upload: Upload) -> Series:
     if not uid:
         return Series(str(upload.pk), [upload])
     members = Upload.objects.filter(case_id=upload.case_id, status=UploadStatus.ACCEPTED, kind="dicom",
-                                    info__series_uid=uid).select_related("patient_key")
+                                    info__series_uid=uid)
     return dicom_series(list(members))[0]
 
 
@@ -374,7 +374,8 @@ def series_images(series: Series) -> list[tuple[Upload, int]]:
 
 def dicom_frame_png(upload: Upload, index: int) -> bytes:
     """One frame of a kept DICOM file as an 8-bit PNG. The file is decrypted into memory (never
-    to disk) and only the frame asked for is decoded."""
+    to disk; at most the DICOM upload limit) and only the frame asked for is decoded: pydicom
+    reads that frame's bytes from the buffer rather than copying all the pixel data."""
     import io
 
     import pydicom
