@@ -32,4 +32,10 @@ urlpatterns += [
     path("specialist/cases/<uuid:case_id>/consult/note/", views.consult_note, name="consult_note"),
     path("console/assign/", views.assignment_list, name="assignment_list"),
     path("console/assign/<uuid:case_id>/", views.assign, name="assign"),
+    path("specialist/cases/<uuid:case_id>/photos/<uuid:upload_id>/", views.photo, name="photo"),
+    path("specialist/cases/<uuid:case_id>/photos/compare/", views.compare, name="compare"),
+    path("specialist/cases/<uuid:case_id>/imaging/<uuid:upload_id>/", views.series, name="series"),
+    path("specialist/cases/<uuid:case_id>/messages/", views.message, name="message"),
+    path("specialist/cases/<uuid:case_id>/request-information/", views.request_information,
+         name="request_information"),
 ]

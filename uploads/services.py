@@ -284,3 +284,151 @@ def backup_zip(case: Case) -> Iterator[bytes]:
                     yield from sink.drain()
             yield from sink.drain()
     yield from sink.drain()
+
+
+# The review workspace: files grouped for a specialist, photos for <img> tags, DICOM frames.
+
+INLINE_IMAGE_TYPES = {"image/jpeg", "image/png"}  # what the sanitiser writes (HEIC is kept as JPEG)
+FRAME_MAX_PIXELS = 25_000_000  # one rendered frame; the sanitiser already refused larger ones
+
+
+class FrameUnavailable(Exception):
+    """The frame does not exist, or no decoder here handles the file's compression."""
+
+
+class Series:
+    """The DICOM files of one series (SeriesInstanceUID), in instance order."""
+
+    def __init__(self, uid: str, instances: list[Upload]) -> None:
+        self.uid, self.instances = uid, instances
+
+    @property
+    def modality(self) -> str:
+        return str(self.instances[0].info.get("modality", ""))
+
+    @property
+    def images(self) -> int:
+        return sum(frame_count(u) for u in self.instances)
+
+    @property
+    def first(self) -> Upload:
+        return self.instances[0]
+
+    @property
+    def preview(self) -> Upload | None:
+        """The instance whose thumbnail stands for the series: the middle one that has one."""
+        with_thumb = [u for u in self.instances if u.thumb_wrapped_key]
+        return with_thumb[len(with_thumb) // 2] if with_thumb else None
+
+
+def is_inline_image(upload: Upload) -> bool:
+    """Only our own re-encoded photos may be shown by the browser (an <img>, never a page)."""
+    return upload.status == UploadStatus.ACCEPTED and upload.kind == "image" \
+        and upload.mime in INLINE_IMAGE_TYPES and bool(upload.stored_wrapped_key)
+
+
+def frame_count(upload: Upload) -> int:
+    return int(upload.info.get("frames") or 0) if upload.kind == "dicom" else 0
+
+
+def _instance_order(upload: Upload) -> tuple[int, Any, str]:
+    return (int(upload.info.get("instance_number") or 0), upload.created_at, upload.original_name)
+
+
+def dicom_series(uploads: list[Upload]) -> list[Series]:
+    """Accepted DICOM files grouped by series; a file without a series UID is a series alone."""
+    grouped: dict[str, list[Upload]] = {}
+    for u in uploads:
+        if u.status == UploadStatus.ACCEPTED and u.kind == "dicom":
+            grouped.setdefault(str(u.info.get("series_uid") or u.pk), []).append(u)
+    return [Series(uid, sorted(members, key=_instance_order)) for uid, members in grouped.items()]
+
+
+def review_files(case: Case) -> dict[str, Any]:
+    """The case's files as the review workspace shows them, from one query."""
+    uploads = list(Upload.objects.filter(case=case).order_by("created_at", "original_name"))
+    accepted = [u for u in uploads if u.status == UploadStatus.ACCEPTED]
+    return {
+        "photos": [u for u in accepted if is_inline_image(u)],
+        "documents": [u for u in accepted if u.kind == "pdf"],
+        "series": dicom_series(accepted),
+        "not_accepted": [u for u in uploads if u.parent_id is None and u.status != UploadStatus.ACCEPTED],
+        "rejections": REJECTIONS,
+    }
+
+
+def series_of(upload: Upload) -> Series:
+    """The series `upload` belongs to, with the other files of its case in that series."""
+    uid = upload.info.get("series_uid")
+    if not uid:
+        return Series(str(upload.pk), [upload])
+    members = Upload.objects.filter(case_id=upload.case_id, status=UploadStatus.ACCEPTED, kind="dicom",
+                                    info__series_uid=uid)
+    return dicom_series(list(members))[0]
+
+
+def series_images(series: Series) -> list[tuple[Upload, int]]:
+    """Every image of the series in viewing order: (file, frame index), multi-frame files in turn."""
+    return [(u, index) for u in series.instances for index in range(frame_count(u))]
+
+
+def dicom_frame_png(upload: Upload, index: int) -> bytes:
+    """One frame of a kept DICOM file as an 8-bit PNG. The file is decrypted into memory (never
+    to disk; at most the DICOM upload limit) and only the frame asked for is decoded: pydicom
+    reads that frame's bytes from the buffer rather than copying all the pixel data."""
+    import io
+
+    import pydicom
+    from PIL import Image
+    from pydicom.pixels import pixel_array
+
+    rows, columns = int(upload.info.get("rows") or 0), int(upload.info.get("columns") or 0)
+    if upload.status != UploadStatus.ACCEPTED or not 0 <= index < frame_count(upload) \
+            or rows * columns > FRAME_MAX_PIXELS:
+        raise FrameUnavailable(upload.pk)
+    buffer = io.BytesIO(b"".join(open_object(upload)))
+    try:
+        ds = pydicom.dcmread(buffer, stop_before_pixels=True)  # the LUT and window attributes
+        buffer.seek(0)
+        pixels = _display_pixels(pixel_array(buffer, index=index), ds)
+        out = io.BytesIO()
+        Image.fromarray(pixels).save(out, format="PNG")
+    except Exception as e:  # a compression no decoder here handles, or odd LUTs/shapes
+        raise FrameUnavailable(upload.pk) from e
+    return out.getvalue()
+
+
+def _display_pixels(arr: Any, ds: Any) -> Any:
+    """8-bit grey or RGB pixels as a viewer would show them: modality LUT, then the file's
+    window (the same for every frame, so stepping through a series keeps its brightness)."""
+    import numpy as np
+    from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut
+
+    from uploads.sanitize import to_8bit
+
+    photometric = str(ds.get("PhotometricInterpretation", ""))
+    if photometric == "PALETTE COLOR":
+        return to_8bit(apply_color_lut(arr, ds))
+    if not photometric.startswith("MONOCHROME"):
+        return arr if arr.dtype == np.uint8 else to_8bit(arr)
+    arr = apply_modality_lut(arr, ds)
+    window = _window(ds)
+    if window:
+        low, high = window
+        pixels = (np.clip((arr - low) / (high - low), 0.0, 1.0) * 255).astype(np.uint8)
+    else:
+        pixels = to_8bit(apply_voi_lut(arr, ds))
+    return 255 - pixels if photometric == "MONOCHROME1" else pixels  # 0 is white in MONOCHROME1
+
+
+def _window(ds: Any) -> tuple[float, float] | None:
+    """The first window (centre, width) of the file as (low, high), if it has a usable one."""
+    from pydicom.multival import MultiValue
+
+    try:
+        center, width = ds.WindowCenter, ds.WindowWidth
+        center = float(center[0] if isinstance(center, MultiValue | list) else center)
+        width = float(width[0] if isinstance(width, MultiValue | list) else width)
+    except (AttributeError, IndexError, TypeError, ValueError):
+        return None
+    return (center - width / 2, center + width / 2) if width > 1 else None

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.uploadhandler import StopUpload
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
@@ -161,3 +162,35 @@ def backup(request: AuthedRequest, case_id: uuid.UUID) -> StreamingHttpResponse:
                  entity_id=str(case.pk), case_id=case.pk, patient_id=case.patient_id)
     return _attachment(StreamingHttpResponse(services.backup_zip(case), content_type="application/zip"),
                        f"{case.reference}.zip")
+
+
+def _inline_image(response: HttpResponseBase) -> HttpResponseBase:
+    """An image for an <img> tag. Only our own re-encoded JPEG/PNG is ever sent inline; opened
+    as a page it is still sandboxed, never sniffed and never cached."""
+    response["Content-Disposition"] = "inline"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def image(request: HttpRequest, upload_id: uuid.UUID) -> HttpResponseBase:
+    """A kept photo (the sanitised copy), for the review pages' viewers."""
+    upload = upload_for_user(request, upload_id)
+    if not services.is_inline_image(upload):
+        raise Http404
+    response = StreamingHttpResponse(services.open_object(upload), content_type=upload.mime)
+    response["Content-Length"] = str(upload.stored_size)
+    return _inline_image(response)
+
+
+@login_required
+def frame(request: HttpRequest, upload_id: uuid.UUID, index: int) -> HttpResponseBase:
+    """One frame of a kept DICOM file, rendered on the server as a PNG."""
+    upload = upload_for_user(request, upload_id)
+    try:
+        png = services.dicom_frame_png(upload, index)
+    except services.FrameUnavailable:
+        raise Http404 from None
+    return _inline_image(HttpResponse(png, content_type="image/png"))

@@ -30,6 +30,7 @@ from tests.factories import (
     publish_consent_v1,
 )
 from tests.reports.helpers import case_in_review, complete_draft
+from tests.reports.samples import dicom_sample, sanitized_upload
 
 ROLES = ["anonymous", "patient_a", "patient_b", "specialist", "other_specialist", "admin",
          "unverified_specialist", "unverified_admin"]
@@ -42,6 +43,9 @@ OWNER_ONLY: dict[str, Any] = {"anonymous": LOGIN, "patient_a": 200, "patient_b":
 LEAD_ONLY: dict[str, Any] = {"anonymous": LOGIN, "specialist": 200, "patient_a": 404, "patient_b": 404,
                              "other_specialist": 404, "admin": 404, "*": MFA}
 STEP_UP = "/accounts/security/step-up/"
+# The review pages: the specialist assigned to the case (colleagues and earlier authors too).
+SPECIALIST_ONLY: dict[str, Any] = {"anonymous": LOGIN, "specialist": 200, "patient_a": 404, "patient_b": 404,
+                                   "other_specialist": 404, "admin": 404, "*": MFA}
 
 # Expected GET result per role: an int status, or a URL prefix the response redirects to.
 # "*" is the default for roles not named.
@@ -105,7 +109,6 @@ MATRIX: dict[str, dict[str, Any]] = {
                               "unverified_specialist": MFA, "unverified_admin": MFA},
     "accounts:backup_codes_regenerate": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
     "accounts:mfa_remove": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
-    "reports:workspace": {**LEAD_ONLY},
     "reports:edit": {**LEAD_ONLY},
     "reports:preview": {**LEAD_ONLY},
     "reports:preview_pdf": {**LEAD_ONLY},
@@ -115,6 +118,16 @@ MATRIX: dict[str, dict[str, Any]] = {
     "reports:follow_up": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
     "reports:close": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
     "reports:second_opinion": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "reports:workspace": {**SPECIALIST_ONLY},
+    "reports:photo": {**SPECIALIST_ONLY},
+    "reports:compare": {**SPECIALIST_ONLY},
+    "reports:series": {**SPECIALIST_ONLY},
+    "reports:message": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "reports:request_information": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "uploads:image": {"anonymous": LOGIN, "patient_a": 200, "specialist": 200, "patient_b": 404,
+                      "other_specialist": 404, "admin": 404, "*": MFA},
+    "uploads:frame": {"anonymous": LOGIN, "patient_a": 200, "specialist": 200, "patient_b": 404,
+                      "other_specialist": 404, "admin": 404, "*": MFA},
 }
 # Reachable by staff before the second factor is verified (everything else redirects to MFA).
 MFA_EXEMPT = {"accounts:mfa_enrol", "accounts:mfa_verify", "accounts:logout", "set_language", "healthz"}
@@ -148,8 +161,14 @@ SAMPLE_KWARGS: dict[str, dict[str, Any]] = {
     "follow_up": {"case_id": "reported"},
     "close": {"case_id": "reported"},
     "second_opinion": {"case_id": "reported"},
+    "photo": {"case_id": "review", "upload_id": "photo"},
+    "compare": {"case_id": "review"},
+    "series": {"case_id": "review", "upload_id": "dicom"},
+    "request_information": {"case_id": "review"},
+    "image": {"upload_id": "photo"},
+    "frame": {"upload_id": "dicom", "index": 0},
 }
-CASES: dict[str, Any] = {}  # filled by the `clients` fixture: patient A's "draft" and "review" cases, a "photo"
+CASES: dict[str, Any] = {}  # filled by the `clients` fixture: patient A's "draft" and "review" cases, a "photo", a "dicom"
 
 
 def _url_names(patterns: list[Any], namespace: str = "") -> list[str]:
@@ -203,6 +222,7 @@ def clients(db: Any) -> dict[str, Client]:
     CASES["review"] = CaseFactory(patient=patient_a, status=Status.IN_REVIEW, specialist=specialist,
                                   submitted_at=timezone.now(), due_at=timezone.now())
     CASES["photo"] = accepted_upload(CASES["review"])
+    CASES["dicom"] = sanitized_upload(CASES["review"], dicom_sample(), "ct.dcm")
     ConsentAcceptance.objects.create(case=CASES["review"], version=publish_consent_v1(), text_sha256="0" * 64,
                                      language="en")
     CASES["reported"] = case_in_review(patient_a, specialist)
@@ -269,6 +289,7 @@ def test_another_patients_case_looks_like_a_missing_one(name: str, clients: dict
 @pytest.mark.parametrize(("name", "data"), [
     ("cases:submit", {}), ("cases:withdraw", {}), ("cases:message", {"body": "hello"}), ("cases:consent_withdraw", {}),
     ("cases:step", {"reason": "changed by a stranger"}),
+    ("reports:message", {"message-body": "hello"}), ("reports:request_information", {"request-body": "hello"}),
 ])
 def test_strangers_cannot_change_a_case(name: str, data: dict[str, str], clients: dict[str, Client]) -> None:
     case = CASES[SAMPLE_KWARGS[name.split(":")[-1]]["case_id"]]

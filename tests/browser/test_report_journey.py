@@ -17,7 +17,15 @@ from cases.models import Case, Question, Status
 from reports.models import SignedDocument
 from tests.browser.conftest import assert_accessible
 from tests.cases.helpers import accept_consent
-from tests.factories import PASSWORD, CaseFactory, PatientFactory, SpecialistFactory, add_totp, publish_consent_v1, totp_code
+from tests.factories import (
+    PASSWORD,
+    CaseFactory,
+    PatientFactory,
+    SpecialistFactory,
+    add_totp,
+    publish_consent_v1,
+    totp_code,
+)
 from tests.reports.helpers import COMPLETE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
