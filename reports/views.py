@@ -593,6 +593,10 @@ def assign(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
     else:
         messages.success(request, _("Case %(reference)s has been assigned.") % {"reference": case.reference})
     return redirect("reports:assignment_list")
+
+
+@require_POST
+@role_required(Role.SPECIALIST)
 def message(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
     return _send(request, case_id, MessageKind.MESSAGE)
 

@@ -79,7 +79,7 @@ def test_the_lead_sees_the_whole_case_with_forms_to_message_and_request(speciali
     assert response.status_code == 200
     html = response.content.decode()
     for text in ("Is surgery really needed?", "Are there other treatments?", "Biopsy", "In review",
-                 'href="#files"', 'href="#report"', "The report editor is not available yet."):
+                 'href="#files"', 'href="#report"', "Write the report"):
         assert text in html
     assert f'action="/specialist/cases/{case.pk}/messages/"' in html
     assert f'action="/specialist/cases/{case.pk}/request-information/"' in html
