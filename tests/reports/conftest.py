@@ -1,3 +1,4 @@
 from __future__ import annotations
 
-from tests.uploads.pipeline.conftest import keyring, s3  # noqa: F401 - the shared key ring (a worker has it too), S3
+# The shared key ring (a worker subprocess has it too), the S3 client, and a fresh bucket per test.
+from tests.uploads.pipeline.conftest import bucket, keyring, s3  # noqa: F401 - fixtures
