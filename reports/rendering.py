@@ -207,7 +207,8 @@ class Signature:
     verification_code: str
 
 
-def _context(content: dict[str, Any], *, draft: bool, signature: Signature | None) -> dict[str, Any]:
+def _context(content: dict[str, Any], *, draft: bool, signature: Signature | None,
+             photos: list[bytes] | None) -> dict[str, Any]:
     case = content.get("case", {})
     report = content.get("report", {})
     table, chart = _measurements(content.get("measurements", []))
@@ -239,7 +240,7 @@ def _context(content: dict[str, Any], *, draft: bool, signature: Signature | Non
                          for c in content.get("contributors", [])],
         "measurements": table,
         "chart": chart,
-        "photos": _photos(content),
+        "photos": _photos(content) if photos is None else [data_uri("image/jpeg", p) for p in photos],
         "addenda": [{"kind": _label(AddendumKind.choices, a.get("kind", "")), "body": a.get("body", ""),
                      "signed_at": _when(a.get("signed_at")), "author": _person(a.get("author", {})),
                      "follow_ups": a.get("follow_ups", [])} for a in content.get("addenda", [])],
@@ -257,18 +258,21 @@ def _context(content: dict[str, Any], *, draft: bool, signature: Signature | Non
 
 
 def render_html(content: dict[str, Any], *, language: str, draft: bool = False,
-                signature: Signature | None = None) -> str:
+                signature: Signature | None = None, photos: list[bytes] | None = None) -> str:
     """The HTML the PDF is made from (for a preview, or to render). `draft` prints a watermark
-    and no verification code; otherwise `signature` gives the content hash and the code."""
+    and no verification code; otherwise `signature` gives the content hash and the code.
+    `photos` (JPEG thumbnails) replaces loading the key photos the snapshot names from storage."""
     with translation.override(language), timezone.override(ZoneInfo("UTC")):
-        return render_to_string("reports/pdf/report.html", _context(content, draft=draft, signature=signature))
+        return render_to_string("reports/pdf/report.html",
+                                _context(content, draft=draft, signature=signature, photos=photos))
 
 
 def render_pdf(content: dict[str, Any], *, language: str, draft: bool = False,
-               signature: Signature | None = None, url_fetcher: URLFetcher | None = None) -> bytes:
-    """The PDF, in memory. `url_fetcher` is for tests that watch what is fetched; it defaults to
-    (and should always be) an AssetFetcher."""
-    html = render_html(content, language=language, draft=draft, signature=signature)
+               signature: Signature | None = None, photos: list[bytes] | None = None,
+               url_fetcher: URLFetcher | None = None) -> bytes:
+    """The PDF, in memory (see render_html). `url_fetcher` is for tests that watch what is
+    fetched; it defaults to (and should always be) an AssetFetcher."""
+    html = render_html(content, language=language, draft=draft, signature=signature, photos=photos)
     pdf = HTML(string=html, base_url=ASSETS_URL, url_fetcher=url_fetcher or AssetFetcher()).write_pdf()
     assert pdf is not None
     return bytes(pdf)

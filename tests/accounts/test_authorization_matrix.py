@@ -36,13 +36,13 @@ ROLES = ["anonymous", "patient_a", "patient_b", "specialist", "other_specialist"
          "unverified_specialist", "unverified_admin"]
 LOGIN = "/accounts/login/"
 MFA = "/accounts/mfa/"
+STEP_UP = "/accounts/security/step-up/"
 
 OWNER_ONLY: dict[str, Any] = {"anonymous": LOGIN, "patient_a": 200, "patient_b": 404, "specialist": 404,
                               "other_specialist": 404, "admin": 404, "*": MFA}
 
 LEAD_ONLY: dict[str, Any] = {"anonymous": LOGIN, "specialist": 200, "patient_a": 404, "patient_b": 404,
                              "other_specialist": 404, "admin": 404, "*": MFA}
-STEP_UP = "/accounts/security/step-up/"
 # The review pages: the specialist assigned to the case (colleagues and earlier authors too).
 SPECIALIST_ONLY: dict[str, Any] = {"anonymous": LOGIN, "specialist": 200, "patient_a": 404, "patient_b": 404,
                                    "other_specialist": 404, "admin": 404, "*": MFA}
@@ -128,6 +128,12 @@ MATRIX: dict[str, dict[str, Any]] = {
                       "other_specialist": 404, "admin": 404, "*": MFA},
     "uploads:frame": {"anonymous": LOGIN, "patient_a": 200, "specialist": 200, "patient_b": 404,
                       "other_specialist": 404, "admin": 404, "*": MFA},
+    # A signed report's PDF: readers of the case, after a fresh factor (step-up); strangers 404.
+    "reports:download": {"anonymous": LOGIN, "patient_a": STEP_UP, "specialist": STEP_UP, "patient_b": 404,
+                         "other_specialist": 404, "admin": 404, "*": MFA},
+    # Public verification (no clinical content): anyone, but staff still verify their factor first.
+    "reports:verify": {"*": 200, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "reports:verify_code": {"*": 200, "unverified_specialist": MFA, "unverified_admin": MFA},
 }
 # Reachable by staff before the second factor is verified (everything else redirects to MFA).
 MFA_EXEMPT = {"accounts:mfa_enrol", "accounts:mfa_verify", "accounts:logout", "set_language", "healthz"}
@@ -167,8 +173,14 @@ SAMPLE_KWARGS: dict[str, dict[str, Any]] = {
     "request_information": {"case_id": "review"},
     "image": {"upload_id": "photo"},
     "frame": {"upload_id": "dicom", "index": 0},
+    "reports:download": {"document_id": "document"},  # a full name where the short one is taken
+    "verify_code": {"code": "ABCD-EFGH-JKMN"},
 }
-CASES: dict[str, Any] = {}  # filled by the `clients` fixture: patient A's "draft" and "review" cases, a "photo", a "dicom"
+# Kwargs naming an object of the `clients` fixture (CASES) rather than a literal value.
+OBJECT_KWARGS = ("case_id", "upload_id", "document_id")
+CASES: dict[str, Any] = {}  # filled by the `clients` fixture: patient A's "draft" and "review" cases, a "photo",
+# a "dicom", a signed, rendered "document" on a third case, and a "reported" case
+
 
 
 def _url_names(patterns: list[Any], namespace: str = "") -> list[str]:
@@ -185,9 +197,13 @@ def _url_names(patterns: list[Any], namespace: str = "") -> list[str]:
 ALL_URL_NAMES = sorted(set(_url_names(get_resolver().url_patterns)))
 
 
+def _kwargs(name: str) -> dict[str, Any]:
+    return SAMPLE_KWARGS.get(name, SAMPLE_KWARGS.get(name.split(":")[-1], {}))
+
+
 def _url(name: str) -> str:
-    kwargs = dict(SAMPLE_KWARGS.get(name.split(":")[-1], {}))
-    for key in ("case_id", "upload_id"):
+    kwargs = dict(_kwargs(name))
+    for key in OBJECT_KWARGS:
         if key in kwargs:
             kwargs[key] = CASES[kwargs[key]].pk if CASES else "00000000-0000-0000-0000-000000000000"
     return reverse(name, kwargs=kwargs or None)
@@ -212,8 +228,27 @@ def test_every_url_pattern_is_named() -> None:
     assert unnamed(get_resolver().url_patterns) == []
 
 
+def _rendered_document(case: Any) -> Any:
+    """A signed report on `case`, marked rendered (a placeholder stands in for the PDF: rendering
+    one for every cell would be slow, and no cell here downloads it)."""
+    import hashlib
+
+    from reports.models import RenderStatus
+    from tests.reports.signed import signed_document
+    from uploads.services import store_bytes
+
+    document = signed_document(case, photos=0, measurements=False)
+    data = b"%PDF-1.7 placeholder"
+    document.pdf_wrapped_key = store_bytes(document.patient_key, document.id, "report", document.pdf_name, data)
+    document.pdf_size, document.pdf_sha256 = len(data), hashlib.sha256(data).hexdigest()
+    document.render_status, document.rendered_at = RenderStatus.READY, timezone.now()
+    document.save(update_fields=["pdf_wrapped_key", "pdf_size", "pdf_sha256", "render_status", "rendered_at"])
+    return document
+
+
 @pytest.fixture
-def clients(db: Any) -> dict[str, Client]:
+def clients(db: Any, settings: Any) -> dict[str, Client]:
+    settings.REPORT_VERIFY_RATE = (10_000, 600)  # every client here comes from 127.0.0.1
     specialist, other_specialist, admin = SpecialistFactory(), SpecialistFactory(), AdminFactory()
     for staff in (specialist, other_specialist, admin):
         add_totp(staff)
@@ -223,6 +258,9 @@ def clients(db: Any) -> dict[str, Client]:
                                   submitted_at=timezone.now(), due_at=timezone.now())
     CASES["photo"] = accepted_upload(CASES["review"])
     CASES["dicom"] = sanitized_upload(CASES["review"], dicom_sample(), "ct.dcm")
+    CASES["document"] = _rendered_document(CaseFactory(
+        patient=patient_a, status=Status.IN_REVIEW, specialist=specialist, submitted_at=timezone.now(),
+        due_at=timezone.now()))
     ConsentAcceptance.objects.create(case=CASES["review"], version=publish_consent_v1(), text_sha256="0" * 64,
                                      language="en")
     CASES["reported"] = case_in_review(patient_a, specialist)
@@ -260,13 +298,13 @@ def test_get_matrix(name: str, clients: dict[str, Client]) -> None:
     assert not failures, f"{name}: " + "; ".join(failures)
 
 
-CASE_URLS = sorted(n for n in ALL_URL_NAMES if {"case_id", "upload_id"} & set(SAMPLE_KWARGS.get(n.split(":")[-1], {})))
+CASE_URLS = sorted(n for n in ALL_URL_NAMES if set(OBJECT_KWARGS) & set(_kwargs(n)))
 
 
 @pytest.mark.parametrize("name", CASE_URLS)
 def test_case_urls_audit_every_read_and_denial(name: str, clients: dict[str, Client]) -> None:
-    target = CASES[next(iter(SAMPLE_KWARGS[name.split(":")[-1]].values()))]
-    case = getattr(target, "case", target)
+    target = CASES[next(iter(_kwargs(name).values()))]
+    case = target.report.case if hasattr(target, "report") else getattr(target, "case", target)
     for role in ("patient_a", "patient_b", "specialist", "other_specialist", "admin"):
         user = clients[role].session.get("_auth_user_id")
         before = AuditEvent.objects.filter(actor_id=user, case_id=case.pk).count()

@@ -36,3 +36,6 @@ def specialist_with(**profile: Any) -> User:
 @pytest.fixture
 def consent(db: Any) -> Any:
     return publish_consent_v1()
+
+# The shared key ring (a worker subprocess has it too), the S3 client, and a fresh bucket per test.
+from tests.uploads.pipeline.conftest import bucket, keyring, s3  # noqa: E402, F401 - fixtures
