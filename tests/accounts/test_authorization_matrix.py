@@ -101,6 +101,15 @@ MATRIX: dict[str, dict[str, Any]] = {
     "accounts:mfa_remove": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
     "reports:workspace": {"anonymous": LOGIN, "specialist": 200, "patient_a": 404, "patient_b": 404,
                           "other_specialist": 404, "admin": 404, "*": MFA},
+    "reports:queue": {"anonymous": LOGIN, "specialist": 200, "other_specialist": 200, "patient_a": 404,
+                      "patient_b": 404, "admin": 404, "*": MFA},
+    "reports:claim": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "reports:start_review": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "reports:consult_invite": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "reports:consult_note": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "reports:assignment_list": {"anonymous": LOGIN, "admin": 200, "patient_a": 404, "patient_b": 404,
+                                "specialist": 404, "other_specialist": 404, "*": MFA},
+    "reports:assign": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
 }
 # Reachable by staff before the second factor is verified (everything else redirects to MFA).
 MFA_EXEMPT = {"accounts:mfa_enrol", "accounts:mfa_verify", "accounts:logout", "set_language", "healthz"}
@@ -125,8 +134,15 @@ SAMPLE_KWARGS: dict[str, dict[str, Any]] = {
     "download": {"upload_id": "photo"},
     "thumbnail": {"upload_id": "photo"},
     "workspace": {"case_id": "review"},
+    "claim": {"case_id": "unassigned"},
+    "start_review": {"case_id": "review"},
+    "consult_invite": {"case_id": "review"},
+    "consult_note": {"case_id": "review"},
+    "assign": {"case_id": "unassigned"},
 }
-CASES: dict[str, Any] = {}  # filled by the `clients` fixture: patient A's "draft" and "review" cases, a "photo"
+# Filled by the `clients` fixture: patient A's "draft", "review" (assigned to `specialist`) and
+# "unassigned" (waiting in the queue) cases, a "photo".
+CASES: dict[str, Any] = {}
 
 
 def _url_names(patterns: list[Any], namespace: str = "") -> list[str]:
@@ -180,8 +196,11 @@ def clients(db: Any) -> dict[str, Client]:
     CASES["review"] = CaseFactory(patient=patient_a, status=Status.IN_REVIEW, specialist=specialist,
                                   submitted_at=timezone.now(), due_at=timezone.now())
     CASES["photo"] = accepted_upload(CASES["review"])
-    ConsentAcceptance.objects.create(case=CASES["review"], version=publish_consent_v1(), text_sha256="0" * 64,
-                                     language="en")
+    CASES["unassigned"] = CaseFactory(patient=patient_a, status=Status.SUBMITTED, submitted_at=timezone.now(),
+                                      due_at=timezone.now())
+    for case in (CASES["review"], CASES["unassigned"]):
+        ConsentAcceptance.objects.create(case=case, version=publish_consent_v1(), text_sha256="0" * 64,
+                                         language="en")
     unverified_specialist = SpecialistFactory()
     add_totp(unverified_specialist)  # enrolled, not verified this session
     unverified_admin = AdminFactory()  # invited, not enrolled yet
@@ -244,14 +263,25 @@ def test_another_patients_case_looks_like_a_missing_one(name: str, clients: dict
 @pytest.mark.parametrize(("name", "data"), [
     ("cases:submit", {}), ("cases:withdraw", {}), ("cases:message", {"body": "hello"}), ("cases:consent_withdraw", {}),
     ("cases:step", {"reason": "changed by a stranger"}),
+    ("reports:start_review", {}), ("reports:consult_invite", {}), ("reports:consult_note", {"note": "a stranger's"}),
 ])
 def test_strangers_cannot_change_a_case(name: str, data: dict[str, str], clients: dict[str, Client]) -> None:
     case = CASES[SAMPLE_KWARGS[name.split(":")[-1]]["case_id"]]
-    before = (case.status, case.reason, case.messages.count())
+    before = (case.status, case.reason, case.messages.count(), case.consultations.count())
     for role in ("patient_b", "other_specialist", "admin"):
         assert clients[role].post(_url(name), data).status_code == 404, role
     case.refresh_from_db()
-    assert (case.status, case.reason, case.messages.count()) == before
+    assert (case.status, case.reason, case.messages.count(), case.consultations.count()) == before
+
+
+def test_only_specialists_claim_and_only_admins_assign(clients: dict[str, Client]) -> None:
+    case = CASES["unassigned"]
+    for role in ("patient_a", "patient_b", "admin"):
+        assert clients[role].post(_url("reports:claim")).status_code == 404, role
+    for role in ("patient_a", "patient_b", "specialist", "other_specialist"):
+        assert clients[role].post(_url("reports:assign"), {"specialist": str(case.patient_id)}).status_code == 404
+    case.refresh_from_db()
+    assert (case.status, case.specialist_id) == (Status.SUBMITTED, None)
 
 
 @pytest.mark.parametrize("name", sorted(set(ALL_URL_NAMES) - MFA_EXEMPT))
