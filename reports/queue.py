@@ -4,10 +4,12 @@ SQL queries of a page does not grow with the number of cases."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from django import forms
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Left
 from django.utils import timezone
@@ -37,19 +39,28 @@ def with_file_counts(cases: QuerySet[Case]) -> QuerySet[Case]:
                           dicoms=_accepted_count(Kind.DICOM))
 
 
+ORDER = ("due_at", "submitted_at", "id")
+
+
+def paginate(cases: QuerySet[Case], number: Any, rows: Callable[[QuerySet[Case]], QuerySet[Case]]) -> Page:
+    """One page of `cases`, most urgent first, as `rows` shows them. The page is chosen on ids
+    first: PostgreSQL computes a row's subqueries even for the rows an OFFSET skips."""
+    page = Paginator(cases.order_by(*ORDER).values_list("pk", flat=True), PAGE_SIZE).get_page(number)
+    return Page(list(rows(Case.objects.filter(pk__in=list(page.object_list)))), page.number, page.paginator)
+
+
 def queue_rows(cases: QuerySet[Case]) -> QuerySet[Case]:
     """What a specialist needs to choose a case: the file counts and the start of the first
     question. Nothing else of the clinical content is loaded."""
     first_question = Question.objects.filter(case=OuterRef("pk")).order_by("position", "id").values("text")[:1]
     return with_file_counts(cases).annotate(first_question=Left(Subquery(first_question), QUESTION_PREVIEW)) \
-        .only("id", "reference", "specialty", "country", "status", "due_at") \
-        .order_by("due_at", "submitted_at", "id")
+        .only("id", "reference", "specialty", "country", "status", "due_at").order_by(*ORDER)
 
 
 def assignment_rows(cases: QuerySet[Case]) -> QuerySet[Case]:
     """The admins' list: no clinical text at all."""
     return with_file_counts(cases).only("id", "reference", "specialty", "country", "status", "due_at") \
-        .order_by("due_at", "submitted_at", "id")
+        .order_by(*ORDER)
 
 
 def my_cases(user: User) -> QuerySet[Case]:

@@ -7,7 +7,6 @@ from typing import Any, cast
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -382,7 +381,7 @@ def queue_list(request: AuthedRequest) -> HttpResponse:
     cases: QuerySet[Case] = Case.objects.claimable_by(request.user)
     if form.is_valid():
         cases = queue.filter_queue(cases, form.cleaned_data, now)
-    page = Paginator(queue.queue_rows(cases), queue.PAGE_SIZE).get_page(request.GET.get("page"))
+    page = queue.paginate(cases, request.GET.get("page"), queue.queue_rows)
     _audit_list(request, "queue.read", list(page))
     return render(request, "reports/queue.html", {
         "form": form, "page_obj": page, "now": now, "at_risk_before": now + queue.AT_RISK_WITHIN,
@@ -563,13 +562,14 @@ def consult_note(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
 @role_required(Role.ADMIN)
 def assignment_list(request: AuthedRequest) -> HttpResponse:
     """Cases waiting for a specialist, with the specialists each may go to. No clinical text."""
-    page = Paginator(queue.assignment_rows(Case.objects.unassigned()), queue.PAGE_SIZE) \
-        .get_page(request.GET.get("page"))
+    page = queue.paginate(Case.objects.unassigned(), request.GET.get("page"), queue.assignment_rows)
     cases = list(page)
     eligible = queue.assignable_specialists(cases, list(queue.active_specialists()))
     _audit_list(request, "assignment_queue.read", cases)
+    now = timezone.now()
     return render(request, "console/assign.html", {
-        "page_obj": page, "rows": [(c, eligible[c.pk]) for c in cases], "now": timezone.now()})
+        "page_obj": page, "rows": [(c, eligible[c.pk]) for c in cases], "now": now,
+        "at_risk_before": now + queue.AT_RISK_WITHIN})
 
 
 @require_POST

@@ -134,6 +134,15 @@ MATRIX: dict[str, dict[str, Any]] = {
     # Public verification (no clinical content): anyone, but staff still verify their factor first.
     "reports:verify": {"*": 200, "unverified_specialist": MFA, "unverified_admin": MFA},
     "reports:verify_code": {"*": 200, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "reports:queue": {"anonymous": LOGIN, "specialist": 200, "other_specialist": 200, "patient_a": 404,
+                      "patient_b": 404, "admin": 404, "*": MFA},
+    "reports:claim": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "reports:start_review": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "reports:consult_invite": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "reports:consult_note": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "reports:assignment_list": {"anonymous": LOGIN, "admin": 200, "patient_a": 404, "patient_b": 404,
+                                "specialist": 404, "other_specialist": 404, "*": MFA},
+    "reports:assign": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
 }
 # Reachable by staff before the second factor is verified (everything else redirects to MFA).
 MFA_EXEMPT = {"accounts:mfa_enrol", "accounts:mfa_verify", "accounts:logout", "set_language", "healthz"}
@@ -175,6 +184,11 @@ SAMPLE_KWARGS: dict[str, dict[str, Any]] = {
     "frame": {"upload_id": "dicom", "index": 0},
     "reports:download": {"document_id": "document"},  # a full name where the short one is taken
     "verify_code": {"code": "ABCD-EFGH-JKMN"},
+    "claim": {"case_id": "unassigned"},
+    "start_review": {"case_id": "review"},
+    "consult_invite": {"case_id": "review"},
+    "consult_note": {"case_id": "review"},
+    "assign": {"case_id": "unassigned"},
 }
 # Kwargs naming an object of the `clients` fixture (CASES) rather than a literal value.
 OBJECT_KWARGS = ("case_id", "upload_id", "document_id")
@@ -261,8 +275,11 @@ def clients(db: Any, settings: Any) -> dict[str, Client]:
     CASES["document"] = _rendered_document(CaseFactory(
         patient=patient_a, status=Status.IN_REVIEW, specialist=specialist, submitted_at=timezone.now(),
         due_at=timezone.now()))
-    ConsentAcceptance.objects.create(case=CASES["review"], version=publish_consent_v1(), text_sha256="0" * 64,
-                                     language="en")
+    CASES["unassigned"] = CaseFactory(patient=patient_a, status=Status.SUBMITTED, submitted_at=timezone.now(),
+                                      due_at=timezone.now())
+    for case in (CASES["review"], CASES["unassigned"]):
+        ConsentAcceptance.objects.create(case=case, version=publish_consent_v1(), text_sha256="0" * 64,
+                                         language="en")
     CASES["reported"] = case_in_review(patient_a, specialist)
     report_sign(request=None, report=complete_draft(CASES["reported"], specialist), signer=specialist)
     unverified_specialist = SpecialistFactory()
@@ -327,15 +344,26 @@ def test_another_patients_case_looks_like_a_missing_one(name: str, clients: dict
 @pytest.mark.parametrize(("name", "data"), [
     ("cases:submit", {}), ("cases:withdraw", {}), ("cases:message", {"body": "hello"}), ("cases:consent_withdraw", {}),
     ("cases:step", {"reason": "changed by a stranger"}),
+    ("reports:start_review", {}), ("reports:consult_invite", {}), ("reports:consult_note", {"note": "a stranger's"}),
     ("reports:message", {"message-body": "hello"}), ("reports:request_information", {"request-body": "hello"}),
 ])
 def test_strangers_cannot_change_a_case(name: str, data: dict[str, str], clients: dict[str, Client]) -> None:
     case = CASES[SAMPLE_KWARGS[name.split(":")[-1]]["case_id"]]
-    before = (case.status, case.reason, case.messages.count())
+    before = (case.status, case.reason, case.messages.count(), case.consultations.count())
     for role in ("patient_b", "other_specialist", "admin"):
         assert clients[role].post(_url(name), data).status_code == 404, role
     case.refresh_from_db()
-    assert (case.status, case.reason, case.messages.count()) == before
+    assert (case.status, case.reason, case.messages.count(), case.consultations.count()) == before
+
+
+def test_only_specialists_claim_and_only_admins_assign(clients: dict[str, Client]) -> None:
+    case = CASES["unassigned"]
+    for role in ("patient_a", "patient_b", "admin"):
+        assert clients[role].post(_url("reports:claim")).status_code == 404, role
+    for role in ("patient_a", "patient_b", "specialist", "other_specialist"):
+        assert clients[role].post(_url("reports:assign"), {"specialist": str(case.patient_id)}).status_code == 404
+    case.refresh_from_db()
+    assert (case.status, case.specialist_id) == (Status.SUBMITTED, None)
 
 
 @pytest.mark.parametrize("name", sorted(set(ALL_URL_NAMES) - MFA_EXEMPT))
