@@ -70,13 +70,17 @@ audit: install
 clean:
 	rm -rf $(VENV) var
 
-# Upload and validation benchmarks (issue 4) on the services of `make test`; writes
-# bench/RESULTS.md. Loopback only; fails when a target is missed. Takes a few minutes.
+# Benchmarks on the services of `make test`: uploads and validation (issue 4), the queue and
+# review pages and PDF rendering (issue 5). Writes bench/RESULTS.md (the page and PDF figures are
+# also in bench/results/). Loopback only; fails when a target is missed. Takes about 15 minutes.
 # Services someone else started (a `make test` running meanwhile) are left running.
 bench: install messages
 	@shared=0; [ ! -f var/test-services.state ] || shared=1; \
 	bash scripts/test-services.sh start || exit $$?; \
 	set -a; . var/test-services.env; set +a; status=0; \
 	timeout -k 15 570 $(PY) bench/run.py || status=$$?; \
+	timeout -k 15 570 $(PY) bench/pages.py bench/results/pages.md || status=$$?; \
+	timeout -k 15 300 $(PY) bench/pdf.py bench/results/pdf.md || status=$$?; \
+	cat bench/results/pages.md bench/results/pdf.md >> bench/RESULTS.md; \
 	if [ $$shared = 0 ]; then bash scripts/test-services.sh stop; \
 	else echo "bench: test services were already started; leaving them running"; fi; exit $$status
