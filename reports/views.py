@@ -274,7 +274,7 @@ def _send_document(request: HttpRequest, document: SignedDocument) -> StreamingH
 
 
 @login_required
-def download(request: HttpRequest, document_id: uuid.UUID) -> HttpResponse:
+def download(request: HttpRequest, document_id: uuid.UUID) -> HttpResponseBase:
     """A signed report's PDF, for whoever may read the case, after a fresh factor (step-up:
     SECURITY.md row 6, "report release"; staff too, since the file leaves our control)."""
     document = document_for_user(request, document_id)
