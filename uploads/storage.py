@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 
 PART_SIZE = 8 * 1024 * 1024  # S3 needs parts of at least 5 MiB, except the last; boto3's default
-PARTS_IN_FLIGHT = 4
+PARTS_IN_FLIGHT = 10  # boto3 TransferConfig default (max_concurrency); memory: 10 parts + 1 filling
 READ_SIZE = 1024 * 1024
 
 
