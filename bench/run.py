@@ -807,6 +807,8 @@ PATH_NOTES = [
     "",
     "### Where the time went, and what was changed",
     "",
+    "- Before these changes (this file at commit 92e8187, multipart POST, 4 parts in flight): 0.49x "
+    "(111.0 vs 225.5 MiB/s; CPU per GiB: web 3.4 s, moto 8.7 s, against moto 5.5 s and uploader 1.5 s for boto3).",
     "- Profiled with py-spy (gunicorn worker and moto_server, 512 MiB upload). Before: 31% of the web "
     "worker's samples were botocore hashing every part with SHA-256 for the SigV4 signature (botocore always "
     "does this over plain HTTP), 28% our SHA-256 of the plaintext (the receipt's hash), the rest AES-GCM, "
