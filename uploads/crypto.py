@@ -124,20 +124,31 @@ class StreamEncryptor:
 
     def update(self, data: bytes) -> bytes:
         """Ciphertext ready to write (the header first); may be empty."""
-        out = [self._take_header()]
+        return b"".join(self.update_chunks(data))
+
+    def update_chunks(self, data: bytes | memoryview) -> list[bytes]:
+        """Like update(), as separate pieces: whole chunks are sealed straight from `data`, so the
+        bytes of a large piece are copied once (by the cipher), not into a buffer and then joined."""
+        out = [header] if (header := self._take_header()) else []
         view = memoryview(data)
         # Keep the last chunk back even when full: only finalize() knows it is the last one.
-        while len(self._buffer) + len(view) > CHUNK_SIZE:
+        if self._buffer:
+            if len(self._buffer) + len(view) <= CHUNK_SIZE:
+                self._buffer += view
+                return out
             cut = CHUNK_SIZE - len(self._buffer)
             self._buffer += view[:cut]
             view = view[cut:]
-            out.append(self._seal(last=False))
-        self._buffer += view
-        return b"".join(out)
+            out.append(self._seal(self._buffer, last=False))
+        while len(view) > CHUNK_SIZE:
+            out.append(self._seal(view[:CHUNK_SIZE], last=False))
+            view = view[CHUNK_SIZE:]
+        self._buffer = bytearray(view)
+        return out
 
     def finalize(self) -> bytes:
         """The rest of the ciphertext, ending with the final chunk."""
-        out = self._take_header() + self._seal(last=True)
+        out = self._take_header() + self._seal(self._buffer, last=True)
         self._finished = True
         return out
 
@@ -147,8 +158,8 @@ class StreamEncryptor:
         header, self._pending_header = self._pending_header, b""
         return header
 
-    def _seal(self, *, last: bool) -> bytes:
-        sealed = self._aead.encrypt(_nonce(self._counter, last), self._buffer, self._aad)
+    def _seal(self, plaintext: bytes | bytearray | memoryview, *, last: bool) -> bytes:
+        sealed = self._aead.encrypt(_nonce(self._counter, last), plaintext, self._aad)
         self._buffer = bytearray()
         self._counter += 1
         return sealed

@@ -8,7 +8,7 @@ import hashlib
 import unicodedata
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
@@ -34,6 +34,10 @@ def display_name(name: str) -> str:
     return name
 
 
+class Readable(Protocol):
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
 class ReceivedFile(UploadedFile):
     """What request.FILES holds: a reference to the stored ciphertext, not the content."""
 
@@ -50,7 +54,7 @@ class ReceivedFile(UploadedFile):
 @dataclass
 class Problem:
     name: str
-    code: str  # "too_large", "empty", "case_full", "case_quota"
+    code: str  # "too_large", "empty", "case_full", "case_quota", "incomplete"
     limit: int = 0
 
 
@@ -63,6 +67,7 @@ class _Current:
     encryptor: StreamEncryptor
     writer: storage.ObjectWriter
     sha256: Any = field(default_factory=hashlib.sha256)
+    declared: int = 0  # the length the client announced, if it did: refused early when over the limit
     size: int = 0
     detected: str | None = None
     head: bytes = b""
@@ -95,7 +100,7 @@ class EncryptingUploadHandler(FileUploadHandler):
         key, wrapped = new_data_key(self.patient_key, object_id, RAW_PURPOSE)
         self.current = _Current(object_id=object_id, name=name, content_type=(content_type or "")[:100],
                                 wrapped_key=wrapped, encryptor=StreamEncryptor(key, object_id, RAW_PURPOSE),
-                                writer=storage.open_writer(f"raw/{object_id}"))
+                                writer=storage.open_writer(f"raw/{object_id}"), declared=max(content_length or 0, 0))
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
         cur = self.current
@@ -105,13 +110,14 @@ class EncryptingUploadHandler(FileUploadHandler):
         if len(cur.head) < 512:
             cur.head += raw_data[: 512 - len(cur.head)]
             cur.detected = detect_type(cur.head)
-        limit = self.limits.per_file(cur.detected)
-        if cur.size > limit or not self.limits.fits_quota(sum(f.size or 0 for f in self.received) + cur.size):
-            code = "too_large" if cur.size > limit else "case_quota"
+        limit, size = self.limits.per_file(cur.detected), max(cur.size, cur.declared)
+        if size > limit or not self.limits.fits_quota(sum(f.size or 0 for f in self.received) + size):
+            code = "too_large" if size > limit else "case_quota"
             self._abort(Problem(cur.name, code, limit if code == "too_large" else self.limits.case_bytes))
             raise StopUpload(connection_reset=False)
         cur.sha256.update(raw_data)
-        cur.writer.write(cur.encryptor.update(raw_data))
+        for piece in cur.encryptor.update_chunks(raw_data):
+            cur.writer.write(piece)
         return None  # no later handler gets the bytes
 
     def file_complete(self, file_size: int) -> ReceivedFile | None:
@@ -139,6 +145,29 @@ class EncryptingUploadHandler(FileUploadHandler):
             self.current = None
         if problem:
             self.problems.append(problem)
+
+    def receive_body(self, body: Readable, *, name: str, content_type: str, content_length: int) -> None:
+        """One file sent as the whole request body (the widget's PUT): the same steps and limits as
+        a file in a multipart form, without the multipart parser. Raises StopUpload like the parser's
+        handlers do; with connection_reset=False the rest of the body has been read and dropped, so
+        the client, still sending, gets the answer."""
+        self.handle_raw_input(body, {}, content_length, None)  # over what the case can take: read nothing
+        try:
+            self.new_file("file", name, content_type, content_length)
+            while chunk := body.read(self.chunk_size):
+                self.receive_data_chunk(chunk, 0)
+        except StopUpload as e:
+            if not e.connection_reset:
+                while body.read(self.chunk_size):
+                    pass
+            raise
+        except BaseException:
+            self.upload_interrupted()
+            raise
+        if self.current is not None and self.current.size != content_length:  # the client went away
+            self._abort(Problem(self.current.name, "incomplete"))
+            raise StopUpload(connection_reset=True)
+        self.file_complete(content_length)
 
     def discard_received(self) -> None:
         """Remove what was stored when the request fails before its rows are committed."""

@@ -6,6 +6,7 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -231,10 +232,66 @@ def open_object(upload: Upload, *, thumbnail: bool = False) -> Iterator[bytes]:
     return decrypt_stream(key, upload.id, purpose, storage.read(name))
 
 
+@dataclass
+class Series:
+    """Accepted DICOM files of one series (same SeriesInstanceUID), shown as one row."""
+
+    uid: str
+    members: list[Upload]
+    is_series: bool = True
+
+    @property
+    def modality(self) -> str:
+        return str(self.members[0].info.get("modality", ""))
+
+    @property
+    def size(self) -> int:
+        return sum(m.size for m in self.members)
+
+    @property
+    def created_at(self) -> Any:
+        return min(m.created_at for m in self.members)
+
+    @property
+    def representative(self) -> Upload | None:
+        """The middle image by instance number (the one a viewer would open first), with a thumbnail."""
+        with_thumb = [m for m in self.members if m.thumb_wrapped_key]
+        return with_thumb[len(with_thumb) // 2] if with_thumb else None
+
+
+def _series_uid(upload: Upload) -> str:
+    if upload.status == UploadStatus.ACCEPTED and upload.kind == "dicom" and isinstance(upload.info, dict):
+        return str(upload.info.get("series_uid") or "")
+    return ""
+
+
+def _rows(uploads: list[Upload]) -> list[Upload | Series]:
+    """The file list's rows: each upload, except that the DICOM files of a series that has two or
+    more become one Series row, where the first of them was."""
+    by_series: dict[str, list[Upload]] = {}
+    for upload in uploads:
+        if uid := _series_uid(upload):
+            by_series.setdefault(uid, []).append(upload)
+    rows: list[Upload | Series] = []
+    shown: set[str] = set()
+    for upload in uploads:
+        uid = _series_uid(upload)
+        members = by_series.get(uid, [])
+        if len(members) < 2:
+            rows.append(upload)
+        elif uid not in shown:
+            shown.add(uid)
+            members.sort(key=lambda m: (int(m.info.get("instance_number") or 0), m.created_at, m.original_name))
+            rows.append(Series(uid=uid, members=members))
+    return rows
+
+
 def file_list_context(case: Case) -> dict[str, Any]:
-    """What templates/uploads/_file_list.html needs: the files the patient sent, with status."""
+    """What templates/uploads/_file_list.html needs: the files the patient sent, with status, and
+    the rows to show them in (a DICOM series is one row)."""
     uploads = list(Upload.objects.filter(case=case, parent__isnull=True).prefetch_related("members"))
-    return {"uploads": uploads, "rejections": REJECTIONS, "processing": any(not u.is_final for u in uploads)}
+    return {"uploads": uploads, "rows": _rows(uploads), "rejections": REJECTIONS,
+            "processing": any(not u.is_final for u in uploads)}
 
 
 def accepted_kinds(case: Case) -> set[str]:

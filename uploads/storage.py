@@ -1,8 +1,8 @@
 """Where ciphertext lives: an S3-compatible bucket, or a directory on the embedded default.
 
 Only ciphertext is ever passed to this module. Writers stream: S3 gets a multipart upload
-(8 MiB parts), local disk gets a `.part` file renamed into place on close, so an aborted or
-crashed upload never leaves a complete-looking object behind.
+(parts of 8 MiB or a little more), local disk gets a `.part` file renamed into place on close,
+so an aborted or crashed upload never leaves a complete-looking object behind.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.core.files.storage import default_storage
 
-PART_SIZE = 8 * 1024 * 1024  # S3 needs parts of at least 5 MiB, except the last
-PARTS_IN_FLIGHT = 4
+PART_SIZE = 8 * 1024 * 1024  # S3 needs parts of at least 5 MiB, except the last; boto3's default
+PARTS_IN_FLIGHT = 10  # boto3 TransferConfig default (max_concurrency); memory: 10 parts + 1 filling
 READ_SIZE = 1024 * 1024
 
 
@@ -32,6 +32,28 @@ def _s3() -> tuple[Any, str]:
     return default_storage.connection.meta.client, settings.S3_BUCKET  # type: ignore[attr-defined]
 
 
+def _s3_writer() -> tuple[Any, str]:
+    storage: Any = default_storage
+    client = getattr(storage, "_writer_client", None)
+    if client is None:  # one per storage object (so per settings); clients are thread-safe
+        client = storage._writer_client = _writer_client(storage)
+    return client, settings.S3_BUCKET
+
+
+def _writer_client(storage: Any) -> Any:
+    """A client for writing parts that does not SHA-256 the body for its signature. Over HTTPS
+    botocore already leaves it out for uploads that carry a checksum; over plain HTTP it would hash
+    every byte once more, on the web process's CPU. What we store is AES-GCM sealed chunk by
+    chunk, so a changed body fails at decryption anyway, and the CRC32 lets S3 refuse a damaged
+    part. The signature still covers the request, its headers and the checksum."""
+    from botocore.config import Config
+
+    config = storage.client_config.merge(Config(s3={"payload_signing_enabled": False},
+                                                max_pool_connections=PARTS_IN_FLIGHT))
+    return storage._create_session().client("s3", region_name=storage.region_name, use_ssl=storage.use_ssl,
+                                             endpoint_url=storage.endpoint_url, config=config, verify=storage.verify)
+
+
 def _local(name: str) -> Path:
     root = Path(default_storage.location)  # type: ignore[attr-defined]
     path = (root / name).resolve()
@@ -42,10 +64,11 @@ def _local(name: str) -> Path:
 
 class S3Writer:
     """Parts go up on a few threads while the next part fills, like boto3's own uploader;
-    memory stays bounded by PARTS_IN_FLIGHT parts."""
+    memory stays bounded by PARTS_IN_FLIGHT parts. Pieces are kept as they come and joined once
+    per part (a part is PART_SIZE or a little more), so each byte is copied once here."""
 
     def __init__(self, name: str) -> None:
-        self.client, self.bucket = _s3()
+        self.client, self.bucket = _s3_writer()
         self.name = name
         self.buffer: list[bytes] = []
         self.buffered = 0
@@ -59,21 +82,23 @@ class S3Writer:
             return
         self.buffer.append(data)
         self.buffered += len(data)
-        if self.buffered >= PART_SIZE:  # one join per part: no copying and shifting of a big buffer
-            whole = b"".join(self.buffer)
-            cut = len(whole) - len(whole) % PART_SIZE
-            for start in range(0, cut, PART_SIZE):
-                self._send_part(whole[start : start + PART_SIZE])
-            self.buffer = [whole[cut:]] if cut < len(whole) else []
-            self.buffered = len(whole) - cut
+        if self.buffered >= PART_SIZE:
+            self._send_part(self._take())
 
-    def _put(self, number: int, body: bytes) -> dict[str, Any]:
+    def _take(self) -> bytearray:
+        # A bytearray, not bytes: botocore wraps a bytes body in a BytesIO that urllib3 then sends
+        # 16 KiB at a time (512 sends a part, each taking the GIL again); a bytearray goes out in
+        # one sendall, and its CRC32 is taken without copying.
+        body, self.buffer, self.buffered = bytearray().join(self.buffer), [], 0
+        return body
+
+    def _put(self, number: int, body: bytearray) -> dict[str, Any]:
         # A declared CRC32 lets the server check each part and the whole object, like boto3's uploader.
         response = self.client.upload_part(Bucket=self.bucket, Key=self.name, UploadId=self.upload_id,
                                            PartNumber=number, Body=body, ChecksumAlgorithm="CRC32")
         return {"ETag": response["ETag"], "ChecksumCRC32": response["ChecksumCRC32"], "PartNumber": number}
 
-    def _send_part(self, body: bytes) -> None:
+    def _send_part(self, body: bytearray) -> None:
         if self.upload_id is None:
             self.upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=self.name,
                                                                  ChecksumAlgorithm="CRC32")["UploadId"]
@@ -92,7 +117,7 @@ class S3Writer:
                 self.pool.shutdown(wait=True, cancel_futures=True)
 
     def close(self) -> None:
-        body = b"".join(self.buffer)
+        body = self._take()
         if self.upload_id is None:  # small object: one request
             self.client.put_object(Bucket=self.bucket, Key=self.name, Body=body)
         else:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from urllib.parse import unquote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,7 +14,7 @@ from django.utils.http import content_disposition_header, url_has_allowed_host_a
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 import audit
 from accounts.access import AuthedRequest, role_required
@@ -37,6 +38,8 @@ def _problem_text(problem: Problem) -> str:
                                                                                      "mb": problem.limit // MB}
     if problem.code == "case_full":
         return _("“%(name)s” was not added: a case can hold %(n)d files.") % {"name": problem.name, "n": problem.limit}
+    if problem.code == "incomplete":
+        return _("“%(name)s” did not arrive completely. Send it again.") % {"name": problem.name}
     return _("“%(name)s” is empty.") % {"name": problem.name}
 
 
@@ -94,10 +97,43 @@ def _receive(request: AuthedRequest, case: Case, handler: EncryptingUploadHandle
     return _answer(request, case, handler, recorded)
 
 
-def _answer(request: AuthedRequest, case: Case, handler: EncryptingUploadHandler, recorded: list[Upload]) -> HttpResponse:
+@require_http_methods(["PUT"])  # CSRF: the middleware checks X-CSRFToken, and never reads a PUT body
+@role_required(Role.PATIENT)
+def upload_file(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
+    """One file as the whole request body, for the upload widget: streamed from the socket through
+    the encryptor into storage, with the limits of `upload` but without the multipart parser.
+    The file name comes percent-encoded in X-File-Name (a name is never put in a URL)."""
+    case = case_for_user(request, case_id, owner_only=True)
+    if not case.is_open:
+        raise Http404
+    handler = EncryptingUploadHandler(request, patient_key=patient_key_for(case.patient),
+                                      limits=services.limits_for(case))
+    recorded: list[Upload] = []
+    try:
+        handler.receive_body(request, name=unquote(request.headers.get("X-File-Name", "")),
+                             content_type=request.content_type or "", content_length=_content_length(request))
+        recorded += services.upload_receive(request=request, case=case, patient_key=handler.patient_key,
+                                            received=handler.received)
+    except StopUpload:
+        pass
+    finally:
+        if not recorded:
+            handler.discard_received()
+    return _answer(request, case, handler, recorded, json=True)
+
+
+def _content_length(request: HttpRequest) -> int:
+    try:
+        return max(int(request.META.get("CONTENT_LENGTH") or 0), 0)
+    except ValueError:
+        return 0
+
+
+def _answer(request: AuthedRequest, case: Case, handler: EncryptingUploadHandler, recorded: list[Upload], *,
+            json: bool = False) -> HttpResponse:
     problems = [_problem_text(p) for p in handler.problems]
     status = 413 if any(p.code in ("too_large", "case_quota") for p in handler.problems) else 200
-    if "application/json" in request.headers.get("Accept", ""):
+    if json or "application/json" in request.headers.get("Accept", ""):
         return JsonResponse({
             "files": [{"id": str(u.pk), "name": u.original_name, "status": u.status,
                        "status_url": reverse("uploads:status", args=[case.pk])} for u in recorded],

@@ -132,11 +132,17 @@ function enhance(form) {
     showRemoveButtonAfterComplete: false,
   });
   uppy.use(XHRUpload, {
-    endpoint: form.action,
-    fieldName: "files",
-    formData: true,
+    // One file per request as the whole body (no multipart form): the server streams it straight
+    // into storage. The name goes percent-encoded in a header, never in the URL.
+    endpoint: form.dataset.fileUrl,
+    method: "PUT",
+    formData: false,
     allowedMetaFields: [], // only the file: nothing else of the browser's is sent
-    headers: { "X-CSRFToken": token, Accept: "application/json" },
+    headers: (file) => ({
+      "X-CSRFToken": token,
+      Accept: "application/json",
+      "X-File-Name": encodeURIComponent(file.name),
+    }),
     limit: 2,
     timeout: 120_000,
     onAfterResponse: checkResponse,
@@ -208,7 +214,7 @@ function enhance(form) {
     const { files } = await response.json();
     let changed = false;
     for (const file of files) {
-      const tag = document.querySelector(`tr[data-upload="${CSS.escape(file.id)}"] .tag`);
+      const tag = document.querySelector(`[data-upload="${CSS.escape(file.id)}"] .tag`); // a row, or a file of a series
       if (!tag) {
         changed = true; // a new file: its row comes from the server
       } else if (!tag.classList.contains(`tag--upload-${file.status}`)) {

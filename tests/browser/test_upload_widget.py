@@ -193,13 +193,21 @@ def test_a_patient_sends_photos_a_pdf_and_a_dicom_folder_with_the_widget(
     assert {name for name, _, _ in progress} >= {"IMG_2041.jpg", "biopsy-report.pdf", "DICOMDIR"}, progress
     assert all(total_bytes and 0 <= sent <= total_bytes for _, sent, total_bytes in progress), progress
 
-    # The server-rendered list updates in place: every file was checked and accepted.
-    names = ["DICOMDIR", "IMG_2041.jpg", "biopsy-report.pdf", *[p.name for p in (cd / "98892003" / "MR2").iterdir()]]
+    # The server-rendered list updates in place: every file was checked and accepted. Two of the
+    # CD's images are one MR series (4950, 4981): one row, the files behind a <details>.
+    images = [p.name for p in (cd / "98892003" / "MR2").iterdir()]
+    names = ["DICOMDIR", "IMG_2041.jpg", "biopsy-report.pdf", *images]
     if heic:
         names.append(heic.name)
-    for name in names:
+    series = page.get_by_test_id("file-list").locator("tbody tr[data-series]")
+    expect(series.locator("summary")).to_have_text("MR series: 2 images", timeout=30_000)
+    expect(series.locator(".series-members")).to_be_hidden()
+    series.locator("summary").click()
+    for name in ("4950", "4981"):
+        expect(series.locator("li").filter(has_text=name).locator(".tag")).to_have_text("Accepted")
+    for name in set(names) - {"4950", "4981"}:
         expect(_row(page, name).locator(".tag")).to_have_text("Accepted")
-    expect(page.get_by_test_id("file-list").locator("tbody tr")).to_have_count(total)
+    expect(page.get_by_test_id("file-list").locator("tbody tr")).to_have_count(total - 1)
     uploads = Upload.objects.filter(case=case)
     assert sorted(uploads.values_list("original_name", flat=True)) == sorted(names)
     assert set(uploads.values_list("status", flat=True)) == {UploadStatus.ACCEPTED}
