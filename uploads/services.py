@@ -6,7 +6,6 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -232,33 +231,6 @@ def open_object(upload: Upload, *, thumbnail: bool = False) -> Iterator[bytes]:
     return decrypt_stream(key, upload.id, purpose, storage.read(name))
 
 
-@dataclass
-class Series:
-    """Accepted DICOM files of one series (same SeriesInstanceUID), shown as one row."""
-
-    uid: str
-    members: list[Upload]
-    is_series: bool = True
-
-    @property
-    def modality(self) -> str:
-        return str(self.members[0].info.get("modality", ""))
-
-    @property
-    def size(self) -> int:
-        return sum(m.size for m in self.members)
-
-    @property
-    def created_at(self) -> Any:
-        return min(m.created_at for m in self.members)
-
-    @property
-    def representative(self) -> Upload | None:
-        """The middle image by instance number (the one a viewer would open first), with a thumbnail."""
-        with_thumb = [m for m in self.members if m.thumb_wrapped_key]
-        return with_thumb[len(with_thumb) // 2] if with_thumb else None
-
-
 def _series_uid(upload: Upload) -> str:
     if upload.status == UploadStatus.ACCEPTED and upload.kind == "dicom" and isinstance(upload.info, dict):
         return str(upload.info.get("series_uid") or "")
@@ -282,7 +254,7 @@ def _rows(uploads: list[Upload]) -> list[Upload | Series]:
         elif uid not in shown:
             shown.add(uid)
             members.sort(key=lambda m: (int(m.info.get("instance_number") or 0), m.created_at, m.original_name))
-            rows.append(Series(uid=uid, members=members))
+            rows.append(Series(uid, members))
     return rows
 
 
@@ -354,10 +326,29 @@ class FrameUnavailable(Exception):
 
 
 class Series:
-    """The DICOM files of one series (SeriesInstanceUID), in instance order."""
+    """The DICOM files of one series (SeriesInstanceUID), in instance order: one row of the file
+    list, one viewer in the review workspace."""
+
+    is_series = True
 
     def __init__(self, uid: str, instances: list[Upload]) -> None:
         self.uid, self.instances = uid, instances
+
+    @property
+    def members(self) -> list[Upload]:
+        return self.instances
+
+    @property
+    def size(self) -> int:
+        return sum(m.size for m in self.instances)
+
+    @property
+    def created_at(self) -> Any:
+        return min(m.created_at for m in self.instances)
+
+    @property
+    def representative(self) -> Upload | None:
+        return self.preview
 
     @property
     def modality(self) -> str:
