@@ -10,7 +10,8 @@ again. Pages, each requested through Django's test client as a signed-in, MFA-ve
 the queue (first page, and filtered), the admins' assignment list and the review workspace of a
 case with 10 files. Per page: SQL queries (must be the same at both sizes), median and p95 time
 over BENCH_REQUESTS requests (default 30) after 3 warm-up requests. Exits 1 when a query count
-grows with the number of cases.
+grows with the number of cases. The count leaves out the session's last-activity write, which
+adds 3 queries to one request a minute whatever the page.
 """
 
 from __future__ import annotations
@@ -183,10 +184,15 @@ def measure(client: Any, url: str) -> dict[str, Any]:
 
     for _ in range(WARMUP):
         assert client.get(url).status_code == 200, url
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    queries = len(ctx.captured_queries)  # now: the next request clears the log
-    assert response.status_code == 200, url
+    # The session's last-activity stamp is written at most once a minute (3 queries): of two
+    # requests in a row, one does not write it.
+    captured = []
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200, url
+        captured.append(list(ctx.captured_queries))  # now: the next request clears the log
+    least = min(captured, key=len)
+    queries, sql_ms = len(least), sum(float(q["time"]) for q in least) * 1000
     times, cpu = [], []
     for _ in range(REQUESTS):
         start, start_cpu = time.perf_counter(), time.process_time()
@@ -195,7 +201,8 @@ def measure(client: Any, url: str) -> dict[str, Any]:
         cpu.append((time.process_time() - start_cpu) * 1000)
     times.sort()
     p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-    return {"queries": queries, "median": statistics.median(times), "p95": p95, "cpu": statistics.median(cpu)}
+    return {"queries": queries, "median": statistics.median(times), "p95": p95, "cpu": statistics.median(cpu),
+            "sql": sql_ms}
 
 
 def run() -> tuple[str, bool]:
@@ -246,13 +253,14 @@ def run() -> tuple[str, bool]:
         f"Machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end of the run (the "
         "wall times include waiting for a CPU; the Python CPU time of the web process does not).",
         "",
-        "| page | cases | cases waiting | SQL queries | median ms | p95 ms | median Python CPU ms |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| page | cases | cases waiting | SQL queries | SQL ms (one request) | median ms | p95 ms "
+        "| median Python CPU ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, by_size in results.items():
         for size, r in by_size.items():
             rows = "—" if name.startswith("Review") else f"{r['waiting']:,}"
-            lines.append(f"| {name} | {size:,} | {rows} | {r['queries']} | {r['median']:.1f} | {r['p95']:.1f} | {r['cpu']:.1f} |")
+            lines.append(f"| {name} | {size:,} | {rows} | {r['queries']} | {r['sql']:.1f} | {r['median']:.1f} | {r['p95']:.1f} | {r['cpu']:.1f} |")
     lines += ["", "Queries per page equal at {} and {} cases: **{}**.".format(
         f"{SMALL:,}", f"{LARGE:,}", "yes" if ok else "NO"), ""]
     return "\n".join(lines), ok
