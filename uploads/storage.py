@@ -34,9 +34,9 @@ def _s3() -> tuple[Any, str]:
 
 def _s3_writer() -> tuple[Any, str]:
     storage: Any = default_storage
-    client = getattr(storage, "_writer_client", None)
+    client = getattr(storage, "_uploads_part_client", None)
     if client is None:  # one per storage object (so per settings); clients are thread-safe
-        client = storage._writer_client = _writer_client(storage)
+        client = storage._uploads_part_client = _writer_client(storage)
     return client, settings.S3_BUCKET
 
 
@@ -50,6 +50,7 @@ def _writer_client(storage: Any) -> Any:
 
     config = storage.client_config.merge(Config(s3={"payload_signing_enabled": False},
                                                 max_pool_connections=PARTS_IN_FLIGHT))
+    # The storage's own session: the same credentials (keys, profile or role) as its connection.
     return storage._create_session().client("s3", region_name=storage.region_name, use_ssl=storage.use_ssl,
                                              endpoint_url=storage.endpoint_url, config=config, verify=storage.verify)
 

@@ -163,7 +163,10 @@ def bucket_objects(s3: Any, bucket: str) -> dict[str, bytes]:
     objects: dict[str, bytes] = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         for item in page.get("Contents", []):
-            objects[item["Key"]] = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+            try:
+                objects[item["Key"]] = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+            except s3.exceptions.NoSuchKey:  # deleted between the listing and now (a worker's clean-up)
+                continue
     return objects
 
 

@@ -6,6 +6,7 @@ only, audited."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from collections.abc import Callable
 from typing import Any
@@ -151,6 +152,24 @@ def test_a_file_name_from_the_header_is_never_a_path(put: Put, case: Case, s3: A
     upload = Upload.objects.get(case=case)
     assert upload.original_name in {"passwd.jpg", "photoX-Injected: 1.jpg", "photogpj.exe", "file"}
     assert set(bucket_objects(s3, bucket)) == {f"files/{upload.pk}", f"thumbs/{upload.pk}"}
+
+
+@pytest.mark.parametrize("size", [1000, 10 * MiB], ids=["small", "after-two-parts-were-sent"])
+def test_a_body_that_stops_short_of_its_length_leaves_nothing_behind(
+    patient_client: Client, case: Case, s3: Any, bucket: str, size: int
+) -> None:
+    body = JPEG_HEAD + bytes(size - len(JPEG_HEAD))
+
+    # The connection ended early (the phone lost its signal): fewer bytes than Content-Length says.
+    response = patient_client.generic(
+        "PUT", _url(case), content_type="image/jpeg", headers={"X-File-Name": "arm.jpg", "Accept": "application/json"},
+        **{"CONTENT_LENGTH": str(size + 1), "wsgi.input": io.BytesIO(body)},
+    )
+
+    assert json.loads(response.content) == {"files": [], "problems": ["“arm.jpg” did not arrive completely. Send it again."]}
+    assert not Upload.objects.exists()
+    assert bucket_objects(s3, bucket) == {}
+    assert unfinished_multipart_uploads(s3, bucket) == []
 
 
 def test_a_put_without_the_csrf_token_is_refused_and_leaves_nothing_behind(
