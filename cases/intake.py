@@ -93,7 +93,7 @@ def build_form(step: Step, case: Case, data: Any) -> Any:
         return step.formset(data, instance=case, prefix="rows", form_kwargs={"photos": _photo_choices(case)})
     if step.formset is not None:
         return step.formset(data, instance=case, prefix="rows")
-    if step.form is f.SpecialtyForm:
+    if step.form is not None and issubclass(step.form, forms.ModelForm):  # specialty, country
         return step.form(data, instance=case)
     if step.form is not None:
         return step.form(data, initial=initial_for(step, case))
@@ -110,7 +110,7 @@ def _photo_choices(case: Case) -> list[tuple[str, str]]:
 def save(step: Step, case: Case, form: Any) -> None:
     if form is None:
         return
-    if isinstance(form, forms.ModelForm):  # the specialty: write only that column
+    if isinstance(form, forms.ModelForm):  # the specialty or the country: write only that column
         form.save(commit=False)
         case.save(update_fields=[*form._meta.fields, "updated_at"])  # type: ignore[misc]
     elif step.formset is not None:

@@ -20,7 +20,7 @@ import numpy as np
 import pikepdf
 import pillow_heif
 import pydicom
-from PIL import Image, ImageCms, ImageOps
+from PIL import Image, ImageCms, ImageFile, ImageOps
 from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut, pixel_array
 from pydicom.uid import UID
 
@@ -104,6 +104,9 @@ def sanitize(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Sanitized 
 
 def _image(data: bytes, kind: str, max_pixels: int) -> Sanitized:
     formats = {"jpeg": ["JPEG"], "png": ["PNG"], "heif": ["HEIF"]}[kind]
+    # A process-wide Pillow switch that libraries flip (WeasyPrint sets it on import, and the
+    # worker renders PDFs too): a truncated image must be rejected, never half-decoded.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -92,7 +92,7 @@ def test_a_patient_answers_every_step_checks_the_answers_and_sends_the_case(page
     _start_now(page)  # the start page says what to have at hand before a case is created
 
     # Urgent symptoms, sent with nothing ticked.
-    expect(page.get_by_text("Step 1 of 12")).to_be_visible()
+    expect(page.get_by_text("Step 1 of 13")).to_be_visible()
     assert_accessible(page)
     _continue(page)
     summary = _expect_error_summary(page)

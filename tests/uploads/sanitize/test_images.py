@@ -140,3 +140,12 @@ def test_it_flattens_transparency_onto_white_for_jpeg() -> None:
     result = _image(buf.getvalue())  # PNG stays PNG, alpha kept
     assert Image.open(BytesIO(result.data)).mode == "RGBA"
     assert Image.open(BytesIO(result.thumbnail or b"")).convert("RGB").getpixel((5, 5)) == (255, 255, 255)
+
+
+def test_it_rejects_a_truncated_jpeg_even_after_weasyprint_was_imported() -> None:
+    import weasyprint  # noqa: F401 - its import turns on Pillow's LOAD_TRUNCATED_IMAGES process-wide
+
+    data = corpus.encode(corpus.page((800, 600)), "JPEG")
+    with pytest.raises(Rejected) as e:
+        sanitize(data[: len(data) // 2])
+    assert e.value.code == "image_corrupt"
