@@ -159,8 +159,9 @@ def detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
 def message(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     case = case_for_user(request, case_id)
     form = MessageForm(request.POST)
-    kind = MessageKind.REQUEST if request.POST.get("kind") == MessageKind.REQUEST and case.patient_id != request.user.pk \
-        else MessageKind.MESSAGE
+    # Only the lead specialist asks the patient for information (it pauses the SLA).
+    kind = MessageKind.REQUEST if request.POST.get("kind") == MessageKind.REQUEST \
+        and case.specialist_id == request.user.pk else MessageKind.MESSAGE
     if form.is_valid():
         try:
             services.message_send(request=request, case=case, author=request.user, body=form.cleaned_data["body"],  # type: ignore[arg-type]

@@ -7,12 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import TEXT_LIMIT
 from reports.models import MAX_KEY_PHOTOS, Addendum, Report
+from reports.snapshot import REPORT_FIELDS
 
-SECTION_FIELDS = [
-    "summary", "findings", "diagnosis_agreement", "treatment_agreement", "agreement_comment", "certainty",
-    "certainty_reason", "recommendations", "alternatives", "suggested_tests", "in_person", "in_person_reason",
-    "limitations",
-]
+SECTION_FIELDS = list(REPORT_FIELDS)
 
 
 class ReportForm(forms.ModelForm):

@@ -50,6 +50,7 @@ from reports.models import (
     SignedDocument,
     TreatmentAgreement,
 )
+from reports.snapshot import REPORT_FIELDS, choice_label
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +119,6 @@ def data_uri(mime: str, data: bytes) -> str:
 
 def _when(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
-
-
-def _label(choices: Any, code: str) -> str:
-    return str(dict(choices).get(code, code)) if code else ""
 
 
 def specialty_labels(codes: list[str]) -> list[str]:
@@ -217,23 +214,21 @@ def _context(content: dict[str, Any], *, draft: bool, signature: Signature | Non
         ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
         tz_name = "UTC"
-    fields = {name: capfirst(Report._meta.get_field(name).verbose_name) for name in (  # type: ignore[union-attr]
-        "summary", "findings", "diagnosis_agreement", "treatment_agreement", "agreement_comment", "certainty",
-        "certainty_reason", "recommendations", "alternatives", "suggested_tests", "in_person", "in_person_reason",
-        "limitations")}
+    fields = {name: capfirst(Report._meta.get_field(name).verbose_name)  # type: ignore[union-attr]
+              for name in REPORT_FIELDS}
     url = verification_url(signature.verification_code) if signature and not draft else ""
     return {
         "draft": draft,
         "labels": fields,
         "version": content.get("version"),
         "case": {"reference": case.get("reference", ""), "submitted_at": _when(case.get("submitted_at")),
-                 "specialty": _label(RequestedSpecialty.choices, case.get("specialty", "")),
+                 "specialty": choice_label(RequestedSpecialty.choices, case.get("specialty", "")),
                  "patient_name": case.get("patient_name", ""), "first_opinion": case.get("first_opinion", {})},
         "report": report,
-        "diagnosis": _label(DiagnosisAgreement.choices, report.get("diagnosis_agreement", "")),
-        "treatment": _label(TreatmentAgreement.choices, report.get("treatment_agreement", "")),
-        "certainty": _label(Certainty.choices, report.get("certainty", "")),
-        "in_person": _label(InPerson.choices, report.get("in_person", "")),
+        "diagnosis": choice_label(DiagnosisAgreement.choices, report.get("diagnosis_agreement", "")),
+        "treatment": choice_label(TreatmentAgreement.choices, report.get("treatment_agreement", "")),
+        "certainty": choice_label(Certainty.choices, report.get("certainty", "")),
+        "in_person": choice_label(InPerson.choices, report.get("in_person", "")),
         "in_person_needed": report.get("in_person") in (InPerson.SOON, InPerson.URGENT),
         "answers": content.get("answers", []),
         "contributors": [{**_person(c), "note": c.get("note", ""), "noted_at": _when(c.get("noted_at"))}
@@ -241,7 +236,7 @@ def _context(content: dict[str, Any], *, draft: bool, signature: Signature | Non
         "measurements": table,
         "chart": chart,
         "photos": _photos(content) if photos is None else [data_uri("image/jpeg", p) for p in photos],
-        "addenda": [{"kind": _label(AddendumKind.choices, a.get("kind", "")), "body": a.get("body", ""),
+        "addenda": [{"kind": choice_label(AddendumKind.choices, a.get("kind", "")), "body": a.get("body", ""),
                      "signed_at": _when(a.get("signed_at")), "author": _person(a.get("author", {})),
                      "follow_ups": a.get("follow_ups", [])} for a in content.get("addenda", [])],
         "author": _person(content.get("author", {})),

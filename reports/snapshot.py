@@ -25,6 +25,11 @@ REPORT_FIELDS = (
 )
 
 
+def choice_label(choices: Any, code: str) -> str:
+    """The label of a TextChoices code in the active language (the code itself if unknown)."""
+    return str(dict(choices).get(code, code)) if code else ""
+
+
 def canonical_json(content: dict[str, Any]) -> bytes:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
@@ -103,14 +108,10 @@ def sections(content: dict[str, Any]) -> list[dict[str, str]]:
     from reports.models import Certainty, DiagnosisAgreement, InPerson, TreatmentAgreement
 
     r = content["report"]
-
-    def label(choices: Any, code: str) -> str:
-        return str(dict(choices.choices).get(code, "")) if code else ""
-
     agreement = "\n".join(part for part in [
-        _("Diagnosis: %(label)s") % {"label": label(DiagnosisAgreement, r["diagnosis_agreement"])}
+        _("Diagnosis: %(label)s") % {"label": choice_label(DiagnosisAgreement.choices, r["diagnosis_agreement"])}
         if r["diagnosis_agreement"] else "",
-        _("Treatment: %(label)s") % {"label": label(TreatmentAgreement, r["treatment_agreement"])}
+        _("Treatment: %(label)s") % {"label": choice_label(TreatmentAgreement.choices, r["treatment_agreement"])}
         if r["treatment_agreement"] else "",
         r["agreement_comment"]] if part)
     rows = [
@@ -118,12 +119,12 @@ def sections(content: dict[str, Any]) -> list[dict[str, str]]:
         ("findings", _("Findings"), r["findings"]),
         ("agreement", _("Agreement with the first opinion"), agreement),
         ("certainty", _("Level of certainty"),
-         "\n".join(p for p in [label(Certainty, r["certainty"]), r["certainty_reason"]] if p)),
+         "\n".join(p for p in [choice_label(Certainty.choices, r["certainty"]), r["certainty_reason"]] if p)),
         ("recommendations", _("Recommendations"), r["recommendations"]),
         ("alternatives", _("Alternatives, with their risks and benefits"), r["alternatives"]),
         ("suggested_tests", _("Suggested tests"), r["suggested_tests"]),
         ("in_person", _("In-person evaluation"),
-         "\n".join(p for p in [label(InPerson, r["in_person"]), r["in_person_reason"]] if p)),
+         "\n".join(p for p in [choice_label(InPerson.choices, r["in_person"]), r["in_person_reason"]] if p)),
         ("limitations", _("Limitations of a remote review"), r["limitations"]),
     ]
     return [{"key": key, "title": title, "text": text} for key, title, text in rows]

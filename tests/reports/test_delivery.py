@@ -151,3 +151,19 @@ def test_a_draft_is_seen_only_by_its_author(patient_a: Any, specialist: Any, pat
     complete_draft(case, specialist, summary="Private draft text")
 
     assert "Private draft text" not in patient_client.get(f"/cases/{case.pk}/").content.decode()
+
+
+def test_a_consulted_colleague_cannot_ask_the_patient_for_information(patient_a: Any, specialist: Any) -> None:
+    from cases.models import Consultation, Message, MessageKind
+
+    case = case_in_review(patient_a, specialist)
+    colleague = SpecialistFactory()
+    add_totp(colleague)
+    Consultation.objects.create(case=case, colleague=colleague, invited_by=specialist)
+    client = login(Client(), colleague)
+
+    client.post(f"/cases/{case.pk}/messages/", {"body": "Send more photos", "kind": "request"})
+
+    case.refresh_from_db()
+    assert case.status == Status.IN_REVIEW
+    assert Message.objects.get(case=case).kind == MessageKind.MESSAGE

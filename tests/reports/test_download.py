@@ -80,7 +80,7 @@ def test_strangers_get_404_even_after_step_up(document: SignedDocument, who: str
         add_totp(stranger)
     response = _client(stranger, stepped_up=True).get(_url(document))
     assert response.status_code == 404
-    assert AuditEvent.objects.filter(event_type="signeddocument.read.denied", entity_id=str(document.pk)).exists()
+    assert AuditEvent.objects.filter(event_type="report_document.read.denied", entity_id=str(document.pk)).exists()
 
 
 def test_a_document_not_rendered_yet_is_not_found(document: SignedDocument) -> None:
