@@ -86,6 +86,15 @@ class RedFlag(models.TextChoices):
     SEVERE_PAIN = "severe_pain", _("Sudden, very severe pain (head, belly or elsewhere)")
 
 
+class LegalHoldReason(models.TextChoices):
+    """Why an admin put a case on legal hold; shown to the patient when it stops an erasure."""
+
+    LITIGATION = "litigation", _("a legal claim or court proceedings")
+    REGULATOR = "regulator", _("a request from a regulator or authority")
+    COMPLAINT = "complaint", _("a complaint under investigation")
+    OTHER = "other", _("another legal obligation")
+
+
 class SpecialtySetting(models.Model):
     """Per-specialty service level: how long a second opinion should take."""
 
@@ -135,6 +144,15 @@ class Case(models.Model):
     sla_paused_at = models.DateTimeField(null=True, blank=True)
     # 1 for the first specialist's report; 2 once the patient asks a second specialist.
     round = models.PositiveSmallIntegerField(default=1)
+    # When the case last became closed or withdrawn; retention counts from here.
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # Legal hold (admins): while a reason is set, neither retention nor erasure deletes the case.
+    legal_hold_reason = models.CharField(max_length=20, choices=LegalHoldReason.choices, blank=True)
+    legal_hold_note = models.CharField(max_length=500, blank=True)  # the admin's words, never shown to patients
+    legal_hold_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    legal_hold_at = models.DateTimeField(null=True, blank=True)
 
     # Intake answers
     red_flags = models.JSONField(default=list, blank=True)
@@ -169,6 +187,10 @@ class Case(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def on_legal_hold(self) -> bool:
+        return bool(self.legal_hold_reason)
 
     @property
     def is_draft(self) -> bool:

@@ -64,6 +64,7 @@ def case_transition(*, case: Case, to: str, actor: User | None, reason: str = ""
     elif old == Status.AWAITING_PATIENT and case.sla_paused_at and case.due_at:
         changes["due_at"] = case.due_at + (now - case.sla_paused_at)
         changes["sla_paused_at"] = None
+    changes["closed_at"] = now if to in (Status.CLOSED, Status.WITHDRAWN) else None
     if Case.objects.filter(pk=case.pk, status=old).update(**changes) != 1:
         raise ConcurrentTransition(case.pk)
     for name, value in changes.items():

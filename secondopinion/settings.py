@@ -16,6 +16,7 @@ import environ
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from audit import signing
 from uploads.keyring import load_keyring
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -150,6 +151,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "sweep-uploads": {"task": "uploads.tasks.sweep_uploads_task", "schedule": 300.0},
     "sweep-report-documents": {"task": "reports.tasks.sweep_documents_task", "schedule": 300.0},
+    "purge-expired-cases": {"task": "audit.tasks.purge_expired_task", "schedule": 86400.0},
+    "audit-checkpoint": {"task": "audit.tasks.audit_checkpoint_task", "schedule": 3600.0},
 }
 
 # Files. Only ciphertext is ever written here (see uploads/).
@@ -215,6 +218,19 @@ KMS_KEY_ID = env.str("KMS_KEY_ID", default="")
 KMS_REGION = env.str("KMS_REGION", default="") or None
 KMS_ENDPOINT_URL = env.str("KMS_ENDPOINT_URL", default="") or None
 KEYRING = load_keyring(_secret("KEYRING"), var_dir=VAR_DIR, production=PRODUCTION, kms=bool(KMS_KEY_ID))
+
+# Ed25519 key that signs deletion certificates and audit checkpoints (audit/signing.py): PEM,
+# from SIGNING_KEY or SIGNING_KEY_FILE; outside production a development key under var/.
+SIGNING_KEY = _secret("SIGNING_KEY")
+signing.load_private_key(SIGNING_KEY, var_dir=VAR_DIR, production=PRODUCTION)  # fail at start, not at first use
+
+# Retention (audit/retention.py). A case is purged this many days after it closed unless a
+# policy for its country says otherwise or it is under legal hold. Audit events are never
+# purged before AUDIT_RETENTION_YEARS. A patient's erasure request is approved by the policy
+# when nothing holds it, unless ERASURE_AUTO_APPROVE is off (then an admin decides).
+DEFAULT_RETENTION_DAYS = env.int("DEFAULT_RETENTION_DAYS", default=3650)
+AUDIT_RETENTION_YEARS = max(6, env.int("AUDIT_RETENTION_YEARS", default=6))
+ERASURE_AUTO_APPROVE = env.bool("ERASURE_AUTO_APPROVE", default=True)
 
 # Accounts and authentication
 AUTH_USER_MODEL = "accounts.User"

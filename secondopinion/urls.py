@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("cases.urls")),
     path("", include("uploads.urls")),
     path("", include("reports.urls")),
+    path("", include("audit.urls")),
 ]

@@ -42,7 +42,10 @@ class PatientKey(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="patient_keys")
+    # Null once an erased patient's account is deleted: the destroyed key's row stays as a record.
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="patient_keys"
+    )
     kek_id = models.CharField(max_length=255)
     wrapped_key = models.BinaryField()
     created_at = models.DateTimeField(default=timezone.now)
@@ -64,13 +67,15 @@ class PatientKey(models.Model):
         return f"PatientKey {self.id}"
 
     def unwrap(self) -> bytes:
-        if self.destroyed_at is not None:
+        if self.destroyed_at is not None or self.patient_id is None:
             raise DecryptionError("the patient key was destroyed")
         return keyring.unwrap_patient_key(self.kek_id, bytes(self.wrapped_key), self.patient_id)
 
     def rewrap(self) -> bool:
         """Re-wrap under the current master key; False if it was destroyed or re-wrapped meanwhile."""
-        kek_id, wrapped = keyring.wrap_patient_key(self.unwrap(), self.patient_id)
+        key = self.unwrap()
+        assert self.patient_id is not None  # unwrap() refused a destroyed key
+        kek_id, wrapped = keyring.wrap_patient_key(key, self.patient_id)
         stored = PatientKey.objects.live().filter(id=self.id, kek_id=self.kek_id, wrapped_key=bytes(self.wrapped_key))
         if stored.update(kek_id=kek_id, wrapped_key=wrapped) != 1:
             return False
