@@ -24,7 +24,7 @@ test: install messages apt-test
 	@set -a; . var/test-services.env; set +a; status=0; \
 	$(VENV)/bin/ruff check . || status=$$?; \
 	[ $$status -ne 0 ] || $(VENV)/bin/mypy . || status=$$?; \
-	if [ $$status -eq 0 ]; then $(PY) -m pytest $(PYTEST_ARGS) || status=$$?; fi; \
+	if [ $$status -eq 0 ]; then bash scripts/test-shards.sh $(PYTEST_ARGS) || status=$$?; fi; \
 	bash scripts/test-services.sh stop; exit $$status
 
 install: apt $(STAMP)

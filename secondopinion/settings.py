@@ -81,6 +81,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "secondopinion.observability.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
@@ -338,13 +339,36 @@ if env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
 
 # Logging: never log names, e-mail addresses, file contents or free text.
+# One JSON object per line (secondopinion/observability.py): ids, routes, codes and timings,
+# never a name, free text or a query string. LOG_FORMAT=plain for reading by eye.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "secondopinion.observability.ContextFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(user_id)s %(case_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "timestamp": False,
+        },
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}, "django.security.csrf": {"level": "WARNING"},
-                "weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
+                "weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"},
+                # Django's runserver/request lines carry raw paths: the filter rewrites them, and
+                # they go through the one handler (no propagation to a second copy).
+                "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+                "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False}},
 }
+
+# Optional error reporting: no personal data, no request bodies, no local variables.
+SENTRY_DSN = _secret("SENTRY_DSN")
+if SENTRY_DSN:
+    from secondopinion.observability import init_sentry
+
+    init_sentry(SENTRY_DSN, DEPLOYMENT, env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0))
 
