@@ -53,6 +53,8 @@ MATRIX: dict[str, dict[str, Any]] = {
     "landing": {"anonymous": 200, "*": "/home/", "unverified_specialist": MFA, "unverified_admin": MFA},
     "set_language": {"*": 405},
     "healthz": {"*": 200},
+    "healthz_detail": {"anonymous": LOGIN, "admin": 200, "patient_a": 404, "patient_b": 404, "specialist": 404,
+                       "other_specialist": 404, "*": MFA},
     "accounts:home": {"anonymous": LOGIN, "patient_a": "/patient/", "patient_b": "/patient/",
                       "specialist": "/specialist/", "other_specialist": "/specialist/", "admin": "/console/", "*": MFA},
     "cases:patient_home": {"anonymous": LOGIN, "patient_a": 200, "patient_b": 200, "specialist": 404,
