@@ -11,7 +11,7 @@ APT_PACKAGES := gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fon
 TEST_APT_PACKAGES := chromium clamav clamav-daemon poppler-utils
 PYTEST_ARGS ?=
 
-.PHONY: run test install apt apt-test messages requirements lint audit clean bench
+.PHONY: run test install apt apt-test messages requirements lint audit clean bench fuzz
 
 run: install messages
 	$(PY) manage.py migrate --noinput
@@ -74,6 +74,20 @@ clean:
 # review pages and PDF rendering (issue 5). Writes bench/RESULTS.md (the page and PDF figures are
 # also in bench/results/). Loopback only; fails when a target is missed. Takes about 15 minutes.
 # Services someone else started (a `make test` running meanwhile) are left running.
+# Coverage-guided fuzzing (atheris) of the upload validators and the decryptor, FUZZ_SECONDS
+# per target, seeded from the test corpus; a crash leaves its input in var/fuzz/findings/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := image pdf dicom zip decrypt
+fuzz: install
+	@mkdir -p var/fuzz/findings && $(PY) -m fuzz.seeds var/fuzz && status=0; \
+	for t in $(FUZZ_TARGETS); do \
+		echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
+		LOG_LEVEL=CRITICAL $(PY) -m fuzz.run $$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=30 \
+			-artifact_prefix=var/fuzz/findings/$$t- -print_final_stats=1 var/fuzz/$$t 2>var/fuzz/$$t.log \
+			|| { status=1; tail -40 var/fuzz/$$t.log; }; \
+		grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb)" var/fuzz/$$t.log | sed "s/^/  /"; \
+	done; exit $$status
+
 bench: install messages
 	@shared=0; [ ! -f var/test-services.state ] || shared=1; \
 	bash scripts/test-services.sh start || exit $$?; \

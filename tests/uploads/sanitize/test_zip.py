@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import struct
 import zipfile
 from io import BytesIO
 
@@ -76,6 +77,17 @@ def _symlink_zip() -> bytes:
     return buf.getvalue()
 
 
+def _nameless_zip() -> bytes:
+    """A zip whose one member has an empty name in the central directory (zipfile won't write one)."""
+    data = bytearray(corpus.zip_of({"a": corpus.dicom_bytes()}, compression=zipfile.ZIP_STORED))
+    central = data.rindex(b"PK\x01\x02")
+    struct.pack_into("<H", data, central + 28, 0)  # file name length
+    del data[central + 46]  # the name "a"
+    end = data.rindex(b"PK\x05\x06")
+    struct.pack_into("<I", data, end + 12, struct.unpack_from("<I", data, end + 12)[0] - 1)  # directory size
+    return bytes(data)
+
+
 @pytest.mark.parametrize(
     "data",
     [
@@ -85,8 +97,9 @@ def _symlink_zip() -> bytes:
         corpus.zip_of({"C:/Windows/evil.dcm": corpus.dicom_bytes()}),
         corpus.zip_of({"..\\evil.dcm": corpus.dicom_bytes()}),
         _symlink_zip(),
+        _nameless_zip(),  # found by `make fuzz`: zipfile's is_dir() crashed on it
     ],
-    ids=["dotdot", "nested-dotdot", "absolute", "drive-letter", "backslash-dotdot", "symlink"],
+    ids=["dotdot", "nested-dotdot", "absolute", "drive-letter", "backslash-dotdot", "symlink", "empty-name"],
 )
 def test_it_rejects_unsafe_paths(data: bytes) -> None:
     with pytest.raises(Rejected) as e:
