@@ -8,6 +8,7 @@ import zipfile
 import zlib
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
@@ -154,7 +155,7 @@ def active_pdf(*, object_streams: bool = False) -> bytes:
     return buf.getvalue()
 
 
-def plain_pdf(**save: object) -> bytes:
+def plain_pdf(**save: Any) -> bytes:
     pdf = pikepdf.new()
     pdf.add_blank_page()
     buf = BytesIO()
