@@ -11,7 +11,7 @@ APT_PACKAGES := gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fon
 TEST_APT_PACKAGES := chromium clamav clamav-daemon poppler-utils
 PYTEST_ARGS ?=
 
-.PHONY: run test install apt apt-test messages requirements lint audit clean bench fuzz
+.PHONY: run test install apt apt-test messages requirements lint audit clean bench fuzz backup restore
 
 run: install messages
 	$(PY) manage.py migrate --noinput
@@ -87,6 +87,15 @@ fuzz: install
 			|| { status=1; tail -40 var/fuzz/$$t.log; }; \
 		grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb)" var/fuzz/$$t.log | sed "s/^/  /"; \
 	done; exit $$status
+
+# Backup: a database dump and a copy of every stored object (ciphertext) with a manifest, into
+# BACKUP (default var/backups/<UTC time>). Restore needs an empty database and the same key ring.
+backup: install
+	$(PY) manage.py backup $(BACKUP)
+
+restore: install
+	@[ -n "$(BACKUP)" ] || { echo "usage: make restore BACKUP=<backup directory>"; exit 2; }
+	$(PY) manage.py restore $(BACKUP)
 
 bench: install messages
 	@shared=0; [ ! -f var/test-services.state ] || shared=1; \

@@ -191,3 +191,30 @@ def exists(name: str) -> bool:
         client, bucket = _s3()
         return bool(client.list_objects_v2(Bucket=bucket, Prefix=name, MaxKeys=1).get("KeyCount"))
     return _local(name).exists()
+
+
+def names(prefix: str = "") -> Iterator[str]:
+    """Every stored object's name (for backups): keys in the bucket, or files under the directory."""
+    if settings.S3_BUCKET:
+        client, bucket = _s3()
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                yield item["Key"]
+    else:
+        root = Path(default_storage.location)  # type: ignore[attr-defined]
+        for path in sorted(root.rglob("*")):
+            name = path.relative_to(root).as_posix()
+            if path.is_file() and not name.endswith(".part") and name.startswith(prefix):
+                yield name
+
+
+def put(name: str, chunks: Iterator[bytes]) -> None:
+    """Store `chunks` (ciphertext) under `name` through the normal streaming writer."""
+    writer = open_writer(name)
+    try:
+        for chunk in chunks:
+            writer.write(chunk)
+    except BaseException:
+        writer.abort()
+        raise
+    writer.close()
