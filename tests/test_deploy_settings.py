@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from uploads.keyring import KeyRing
 
@@ -25,8 +27,10 @@ def _manage(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProce
     )
 
 
+SIGNING_PEM = Ed25519PrivateKey.generate().private_bytes(
+    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
 PRODUCTION = {"DEPLOYMENT": "production", "ALLOWED_HOSTS": "clinic.example.org", "SECRET_KEY": secrets.token_urlsafe(60),
-              "KEYRING": KeyRing.generate("prod-1").to_json()}
+              "KEYRING": KeyRing.generate("prod-1").to_json(), "SIGNING_KEY": SIGNING_PEM}
 
 
 def test_check_deploy_passes_with_production_settings(tmp_path: Path) -> None:
@@ -41,6 +45,8 @@ def test_check_deploy_passes_with_production_settings(tmp_path: Path) -> None:
         ({"DEBUG": "1"}, "DEBUG is on in production"),
         ({"SECRET_KEY": ""}, "production needs its own SECRET_KEY"),
         ({"SECRET_KEY": "dev-insecure-" + "x" * 60}, "production needs its own SECRET_KEY"),
+        ({"SIGNING_KEY": ""}, "production needs its own SIGNING_KEY"),
+        ({"SIGNING_KEY": "not a key"}, "SIGNING_KEY must be a PEM Ed25519 private key"),
     ],
 )
 def test_production_refuses_to_start_with_development_values(tmp_path: Path, env: dict[str, str], message: str) -> None:
