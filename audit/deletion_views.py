@@ -28,11 +28,16 @@ from cases.models import Case
 UPLOAD_FIELD = "certificate"
 
 
+def _posted(request: HttpRequest) -> Any:
+    """The submitted data, bound even when empty (an empty POST must show its errors)."""
+    return request.POST if request.method == "POST" else None
+
+
 # --- Retention policies (admins) ---------------------------------------------------------------
 
 @role_required(Role.ADMIN)
 def retention_policies(request: AuthedRequest) -> HttpResponse:
-    form = RetentionPolicyForm(request.POST or None)
+    form = RetentionPolicyForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         retention.policy_save(request=request, country=form.cleaned_data["country"],
                               keep_days=form.cleaned_data["keep_days"])
@@ -79,7 +84,7 @@ def _back(request: HttpRequest) -> HttpResponse:
 @role_required(Role.ADMIN)
 def legal_hold(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
     case = _case_for_admin(request, case_id)
-    form = LegalHoldForm(request.POST or None, prefix="hold",
+    form = LegalHoldForm(_posted(request), prefix="hold",
                          initial={"reason": case.legal_hold_reason, "note": case.legal_hold_note})
     if request.method == "POST" and form.is_valid():
         retention.legal_hold_set(request=request, case=case, **form.cleaned_data)
@@ -105,7 +110,7 @@ def legal_hold_release(request: AuthedRequest, case_id: uuid.UUID) -> HttpRespon
 def erase(request: AuthedRequest) -> HttpResponse:
     """What erasure does, and the request (after a fresh step-up)."""
     pending = erasure.open_request(request.user)
-    form = ErasureForm(request.POST or None)
+    form = ErasureForm(_posted(request))
     if request.method == "POST" and pending is None and form.is_valid():
         keep = form.cleaned_data["account"] == "keep"
         try:
