@@ -147,3 +147,18 @@ def test_admin_places_and_lifts_a_legal_hold(admin_client_verified: Client) -> N
     case.refresh_from_db()
     assert not case.on_legal_hold
     assert AuditEvent.objects.filter(event_type="legal_hold.release", case_id=case.pk).exists()
+
+
+def test_the_case_page_panel_offers_the_right_form(admin_user: Any) -> None:
+    from django.template.loader import render_to_string
+    from django.test import RequestFactory
+
+    case = full_case(PatientFactory(), status=Status.IN_REVIEW)
+    request = RequestFactory().get(f"/console/cases/{case.pk}/")
+    request.user = admin_user
+    html = render_to_string("audit/_legal_hold_panel.html", {"case": case}, request=request)
+    assert f'action="/console/cases/{case.pk}/legal-hold/"' in html and 'name="hold-reason"' in html
+    Case.objects.filter(pk=case.pk).update(legal_hold_reason="complaint", legal_hold_note="Ref 7")
+    case.refresh_from_db()
+    html = render_to_string("audit/_legal_hold_panel.html", {"case": case}, request=request)
+    assert f'action="/console/cases/{case.pk}/legal-hold/release/"' in html and "Ref 7" in html
