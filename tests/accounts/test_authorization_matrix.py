@@ -19,6 +19,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from cases.models import ConsentAcceptance, Status
 from reports.services import report_sign
+from tests.audit.helpers import MATRIX_CERTIFICATE_ID, matrix_certificate
 from tests.factories import (
     AdminFactory,
     CaseFactory,
@@ -43,6 +44,8 @@ OWNER_ONLY: dict[str, Any] = {"anonymous": LOGIN, "patient_a": 200, "patient_b":
 
 LEAD_ONLY: dict[str, Any] = {"anonymous": LOGIN, "specialist": 200, "patient_a": 404, "patient_b": 404,
                              "other_specialist": 404, "admin": 404, "*": MFA}
+ADMIN_ONLY: dict[str, Any] = {"anonymous": LOGIN, "admin": 200, "patient_a": 404, "patient_b": 404,
+                              "specialist": 404, "other_specialist": 404, "*": MFA}
 # The review pages: the specialist assigned to the case (colleagues and earlier authors too).
 SPECIALIST_ONLY: dict[str, Any] = {"anonymous": LOGIN, "specialist": 200, "patient_a": 404, "patient_b": 404,
                                    "other_specialist": 404, "admin": 404, "*": MFA}
@@ -146,6 +149,20 @@ MATRIX: dict[str, dict[str, Any]] = {
     "reports:assignment_list": {"anonymous": LOGIN, "admin": 200, "patient_a": 404, "patient_b": 404,
                                 "specialist": 404, "other_specialist": 404, "*": MFA},
     "reports:assign": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    # Retention, legal hold, erasure and deletion certificates (audit/deletion_views.py)
+    "audit:retention": {**ADMIN_ONLY},
+    "audit:retention_remove": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "audit:legal_hold": {**ADMIN_ONLY},
+    "audit:legal_hold_release": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "audit:deletion_requests": {**ADMIN_ONLY},
+    "audit:deletion_approve": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "audit:deletion_refuse": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "audit:certificates": {**ADMIN_ONLY},
+    "audit:certificate_download": {**ADMIN_ONLY},
+    # The patient's erasure request needs a fresh step-up; their certificate download does not.
+    "audit:erase": {**OWNER_ONLY, "patient_a": STEP_UP, "patient_b": STEP_UP},
+    "audit:erase_certificate": {**OWNER_ONLY},
+    "audit:certificate_verify": {"*": 200, "unverified_specialist": MFA, "unverified_admin": MFA},
 }
 # Reachable by staff before the second factor is verified (everything else redirects to MFA).
 MFA_EXEMPT = {"accounts:mfa_enrol", "accounts:mfa_verify", "accounts:logout", "set_language", "healthz"}
@@ -193,6 +210,13 @@ SAMPLE_KWARGS: dict[str, dict[str, Any]] = {
     "consult_invite": {"case_id": "review"},
     "consult_note": {"case_id": "review"},
     "assign": {"case_id": "unassigned"},
+    "retention_remove": {"policy_id": 1},
+    "legal_hold": {"case_id": "review"},
+    "legal_hold_release": {"case_id": "review"},
+    "deletion_approve": {"request_id": "00000000-0000-4000-8000-000000000000"},
+    "deletion_refuse": {"request_id": "00000000-0000-4000-8000-000000000000"},
+    "certificate_download": {"certificate_id": MATRIX_CERTIFICATE_ID, "fmt": "json"},
+    "erase_certificate": {"fmt": "json"},
 }
 # Kwargs naming an object of the `clients` fixture (CASES) rather than a literal value.
 OBJECT_KWARGS = ("case_id", "upload_id", "document_id")
@@ -286,6 +310,7 @@ def clients(db: Any, settings: Any) -> dict[str, Client]:
                                          language="en")
     CASES["reported"] = case_in_review(patient_a, specialist)
     report_sign(request=None, report=complete_draft(CASES["reported"], specialist), signer=specialist)
+    matrix_certificate(patient_a)  # patient A kept the account after an erasure
     unverified_specialist = SpecialistFactory()
     add_totp(unverified_specialist)  # enrolled, not verified this session
     unverified_admin = AdminFactory()  # invited, not enrolled yet
