@@ -152,7 +152,8 @@ def specialist_edit(request: AuthedRequest, user_id: uuid.UUID) -> HttpResponse:
 
 @role_required(Role.ADMIN)
 def turnaround(request: AuthedRequest) -> HttpResponse:
-    form = TurnaroundForm(request.POST or None, current=services.turnaround_current())
+    form = TurnaroundForm(request.POST or None, current=services.turnaround_current(),
+                          medians=services.turnaround_medians())
     if request.method == "POST" and form.is_valid():
         changed = services.turnaround_update(request=request, hours=form.cleaned_data)
         messages.success(request, _("Turnaround saved.") if changed else _("Nothing changed."))

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django_countries import countries
 
 from accounts.models import Role
@@ -50,11 +51,17 @@ class CaseFilterForm(forms.Form):
 class TurnaroundForm(forms.Form):
     """One whole-number field per specialty, in hours."""
 
-    def __init__(self, *args: Any, current: dict[str, int], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, current: dict[str, int], medians: dict[str, tuple[float, int]],
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for code, label in RequestedSpecialty.choices:
+            median, count = medians.get(code, (0.0, 0))
+            help_text = ngettext(
+                "Last 90 days: median %(hours).0f hours to the report (%(count)d case).",
+                "Last 90 days: median %(hours).0f hours to the report (%(count)d cases).", count,
+            ) % {"hours": median, "count": count} if count else _("No reports in the last 90 days.")
             self.fields[code] = forms.IntegerField(
-                label=_("%(specialty)s, in hours") % {"specialty": label}, min_value=1, max_value=MAX_TURNAROUND_HOURS, initial=current[code],
+                label=_("%(specialty)s, in hours") % {"specialty": label}, help_text=help_text, min_value=1, max_value=MAX_TURNAROUND_HOURS, initial=current[code],
                 widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
                 error_messages={
                     "required": _("Enter the turnaround for %(specialty)s in hours.") % {"specialty": label},

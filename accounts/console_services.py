@@ -4,10 +4,13 @@ carry codes and ids only."""
 
 from __future__ import annotations
 
+import statistics
+from collections import defaultdict
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +21,7 @@ import audit
 from accounts.emails import email_user
 from accounts.models import Role, SpecialistProfile, User
 from audit.models import BreakGlass
-from cases.models import Case, ConsentVersion, SpecialtySetting
+from cases.models import Case, CaseEvent, ConsentVersion, SpecialtySetting, Status
 
 
 class Refused(Exception):
@@ -92,6 +95,19 @@ def turnaround_current() -> dict[str, int]:
 
     saved = dict(SpecialtySetting.objects.values_list("specialty", "turnaround_hours"))
     return {code: saved.get(code, settings.DEFAULT_TURNAROUND_HOURS) for code in RequestedSpecialty.values}
+
+
+def turnaround_medians(*, days: int = 90) -> dict[str, tuple[float, int]]:
+    """Per specialty: the median hours from submission to the first report, and how many cases,
+    over the cases sent in the last `days` days that have a report (elapsed time, pauses included)."""
+    ready = CaseEvent.objects.filter(case=OuterRef("pk"), new_status=Status.REPORT_READY).order_by("at").values("at")[:1]
+    rows = Case.objects.filter(submitted_at__gte=timezone.now() - timedelta(days=days)) \
+        .annotate(ready_at=Subquery(ready)).filter(ready_at__isnull=False) \
+        .values_list("specialty", "submitted_at", "ready_at")
+    hours: dict[str, list[float]] = defaultdict(list)
+    for specialty, submitted_at, ready_at in rows:
+        hours[specialty].append((ready_at - submitted_at).total_seconds() / 3600)
+    return {code: (statistics.median(values), len(values)) for code, values in hours.items()}
 
 
 @transaction.atomic

@@ -85,3 +85,21 @@ def test_a_new_version_is_the_next_number_and_open_cases_are_asked_to_accept_it(
     # What the page promises: the patient is asked, and the case leaves the queue until they accept.
     assert "We have updated the consent" in patient_client.get(f"/cases/{case.pk}/").content.decode()
     assert not Case.objects.unassigned().filter(pk=case.pk).exists()
+
+
+def test_the_page_shows_the_median_turnaround_of_the_last_90_days(admin_client_verified: Client) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cases.models import CaseEvent
+
+    now = timezone.now()
+    for hours, days_ago in ((10, 1), (30, 5), (500, 100)):  # the last one is too old to count
+        submitted = now - timedelta(days=days_ago, hours=hours)
+        case = CaseFactory(specialty="oncology", status=Status.REPORT_READY, submitted_at=submitted)
+        CaseEvent.objects.create(case=case, old_status=Status.IN_REVIEW, new_status=Status.REPORT_READY,
+                                 at=submitted + timedelta(hours=hours))
+    page = admin_client_verified.get(URL).content.decode()
+    assert "Last 90 days: median 20 hours to the report (2 cases)." in page
+    assert "No reports in the last 90 days." in page  # the other specialties
