@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404, HttpResponse
@@ -55,14 +56,14 @@ def console(request: AuthedRequest) -> HttpResponse:
     return render(request, "console/home.html", {
         "by_role": [(label, by_role.get(code, 0)) for code, label in Role.choices],
         "waiting": Case.objects.unassigned().count(),
-        "invited": User.objects.filter(is_active=True, password__startswith="!").count(),
+        "invited": User.objects.filter(is_active=True, password__startswith=UNUSABLE_PASSWORD_PREFIX).count(),
     })
 
 
 def _filter_users(users: QuerySet[User], data: dict[str, str]) -> QuerySet[User]:
     if data.get("role"):
         users = users.filter(role=data["role"])
-    invited = Q(password__startswith="!")  # an unusable password: the invitation is not accepted yet
+    invited = Q(password__startswith=UNUSABLE_PASSWORD_PREFIX)  # the invitation is not accepted yet
     status = data.get("status")
     if status == UserStatus.DEACTIVATED:
         users = users.filter(is_active=False)
