@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import functools
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -45,3 +46,16 @@ def role_required(*roles: str) -> Callable[[Callable[..., HttpResponseBase]], Ca
         return wrapper
 
     return decorator
+
+
+def user_for_admin(request: HttpRequest, user_id: uuid.UUID | str) -> User:
+    """A user's account for the admin console (admins-only views): 404 when missing. Reading a
+    patient's account is a read of personal data, so it is audited."""
+    import audit
+
+    user = User.objects.select_related("specialist_profile", "invited_by").filter(pk=user_id).first()
+    if user is None:
+        raise Http404
+    audit.record(request=request, event_type="user.read", action=audit.Action.READ, entity_type="User",
+                 entity_id=str(user.pk), patient_id=user.pk if user.is_patient else None)
+    return user

@@ -162,7 +162,50 @@ class LanguageForm(forms.ModelForm):
         widgets = {"language": forms.RadioSelect}
 
 
-class InviteForm(forms.Form):
+def clean_jurisdiction_codes(value: str) -> list[str]:
+    """"es, US-FL" → ["ES", "US-FL"]: ISO 3166 country codes, optionally with a region."""
+    codes = [c.strip().upper() for c in value.split(",") if c.strip()]
+    for code in codes:
+        parts = code.split("-")
+        if not (len(parts[0]) == 2 and parts[0].isalpha() and len(parts) <= 2 and all(p.isalnum() for p in parts)):
+            raise ValidationError(_("“%(code)s” is not a country or region code such as ES or US-FL."), params={"code": code})
+    return sorted(set(codes))
+
+
+class SpecialistProfileForm(forms.Form):
+    """A specialist's licence, specialties and jurisdictions (the invitation and the console)."""
+
+    licence_number = forms.CharField(label=_("Licence number"), max_length=64, required=False)
+    specialties = forms.MultipleChoiceField(
+        label=_("Specialties"), choices=Specialty.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    jurisdictions = forms.CharField(
+        label=_("Jurisdictions where licensed"),
+        required=False,
+        max_length=200,
+        help_text=_("Country or region codes separated by commas, for example ES, MX, US-FL."),
+    )
+
+    def clean_jurisdictions(self) -> list[str]:
+        return clean_jurisdiction_codes(self.cleaned_data["jurisdictions"])
+
+    def profile_required(self, data: dict[str, Any]) -> bool:
+        return True
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.profile_required(data):
+            if not data.get("licence_number"):
+                self.add_error("licence_number", _("Enter the specialist's licence number."))
+            if not data.get("specialties"):
+                self.add_error("specialties", _("Choose at least one specialty."))
+            if not data.get("jurisdictions") and "jurisdictions" not in self.errors:
+                self.add_error("jurisdictions", _("Enter at least one jurisdiction."))
+        return data
+
+
+class InviteForm(SpecialistProfileForm):
+    field_order = ["full_name", "email", "role", "language", "licence_number", "specialties", "jurisdictions"]
     full_name = forms.CharField(
         label=_("Full name"), max_length=150, error_messages={"required": _("Enter the person's full name.")}
     )
@@ -178,16 +221,6 @@ class InviteForm(forms.Form):
         label=_("Language"), choices=Language.choices, widget=forms.RadioSelect,
         error_messages={"required": _("Choose a language.")},
     )
-    licence_number = forms.CharField(label=_("Licence number"), max_length=64, required=False)
-    specialties = forms.MultipleChoiceField(
-        label=_("Specialties"), choices=Specialty.choices, required=False, widget=forms.CheckboxSelectMultiple
-    )
-    jurisdictions = forms.CharField(
-        label=_("Jurisdictions where licensed"),
-        required=False,
-        max_length=200,
-        help_text=_("Country or region codes separated by commas, for example ES, MX, US-FL."),
-    )
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
@@ -195,22 +228,5 @@ class InviteForm(forms.Form):
             raise ValidationError(_("There is already an account with this e-mail address."))
         return email
 
-    def clean_jurisdictions(self) -> list[str]:
-        codes = [c.strip().upper() for c in self.cleaned_data["jurisdictions"].split(",") if c.strip()]
-        for code in codes:
-            parts = code.split("-")
-            if not (len(parts[0]) == 2 and parts[0].isalpha() and len(parts) <= 2 and all(p.isalnum() for p in parts)):
-                raise ValidationError(_("“%(code)s” is not a country or region code such as ES or US-FL."), params={"code": code})
-        return sorted(set(codes))
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("role") == Role.SPECIALIST:
-            if not data.get("licence_number"):
-                self.add_error("licence_number", _("Enter the specialist's licence number."))
-            if not data.get("specialties"):
-                self.add_error("specialties", _("Choose at least one specialty."))
-            if not data.get("jurisdictions") and "jurisdictions" not in self.errors:
-                self.add_error("jurisdictions", _("Enter at least one jurisdiction."))
-        return data
-
+    def profile_required(self, data: dict[str, Any]) -> bool:
+        return data.get("role") == Role.SPECIALIST

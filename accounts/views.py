@@ -279,12 +279,6 @@ def specialist_home(request: AuthedRequest) -> HttpResponse:
 
 
 @role_required(Role.ADMIN)
-def console(request: AuthedRequest) -> HttpResponse:
-    users = User.objects.order_by("role", "email")
-    return render(request, "console/home.html", {"users": users})
-
-
-@role_required(Role.ADMIN)
 def invite(request: AuthedRequest) -> HttpResponse:
     form = InviteForm(request.POST or None, initial={"role": Role.SPECIALIST, "language": request.LANGUAGE_CODE})
     if request.method == "POST" and form.is_valid():

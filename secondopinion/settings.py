@@ -281,6 +281,8 @@ LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 STEP_UP_SECONDS = 5 * 60
 DEFAULT_TURNAROUND_HOURS = env.int("DEFAULT_TURNAROUND_HOURS", default=72)
+# How long an admin's emergency (break-glass) access to one case lasts.
+BREAK_GLASS_MINUTES = env.int("BREAK_GLASS_MINUTES", default=30)
 
 OTP_TOTP_ISSUER = "secondopinion"
 OTP_TOTP_THROTTLE_FACTOR = 1

@@ -49,6 +49,7 @@ ADMIN_ONLY: dict[str, Any] = {"anonymous": LOGIN, "admin": 200, "patient_a": 404
 # The review pages: the specialist assigned to the case (colleagues and earlier authors too).
 SPECIALIST_ONLY: dict[str, Any] = {"anonymous": LOGIN, "specialist": 200, "patient_a": 404, "patient_b": 404,
                                    "other_specialist": 404, "admin": 404, "*": MFA}
+POST_ONLY: dict[str, Any] = {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA}
 
 # Expected GET result per role: an int status, or a URL prefix the response redirects to.
 # "*" is the default for roles not named.
@@ -163,6 +164,20 @@ MATRIX: dict[str, dict[str, Any]] = {
     "audit:erase": {**OWNER_ONLY, "patient_a": STEP_UP, "patient_b": STEP_UP},
     "audit:erase_certificate": {**OWNER_ONLY},
     "audit:certificate_verify": {"*": 200, "unverified_specialist": MFA, "unverified_admin": MFA},
+    # The admin console (issue 6): metadata only; resetting someone's MFA asks for a fresh factor.
+    "accounts:console_users": {**ADMIN_ONLY},
+    "accounts:console_user": {**ADMIN_ONLY},
+    "accounts:console_user_deactivate": {**ADMIN_ONLY},
+    "accounts:console_user_reactivate": {**POST_ONLY},
+    "accounts:console_user_mfa_reset": {**ADMIN_ONLY, "admin": STEP_UP},
+    "accounts:console_specialist_edit": {**ADMIN_ONLY},
+    "accounts:console_turnaround": {**ADMIN_ONLY},
+    "accounts:console_consent_versions": {**ADMIN_ONLY},
+    "accounts:console_consent_publish": {**ADMIN_ONLY},
+    "accounts:console_consent_version": {**ADMIN_ONLY},
+    "accounts:console_cases": {**ADMIN_ONLY},
+    "accounts:console_case": {**ADMIN_ONLY},
+    "accounts:console_break_glass": {**POST_ONLY},
 }
 # Reachable by staff before the second factor is verified (everything else redirects to MFA).
 MFA_EXEMPT = {"accounts:mfa_enrol", "accounts:mfa_verify", "accounts:logout", "set_language", "healthz"}
@@ -217,11 +232,20 @@ SAMPLE_KWARGS: dict[str, dict[str, Any]] = {
     "deletion_refuse": {"request_id": "00000000-0000-4000-8000-000000000000"},
     "certificate_download": {"certificate_id": MATRIX_CERTIFICATE_ID, "fmt": "json"},
     "erase_certificate": {"fmt": "json"},
+    "console_user": {"user_id": "user"},
+    "console_user_deactivate": {"user_id": "user"},
+    "console_user_reactivate": {"user_id": "user"},
+    "console_user_mfa_reset": {"user_id": "user"},
+    "console_specialist_edit": {"user_id": "user"},
+    "console_consent_version": {"version": 1},
+    "console_case": {"case_id": "review"},
+    "console_break_glass": {"case_id": "review"},
 }
 # Kwargs naming an object of the `clients` fixture (CASES) rather than a literal value.
-OBJECT_KWARGS = ("case_id", "upload_id", "document_id")
+CASE_KWARGS = ("case_id", "upload_id", "document_id")
+OBJECT_KWARGS = (*CASE_KWARGS, "user_id")
 CASES: dict[str, Any] = {}  # filled by the `clients` fixture: patient A's "draft" and "review" cases, a "photo",
-# a "dicom", a signed, rendered "document" on a third case, and a "reported" case
+# a "dicom", a signed, rendered "document" on a third case, a "reported" case, and a "user" (the other specialist)
 
 
 
@@ -311,6 +335,7 @@ def clients(db: Any, settings: Any) -> dict[str, Client]:
     CASES["reported"] = case_in_review(patient_a, specialist)
     report_sign(request=None, report=complete_draft(CASES["reported"], specialist), signer=specialist)
     matrix_certificate(patient_a)  # patient A kept the account after an erasure
+    CASES["user"] = other_specialist
     unverified_specialist = SpecialistFactory()
     add_totp(unverified_specialist)  # enrolled, not verified this session
     unverified_admin = AdminFactory()  # invited, not enrolled yet
@@ -344,7 +369,7 @@ def test_get_matrix(name: str, clients: dict[str, Client]) -> None:
     assert not failures, f"{name}: " + "; ".join(failures)
 
 
-CASE_URLS = sorted(n for n in ALL_URL_NAMES if set(OBJECT_KWARGS) & set(_kwargs(n)))
+CASE_URLS = sorted(n for n in ALL_URL_NAMES if set(CASE_KWARGS) & set(_kwargs(n)))
 
 
 @pytest.mark.parametrize("name", CASE_URLS)

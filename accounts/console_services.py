@@ -1,0 +1,158 @@
+"""What admins do in the console: users, specialists, turnaround, consent versions and the
+break-glass read of a case. Every action is audited in its own transaction; audit details
+carry codes and ids only."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+import audit
+from accounts.emails import email_user
+from accounts.models import Role, SpecialistProfile, User
+from audit.models import BreakGlass
+from cases.models import Case, CaseEvent, ConsentVersion, SpecialtySetting, Status
+
+
+class Refused(Exception):
+    """The action is not allowed; `code` says why (the view turns it into a message)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _audit_user(request: HttpRequest, event_type: str, user: User, action: str = audit.Action.UPDATE) -> None:
+    audit.record(request=request, event_type=event_type, action=action, entity_type="User", entity_id=str(user.pk),
+                 patient_id=user.pk if user.is_patient else None, detail={"role": user.role})
+
+
+@transaction.atomic
+def user_deactivate(*, request: HttpRequest, user: User, by: User) -> None:
+    """Deactivate an account and end all its sessions. Admins cannot lock themselves out, and the
+    last active admin stays: the active admins are locked first, so two admins deactivating each
+    other at once cannot both succeed."""
+    if user.pk == by.pk:
+        raise Refused("self")
+    if user.is_admin:
+        admins = list(User.objects.select_for_update().filter(role=Role.ADMIN, is_active=True).values_list("pk", flat=True))
+        if not set(admins) - {user.pk}:
+            raise Refused("last_admin")
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    user.end_all_sessions()
+    _audit_user(request, "user.deactivate", user)
+
+
+@transaction.atomic
+def user_reactivate(*, request: HttpRequest, user: User) -> None:
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    _audit_user(request, "user.reactivate", user)
+
+
+@transaction.atomic
+def user_mfa_reset(*, request: HttpRequest, user: User, by: User) -> None:
+    """Remove the user's authenticator and backup codes and end their sessions; they set up
+    two-step verification again at their next sign-in (staff must)."""
+    if user.pk == by.pk:
+        raise Refused("self")
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    user.end_all_sessions()
+    _audit_user(request, "mfa.reset", user)
+    email_user(user=user, name="mfa-reset", ctx={"path": reverse("accounts:login")})
+
+
+@transaction.atomic
+def specialist_profile_update(
+    *, request: HttpRequest, profile: SpecialistProfile, licence_number: str, specialties: list[str],
+    jurisdictions: list[str],
+) -> None:
+    profile.licence_number = licence_number
+    profile.specialties = specialties
+    profile.jurisdictions = jurisdictions
+    profile.full_clean()
+    profile.save(update_fields=["licence_number", "specialties", "jurisdictions"])
+    audit.record(request=request, event_type="specialist.update", action=audit.Action.UPDATE,
+                 entity_type="SpecialistProfile", entity_id=str(profile.user_id),
+                 detail={"specialties": specialties, "jurisdictions": jurisdictions})
+
+
+def turnaround_current() -> dict[str, int]:
+    """Hours per specialty code: the saved setting, or the default."""
+    from cases.models import RequestedSpecialty
+
+    saved = dict(SpecialtySetting.objects.values_list("specialty", "turnaround_hours"))
+    return {code: saved.get(code, settings.DEFAULT_TURNAROUND_HOURS) for code in RequestedSpecialty.values}
+
+
+def turnaround_medians(*, days: int = 90) -> dict[str, tuple[float, int]]:
+    """Per specialty: the median hours from submission to the first report, and how many cases,
+    over the cases sent in the last `days` days that have a report (elapsed time, pauses included)."""
+    ready = CaseEvent.objects.filter(case=OuterRef("pk"), new_status=Status.REPORT_READY).order_by("at").values("at")[:1]
+    rows = Case.objects.filter(submitted_at__gte=timezone.now() - timedelta(days=days)) \
+        .annotate(ready_at=Subquery(ready)).filter(ready_at__isnull=False) \
+        .values_list("specialty", "submitted_at", "ready_at")
+    hours: dict[str, list[float]] = defaultdict(list)
+    for specialty, submitted_at, ready_at in rows:
+        hours[specialty].append((ready_at - submitted_at).total_seconds() / 3600)
+    return {code: (statistics.median(values), len(values)) for code, values in hours.items()}
+
+
+@transaction.atomic
+def turnaround_update(*, request: HttpRequest, hours: dict[str, int]) -> list[str]:
+    """Save the changed turnarounds; returns the specialty codes that changed. Cases already
+    sent keep their due time; new submissions use the new value."""
+    current = turnaround_current()
+    changed = sorted(code for code, value in hours.items() if current.get(code) != value)
+    for code in changed:
+        setting = SpecialtySetting.objects.filter(specialty=code).first() or SpecialtySetting(specialty=code)
+        setting.turnaround_hours = hours[code]
+        setting.full_clean()
+        setting.save()
+    if changed:
+        audit.record(request=request, event_type="turnaround.update", action=audit.Action.UPDATE,
+                     entity_type="SpecialtySetting", detail={code: hours[code] for code in changed})
+    return changed
+
+
+@transaction.atomic
+def consent_publish(*, request: HttpRequest, text_en: str, text_es: str) -> ConsentVersion:
+    """Publish the next consent version. The unique version number refuses a concurrent twin."""
+    last = ConsentVersion.current()
+    version = ConsentVersion(version=(last.version + 1) if last else 1, text_en=text_en, text_es=text_es)
+    version.full_clean()
+    version.save()
+    audit.record(request=request, event_type="consent.publish", action=audit.Action.CREATE,
+                 entity_type="ConsentVersion", entity_id=str(version.pk), detail={"version": version.version})
+    return version
+
+
+@transaction.atomic
+def break_glass_open(*, request: HttpRequest, case: Case, admin: User, reason: str) -> BreakGlass:
+    """Give `admin` read access to the case's clinical content for BREAK_GLASS_MINUTES, audit it
+    and tell every other active admin (by reference and link: never the reason or content)."""
+    now = timezone.now()
+    grant = BreakGlass(admin=admin, case=case, reason=reason, granted_at=now,
+                       expires_at=now + timedelta(minutes=settings.BREAK_GLASS_MINUTES))
+    grant.full_clean()
+    grant.save()
+    audit.record(request=request, actor=admin, event_type="case.break_glass", action=audit.Action.EXECUTE,
+                 entity_type="Case", entity_id=str(case.pk), case_id=case.pk, patient_id=case.patient_id,
+                 detail={"break_glass_id": grant.pk})
+    ctx = {"admin_name": admin.full_name, "reference": case.reference,
+           "at": now.strftime("%Y-%m-%d %H:%M UTC"), "path": reverse("accounts:console_case", args=[case.pk])}
+    for other in User.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk=admin.pk):
+        email_user(user=other, name="break-glass", ctx=ctx)
+    return grant
