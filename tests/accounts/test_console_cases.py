@@ -45,7 +45,7 @@ def test_the_case_page_shows_metadata_and_history_but_no_clinical_content(admin_
     specialist = SpecialistFactory(full_name="Dr Lucia Ferrer")
     case = CaseFactory(status=Status.IN_REVIEW, specialist=specialist, submitted_at=timezone.now(),
                        due_at=timezone.now(), reason="REASON-CANARY", expectations="EXPECT-CANARY",
-                       legal_hold_reason="litigation", legal_hold_note="NOTE-CANARY")
+                       legal_hold_reason="litigation", legal_hold_note="Solicitors letter 2026-114")  # admin words: shown
     Question.objects.create(case=case, text="QUESTION-CANARY")
     Message.objects.create(case=case, author=case.patient, body="MESSAGE-CANARY")
     CaseEvent.objects.create(case=case, old_status=Status.SUBMITTED, new_status=Status.IN_REVIEW,
@@ -54,7 +54,8 @@ def test_the_case_page_shows_metadata_and_history_but_no_clinical_content(admin_
 
     page = admin_client_verified.get(f"/console/cases/{case.pk}/").content.decode()
     for text in (case.reference, "In review", "Dermatology", "Spain", "Dr Lucia Ferrer", "review_started",
-                 "a legal claim or court proceedings", "1 file", "Emergency access to clinical content"):
+                 "a legal claim or court proceedings", "Solicitors letter 2026-114", "1 file",
+                 "Emergency access to clinical content"):
         assert text in page, text
     for secret in ("CANARY", case.patient.full_name, case.patient.email):
         assert secret not in page, secret
