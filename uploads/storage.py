@@ -191,3 +191,16 @@ def exists(name: str) -> bool:
         client, bucket = _s3()
         return bool(client.list_objects_v2(Bucket=bucket, Prefix=name, MaxKeys=1).get("KeyCount"))
     return _local(name).exists()
+
+
+def names(prefix: str) -> list[str]:
+    """The names of the stored objects under `prefix` (a folder such as "audit-checkpoints/")."""
+    if settings.S3_BUCKET:
+        client, bucket = _s3()
+        pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        return [item["Key"] for page in pages for item in page.get("Contents", [])]
+    folder = _local(prefix.rstrip("/"))
+    root = Path(default_storage.location).resolve()  # type: ignore[attr-defined]
+    if not folder.is_dir():
+        return []
+    return [str(p.relative_to(root)) for p in folder.rglob("*") if p.is_file() and not p.name.endswith(".part")]
