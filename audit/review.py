@@ -171,7 +171,8 @@ def _fill_in(review: AccessReview) -> None:
     for row in review.rows:
         row.user, row.reference = users.get(row.actor_id), references.get(row.case_id, "")  # type: ignore[arg-type]
         row.outside = row.break_glass > 0 or row.role == Role.ADMIN or (row.case_id, row.actor_id) not in assigned
-        row.search = search_url(case=row.reference, user=row.actor_id, **month)
+        row.search = search_url(case=row.reference, user=row.actor_id, action=Action.READ, outcome=Outcome.SUCCESS,
+                                **month)
     for rapid in review.rapid:
         day = rapid.window_start.date().isoformat()
         rapid.user, rapid.search = users.get(rapid.actor_id), search_url(user=rapid.actor_id, action=Action.READ,
