@@ -10,6 +10,7 @@ Checkpoints hold no patient data (ids and hashes only), so they are stored as pl
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -85,10 +86,13 @@ def _load(name: str) -> Checkpoint | None:
         return None  # not a checkpoint we wrote
 
 
-def checkpoints() -> list[Checkpoint]:
-    """Every readable checkpoint, newest first; `valid` tells whether its signature verifies."""
-    found = (_load(name) for name in sorted(storage.names(PREFIX), reverse=True) if name.endswith(".json"))
-    return [c for c in found if c is not None]
+def checkpoints() -> Iterator[Checkpoint]:
+    """The readable checkpoints, newest first, read one at a time (callers stop early: there is
+    one an hour); `valid` tells whether its signature verifies."""
+    for name in sorted(storage.names(PREFIX), reverse=True):
+        checkpoint = _load(name) if name.endswith(".json") else None
+        if checkpoint is not None:
+            yield checkpoint
 
 
 def latest_checkpoint() -> Checkpoint | None:

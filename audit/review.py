@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Min, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
@@ -225,11 +225,13 @@ class AlreadySigned(Exception):
 def audit_review_sign_off(*, request: HttpRequest, admin: User, month: date, checks: list[str],
                           note: str) -> AuditReview:
     """Record the admin's sign-off of a month's review, once per month."""
-    if AuditReview.objects.select_for_update().filter(month=month).exists():
-        raise AlreadySigned(month)
     review = AuditReview(month=month, checks=checks, note=note, signed_by=admin)
-    review.full_clean()
-    review.save()
+    review.full_clean(validate_unique=False)
+    try:
+        with transaction.atomic():  # two admins signing at once: the unique month decides
+            review.save()
+    except IntegrityError:
+        raise AlreadySigned(month) from None
     audit.record(request=request, event_type="audit.review.sign_off", action=Action.CREATE,
                  entity_type="AuditReview", entity_id=review.pk, detail={"month": f"{month:%Y-%m}", "checks": checks})
     return review

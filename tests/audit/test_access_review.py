@@ -174,3 +174,17 @@ def test_the_page_shows_the_latest_checkpoint() -> None:
 
     page = client.get(URL).content.decode()
     assert "3 events verified at 2025-03-15 12:00 UTC (signed checkpoint)." in page  # two page views, one read
+
+
+def test_the_sign_off_service_refuses_a_second_sign_off_of_the_same_month() -> None:
+    from django.test import RequestFactory
+
+    from audit.review import AlreadySigned, audit_review_sign_off
+
+    _client, admin = admin_client()
+    request = RequestFactory().post("/")
+    audit_review_sign_off(request=request, admin=admin, month=date(2025, 1, 1), checks=CHECKS, note="")
+
+    with pytest.raises(AlreadySigned):
+        audit_review_sign_off(request=request, admin=admin, month=date(2025, 1, 1), checks=CHECKS, note="")
+    assert AuditReview.objects.count() == 1

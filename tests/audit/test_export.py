@@ -121,3 +121,16 @@ def test_the_fhir_export_is_a_bundle_of_valid_audit_events() -> None:
     # No names anywhere: only codes and identifiers.
     text = json.dumps(bundle.model_dump(mode="json"))
     assert case.specialist.full_name not in text and case.patient.email not in text
+
+
+def test_an_export_without_filters_holds_the_whole_trail() -> None:
+    case = reviewed_case()
+    read(case, case.specialist)
+    record(event_type="login", action=Action.EXECUTE)
+    client, _admin = admin_client(stepped_up=True)
+
+    rows = list(csv.DictReader(io.StringIO(_body(client.get(reverse("audit:export_csv"))).decode())))
+
+    everything_before = AuditEvent.objects.exclude(event_type="audit.export").order_by("-id")
+    assert [r["id"] for r in rows] == [str(e.id) for e in everything_before]
+    assert {"login", "case.read"} <= {r["event_type"] for r in rows}
