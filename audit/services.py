@@ -85,6 +85,7 @@ class VerifyResult:
     head: str  # hash of the last good event
     broken_id: int | None = None
     reason: str = ""
+    head_id: int | None = None  # id of the last good event (None for an empty chain)
 
 
 def verify_chain() -> VerifyResult:
@@ -94,12 +95,12 @@ def verify_chain() -> VerifyResult:
         if event.prev_hash != prev_hash:
             what = f"previous event id={prev_id}" if prev_id else "the genesis hash"
             reason = f"prev_hash does not match {what} (row deleted or inserted)"
-            return VerifyResult(False, count, prev_hash, event.id, reason)
+            return VerifyResult(False, count, prev_hash, event.id, reason, prev_id)
         if event.compute_hash() != event.hash:
             reason = "hash mismatch (row edited)"
-            return VerifyResult(False, count, prev_hash, event.id, reason)
+            return VerifyResult(False, count, prev_hash, event.id, reason, prev_id)
         count, prev_id, prev_hash = count + 1, event.id, event.hash
-    return VerifyResult(True, count, prev_hash)
+    return VerifyResult(True, count, prev_hash, head_id=prev_id)
 
 
 def _client_ip(value: str | None) -> str | None:

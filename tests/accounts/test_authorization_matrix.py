@@ -178,6 +178,17 @@ MATRIX: dict[str, dict[str, Any]] = {
     "accounts:console_cases": {**ADMIN_ONLY},
     "accounts:console_case": {**ADMIN_ONLY},
     "accounts:console_break_glass": {**POST_ONLY},
+    # Audit review (admins; exports after step-up) and the patient's access log.
+    "audit:search": {"anonymous": LOGIN, "admin": 200, "patient_a": 404, "patient_b": 404,
+                     "specialist": 404, "other_specialist": 404, "*": MFA},
+    "audit:export_csv": {"anonymous": LOGIN, "admin": STEP_UP, "patient_a": 404, "patient_b": 404,
+                         "specialist": 404, "other_specialist": 404, "*": MFA},
+    "audit:export_fhir": {"anonymous": LOGIN, "admin": STEP_UP, "patient_a": 404, "patient_b": 404,
+                          "specialist": 404, "other_specialist": 404, "*": MFA},
+    "audit:access_review": {"anonymous": LOGIN, "admin": 200, "patient_a": 404, "patient_b": 404,
+                            "specialist": 404, "other_specialist": 404, "*": MFA},
+    "audit:sign_off": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "audit:access_log": {**OWNER_ONLY},
 }
 # Reachable by staff before the second factor is verified (everything else redirects to MFA).
 MFA_EXEMPT = {"accounts:mfa_enrol", "accounts:mfa_verify", "accounts:logout", "set_language", "healthz"}
@@ -240,6 +251,7 @@ SAMPLE_KWARGS: dict[str, dict[str, Any]] = {
     "console_consent_version": {"version": 1},
     "console_case": {"case_id": "review"},
     "console_break_glass": {"case_id": "review"},
+    "access_log": {"case_id": "review"},
 }
 # Kwargs naming an object of the `clients` fixture (CASES) rather than a literal value.
 CASE_KWARGS = ("case_id", "upload_id", "document_id")
