@@ -42,7 +42,7 @@ def test_it_writes_a_signed_checkpoint_of_the_chain_head_to_the_bucket() -> None
         summary = checkpoint_write()
 
     assert summary["ok"] is True
-    assert storage.names(PREFIX) == [f"{PREFIX}20250304T050607.000000Z.json"]
+    assert list(storage.names(PREFIX)) == [f"{PREFIX}20250304T050607.000000Z.json"]
     stored = json.loads(b"".join(storage.read(summary["name"])))
     assert stored["count"] == 3
     assert stored["head_id"] == events[-1].id
@@ -99,7 +99,7 @@ def test_a_broken_chain_writes_no_checkpoint_and_alerts_the_admins(django_captur
         summary = checkpoint_write()
 
     assert summary == {"ok": False, "broken_id": events[1].id}
-    assert storage.names(PREFIX) == []
+    assert list(storage.names(PREFIX)) == []
     failed = AuditEvent.objects.get(event_type="audit.verify.failed")
     assert failed.detail == {"broken_id": events[1].id} and failed.outcome == "8"
     assert [m.to for m in mail.outbox] == [[admin.email]]
