@@ -144,6 +144,8 @@ MATRIX: dict[str, dict[str, Any]] = {
     "reports:assignment_list": {"anonymous": LOGIN, "admin": 200, "patient_a": 404, "patient_b": 404,
                                 "specialist": 404, "other_specialist": 404, "*": MFA},
     "reports:assign": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "reports:statistics": {"anonymous": LOGIN, "admin": 200, "patient_a": 404, "patient_b": 404,
+                           "specialist": 404, "other_specialist": 404, "*": MFA},
     # Data export: each patient their own data only; the downloads after a fresh factor.
     "cases:export": {"anonymous": LOGIN, "patient_a": 200, "patient_b": 200, "specialist": 404,
                      "other_specialist": 404, "admin": 404, "*": MFA},
