@@ -270,3 +270,27 @@ def test_a_patient_without_cases_gets_an_empty_but_valid_export(bucket: str) -> 
     assert sorted(archive.namelist()) == ["README.txt", "answers.json"]
     assert json.loads(archive.read("answers.json"))["cases"] == []
 
+
+
+@pytest.mark.parametrize(("name", "mime", "expected"), [
+    ("../../x", "image/jpeg", "x.jpg"),
+    ("C:\\Users\\me\\scan.pdf", "application/pdf", "scan.pdf"),
+    ("a\x00b\r\nc.pdf", "application/pdf", "abc.pdf"),
+    ("invoice\u202efdp.exe", "application/pdf", "invoicefdp.exe.pdf"),
+    ("scan.heic", "image/jpeg", "scan.heic.jpg"),
+    ("..", "application/pdf", "file.pdf"),
+    ("x" * 300 + ".pdf", "application/pdf", "x" * 90 + ".pdf"),
+    ("informe médico.pdf", "application/pdf", "informe_médico.pdf"),
+])
+def test_names_in_the_zip_are_only_names(name: str, mime: str, expected: str) -> None:
+    from uploads.services import safe_name
+
+    assert safe_name(name, mime) == expected
+
+
+def test_names_in_the_zip_are_unique_whatever_the_case() -> None:
+    from uploads.services import unique_name
+
+    taken: set[str] = set()
+    assert [unique_name(n, taken) for n in ("photo.jpg", "Photo.jpg", "photo.jpg", "notes")] == [
+        "photo.jpg", "Photo-2.jpg", "photo-3.jpg", "notes"]
