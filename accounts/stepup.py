@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -37,12 +38,12 @@ def stepup_redirect(request: HttpRequest) -> HttpResponse:
     return redirect(reverse("accounts:step_up") + "?" + urlencode({"next": back}))
 
 
-def stepup_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def stepup_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """For views without an object to check first; views that check access to an object call
     `has_recent_stepup`/`stepup_redirect` after the check, so a stranger gets the same 404."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if has_recent_stepup(request):
             return view(request, *args, **kwargs)
         return stepup_redirect(request)

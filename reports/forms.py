@@ -120,3 +120,19 @@ class ConfirmForm(forms.Form):
         label=_("I have reviewed this report and sign it. I understand it cannot be changed afterwards, only "
                 "added to by a signed addendum."),
         error_messages={"required": _("Confirm that you sign the report.")})
+
+
+class StatisticsForm(forms.Form):
+    """The statistics' period: the last 30, 90 or 365 days, or one of the last five years."""
+
+    DEFAULT = "90"
+    period = forms.ChoiceField(label=_("Period"))
+
+    def __init__(self, *args: Any, year: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["period"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("30", _("Last 30 days")), ("90", _("Last 90 days")), ("365", _("Last 365 days")),
+                         *((str(y), str(y)) for y in range(year, year - 5, -1))]
+        field.initial = self.DEFAULT
+        field.error_messages["invalid_choice"] = _("Choose a period from the list.")

@@ -31,6 +31,7 @@ urlpatterns += [
     path("specialist/cases/<uuid:case_id>/consult/", views.consult_invite, name="consult_invite"),
     path("specialist/cases/<uuid:case_id>/consult/note/", views.consult_note, name="consult_note"),
     path("console/assign/", views.assignment_list, name="assignment_list"),
+    path("console/statistics/", views.statistics, name="statistics"),
     path("console/assign/<uuid:case_id>/", views.assign, name="assign"),
     path("specialist/cases/<uuid:case_id>/photos/<uuid:upload_id>/", views.photo, name="photo"),
     path("specialist/cases/<uuid:case_id>/photos/compare/", views.compare, name="compare"),

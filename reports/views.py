@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -38,9 +39,10 @@ from cases.services import (
     consultation_note,
 )
 from reports import queue, services, snapshot, verify
+from reports import statistics as stats
 from reports import workspace as ws
 from reports.access import document_for_user
-from reports.forms import AddendumForm, ConfirmForm, FollowUpForm, ReportForm
+from reports.forms import AddendumForm, ConfirmForm, FollowUpForm, ReportForm, StatisticsForm
 from reports.models import RenderStatus, Report, SignedDocument
 from uploads import services as upload_services
 from uploads.access import upload_for_user
@@ -605,3 +607,34 @@ def message(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
 @role_required(Role.SPECIALIST)
 def request_information(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
     return _send(request, case_id, MessageKind.REQUEST)
+
+
+# --- Anonymised statistics (admins) ------------------------------------------------------------------
+
+@role_required(Role.ADMIN)
+def statistics(request: AuthedRequest) -> HttpResponse:
+    form = StatisticsForm(request.GET or None, year=timezone.localdate().year)
+    period = form.cleaned_data["period"] if form.is_valid() else StatisticsForm.DEFAULT
+    start, end = stats.period_bounds(period)
+    rows = stats.statistics(start=start, end=end)
+    if request.GET.get("format") == "csv" and form.is_valid():
+        return _statistics_csv(rows, period)
+    return render(request, "console/statistics.html", {
+        "form": form, "rows": rows, "period": period, "threshold": stats.THRESHOLD,
+        "agreements": stats.AGREEMENTS}, status=400 if form.errors else 200)
+
+
+def _statistics_csv(rows: list[stats.Row], period: str) -> HttpResponse:
+    import csv
+
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=f"statistics-{period}.csv")
+    response["Cache-Control"] = "no-store"
+    writer = csv.writer(response)
+    writer.writerow([_("Specialty"), _("Cases submitted"), _("Reported"), _("Median turnaround (days)"),
+                     _("90th percentile (days)"), _("Within the SLA (%)"),
+                     *(str(a.label) for a in stats.AGREEMENTS), _("In-person evaluation recommended"),
+                     _("In-person evaluation recommended (%)")])
+    for row in rows:
+        writer.writerow(row.csv())
+    return response

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
+import re
+import unicodedata
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -298,21 +301,69 @@ class _Sink:
         yield from parts
 
 
-def backup_zip(case: Case) -> Iterator[bytes]:
-    """Every accepted file of the case, decrypted into a ZIP as it streams out (memory stays flat)."""
+def zip_stream(members: Iterable[tuple[str, Callable[[], Iterable[bytes]]]]) -> Iterator[bytes]:
+    """A ZIP of (name, opener) members, written as it streams out: each opener is called in turn
+    and its chunks (decrypted in memory) go straight through, so memory stays flat and nothing
+    is written to disk. Names must already be safe (see `safe_name`)."""
     import zipfile
 
     sink = _Sink()
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive:  # type: ignore[call-overload]
-        uploads = Upload.objects.filter(case=case, status=UploadStatus.ACCEPTED).exclude(kind="archive") \
-            .select_related("patient_key").order_by("created_at", "original_name")
-        for number, upload in enumerate(uploads, start=1):
-            with archive.open(f"{number:04d}-{upload.original_name}", "w", force_zip64=True) as member:
-                for chunk in open_object(upload):
+        for name, opener in members:
+            with archive.open(name, "w", force_zip64=True) as member:
+                for chunk in opener():
                     member.write(chunk)
                     yield from sink.drain()
             yield from sink.drain()
     yield from sink.drain()
+
+
+EXTENSIONS = {"image/jpeg": (".jpg", ".jpeg"), "image/png": (".png",), "application/pdf": (".pdf",),
+              "application/dicom": (".dcm", ".dicom")}
+_UNSAFE = re.compile(r"[^\w.()+,-]+")
+
+
+def safe_name(name: str, mime: str = "") -> str:
+    """A file name that is only a name: no directories, control or direction characters, or
+    characters other systems refuse; at most 100 characters; ending in the extension of what we
+    keep (a HEIC photo is kept as JPEG)."""
+    name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if unicodedata.category(c)[0] not in "CZ" or c == " ")
+    name = _UNSAFE.sub("_", name).strip("._ ") or "file"
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    expected = EXTENSIONS.get(mime)
+    if expected and f".{ext.lower()}" not in expected:
+        stem, ext = name, expected[0][1:]
+    return f"{stem[:90]}.{ext[:9]}" if ext else stem[:100]
+
+
+def unique_name(name: str, taken: set[str]) -> str:
+    """`name`, or `name` with -2, -3... before the extension if it is taken; recorded as taken."""
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    candidate, number = name, 1
+    while candidate.lower() in taken:
+        number += 1
+        candidate = f"{stem}-{number}.{ext}" if ext else f"{stem}-{number}"
+    taken.add(candidate.lower())
+    return candidate
+
+
+def kept_files(cases: Iterable[Case]) -> QuerySet[Upload]:
+    """Every accepted file of the cases whose copy we keep (DICOM members of a ZIP included)."""
+    return Upload.objects.filter(case__in=cases, status=UploadStatus.ACCEPTED).exclude(kind="archive") \
+        .select_related("patient_key").order_by("created_at", "original_name", "id")
+
+
+def backup_zip(case: Case) -> Iterator[bytes]:
+    """Every accepted file of the case, decrypted into a ZIP as it streams out (memory stays flat)."""
+    taken: set[str] = set()
+    return zip_stream(
+        (unique_name(safe_name(upload.original_name, upload.mime), taken), functools.partial(open_object, upload))
+        for upload in kept_files([case]))
 
 
 # The review workspace: files grouped for a specialist, photos for <img> tags, DICOM frames.

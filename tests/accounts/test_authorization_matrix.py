@@ -189,6 +189,15 @@ MATRIX: dict[str, dict[str, Any]] = {
                             "specialist": 404, "other_specialist": 404, "*": MFA},
     "audit:sign_off": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
     "audit:access_log": {**OWNER_ONLY},
+    "reports:statistics": {"anonymous": LOGIN, "admin": 200, "patient_a": 404, "patient_b": 404,
+                           "specialist": 404, "other_specialist": 404, "*": MFA},
+    # Data export: each patient their own data only; the downloads after a fresh factor.
+    "cases:export": {"anonymous": LOGIN, "patient_a": 200, "patient_b": 200, "specialist": 404,
+                     "other_specialist": 404, "admin": 404, "*": MFA},
+    "cases:export_zip": {"anonymous": LOGIN, "patient_a": STEP_UP, "patient_b": STEP_UP, "specialist": 404,
+                         "other_specialist": 404, "admin": 404, "*": MFA},
+    "cases:export_fhir": {"anonymous": LOGIN, "patient_a": STEP_UP, "patient_b": STEP_UP, "specialist": 404,
+                          "other_specialist": 404, "admin": 404, "*": MFA},
 }
 # Reachable by staff before the second factor is verified (everything else redirects to MFA).
 MFA_EXEMPT = {"accounts:mfa_enrol", "accounts:mfa_verify", "accounts:logout", "set_language", "healthz"}
