@@ -75,17 +75,17 @@ clean:
 # also in bench/results/). Loopback only; fails when a target is missed. Takes about 15 minutes.
 # Services someone else started (a `make test` running meanwhile) are left running.
 # Coverage-guided fuzzing (atheris) of the upload validators and the decryptor, FUZZ_SECONDS
-# per target, seeded from the test corpus; a crash leaves its input in var/fuzz/findings/.
+# per target, seeded from the test corpus; a crash leaves its input in fuzz/work/findings/.
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := image pdf dicom zip decrypt
 fuzz: install
-	@mkdir -p var/fuzz/findings && $(PY) -m fuzz.seeds var/fuzz && status=0; \
+	@mkdir -p fuzz/work/findings && $(PY) -m fuzz.seeds fuzz/work && status=0; \
 	for t in $(FUZZ_TARGETS); do \
 		echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
 		LOG_LEVEL=CRITICAL $(PY) -m fuzz.run $$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=30 \
-			-artifact_prefix=var/fuzz/findings/$$t- -print_final_stats=1 var/fuzz/$$t 2>var/fuzz/$$t.log \
-			|| { status=1; tail -40 var/fuzz/$$t.log; }; \
-		grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb)" var/fuzz/$$t.log | sed "s/^/  /"; \
+			-artifact_prefix=fuzz/work/findings/$$t- -print_final_stats=1 fuzz/work/$$t 2>fuzz/work/$$t.log \
+			|| { status=1; tail -40 fuzz/work/$$t.log; }; \
+		grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb)" fuzz/work/$$t.log | sed "s/^/  /"; \
 	done; exit $$status
 
 # Backup: a database dump and a copy of every stored object (ciphertext) with a manifest, into

@@ -2,7 +2,7 @@
 
     python -m fuzz.run TARGET [libFuzzer options] [corpus dirs]   e.g. -max_total_time=60
 
-Run by `make fuzz`, which seeds var/fuzz/<target>/ from the test corpus first.
+Run by `make fuzz`, which seeds fuzz/work/<target>/ from the test corpus first.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Seed corpora from the test corpus (built in code, nothing binary committed): var/fuzz/<target>/."""
+"""Seed corpora from the test corpus (built in code, nothing binary committed): fuzz/work/<target>/."""
 
 from __future__ import annotations
 

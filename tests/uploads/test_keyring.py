@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from tests.test_deploy_settings import SIGNING_PEM
 from uploads.keyring import KeyRing, load_keyring
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -69,7 +70,8 @@ def _check(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process; a deployment never has it.
     drop = {"DEBUG", "SECRET_KEY", "DEPLOYMENT", "DJANGO_ALLOW_ASYNC_UNSAFE", "KEYRING", "KEYRING_FILE", "KMS_KEY_ID"}
     base = {k: v for k, v in os.environ.items() if k not in drop}
-    production = {"DEPLOYMENT": "production", "ALLOWED_HOSTS": "x", "SECRET_KEY": secrets.token_urlsafe(60)}
+    production = {"DEPLOYMENT": "production", "ALLOWED_HOSTS": "x", "SECRET_KEY": secrets.token_urlsafe(60),
+                  "SIGNING_KEY": SIGNING_PEM}
     return subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=ROOT,
