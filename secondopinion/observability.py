@@ -64,12 +64,14 @@ class RequestLogMiddleware:
         try:
             response = self.get_response(request)
             self._tag(request)
-            log.info("request", extra={
+            route = getattr(request.resolver_match, "route", "") if request.resolver_match else ""
+            duration = round((time.perf_counter() - started) * 1000, 1)
+            log.info("%s %s %s %sms", request.method, route or "-", response.status_code, duration, extra={
                 "method": request.method,
-                "route": getattr(request.resolver_match, "route", "") if request.resolver_match else "",
+                "route": route,
                 "view": getattr(request.resolver_match, "view_name", "") if request.resolver_match else "",
                 "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                "duration_ms": duration,
             })
             response["X-Request-ID"] = rid
             return response

@@ -365,8 +365,9 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}, "django.security.csrf": {"level": "WARNING"},
                 "weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"},
                 # Django's runserver/request lines carry raw paths: the filter rewrites them, and
-                # they go through the one handler (no propagation to a second copy).
-                "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+                # they go through the one handler (no propagation to a second copy). Our own
+                # request line says the same, so runserver's is kept for problems only.
+                "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
                 "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False}},
 }
 

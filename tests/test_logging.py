@@ -100,6 +100,7 @@ def test_each_request_logs_one_json_line_with_its_id_route_user_and_timing(
     assert line["request_id"] == "support-ticket-0042"
     assert line["user_id"] == str(patient_a.pk) and line["case_id"] == str(case.pk)
     assert line["route"] == "cases/<uuid:case_id>/" and line["status"] == 200
+    assert line["message"].startswith("GET cases/<uuid:case_id>/ 200 ")
     assert isinstance(line["duration_ms"], float)
 
 

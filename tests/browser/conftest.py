@@ -65,3 +65,11 @@ def link_from_outbox(to: str, live_server_url: str) -> str:
     match = re.search(re.escape(settings.SITE_URL) + r"(/\S+)", messages[-1].body)
     assert match, f"no {settings.SITE_URL} link in the e-mail:\n{messages[-1].body}"
     return live_server_url + match.group(1)
+
+
+@pytest.fixture(autouse=True)
+def _verification_rate_limit_off(settings: Any) -> None:
+    """Every browser comes from 127.0.0.1 and the counter lives in the shared Redis cache, so the
+    journeys that verify reports and certificates would trip the per-address limit together.
+    The limit itself is tested in tests/reports/test_verify.py."""
+    settings.REPORT_VERIFY_RATE = (10_000, 600)
