@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Min, Q, QuerySet
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.http import urlencode
 
 import audit
@@ -58,14 +58,6 @@ def _midnight(day: date) -> datetime:
 
 def case_references(case_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     return dict(Case.objects.filter(pk__in=case_ids).values_list("pk", "reference"))
-
-
-def console_case_url(case_id: uuid.UUID) -> str:
-    """The admin case page, where it exists; "" otherwise."""
-    try:
-        return reverse("accounts:console_case", kwargs={"case_id": case_id})
-    except NoReverseMatch:
-        return ""
 
 
 def search_url(**filters: Any) -> str:

@@ -48,8 +48,7 @@ def search(request: AuthedRequest) -> HttpResponse:
     audit.record(request=request, event_type="audit.search", action=audit.Action.READ, entity_type="AuditEvent",
                  detail={"filters": filters, "page": page.number})
     references = review.case_references({e.case_id for e in page if e.case_id})
-    rows = [(e, references.get(e.case_id, "") if e.case_id else "",
-             review.console_case_url(e.case_id) if e.case_id in references else "") for e in page]
+    rows = [(e, references.get(e.case_id, "") if e.case_id else "") for e in page]
     return render(request, "audit/search.html", {"form": form, "page_obj": page, "rows": rows,
                                                  "query": urlencode(filters)})
 
