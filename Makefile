@@ -11,7 +11,7 @@ APT_PACKAGES := gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fon
 TEST_APT_PACKAGES := chromium clamav clamav-daemon poppler-utils
 PYTEST_ARGS ?=
 
-.PHONY: run test install apt apt-test messages requirements lint audit clean bench fuzz backup restore
+.PHONY: run test install apt apt-test messages requirements lint audit clean bench load fuzz backup restore
 
 run: install messages
 	$(PY) manage.py migrate --noinput
@@ -105,5 +105,20 @@ bench: install messages
 	timeout -k 15 570 $(PY) bench/pages.py bench/results/pages.md || status=$$?; \
 	timeout -k 15 300 $(PY) bench/pdf.py bench/results/pdf.md || status=$$?; \
 	cat bench/results/pages.md bench/results/pdf.md >> bench/RESULTS.md; \
+	if [ -f bench/results/load.md ]; then \
+		{ echo; echo "<!-- load:start -->"; cat bench/results/load.md; echo "<!-- load:end -->"; } >> bench/RESULTS.md; fi; \
 	if [ $$shared = 0 ]; then bash scripts/test-services.sh stop; \
 	else echo "bench: test services were already started; leaving them running"; fi; exit $$status
+
+# Load test with chaos (issue 7): gunicorn, Celery beat and 1 then 2 Celery workers under locust's 50 patients
+# and 10 specialists for LOAD_SECONDS per run, then a run that kills a worker and restarts Redis. Its own
+# database, bucket and redis-server; loopback only; about 15 minutes. Writes bench/results/load.md and its
+# section of bench/RESULTS.md; fails on errors, lost work or no gain from the second worker.
+LOAD_SECONDS ?= 180
+load: install messages
+	@shared=0; [ ! -f var/test-services.state ] || shared=1; \
+	bash scripts/test-services.sh start || exit $$?; \
+	set -a; . var/test-services.env; set +a; status=0; \
+	LOAD_SECONDS=$(LOAD_SECONDS) timeout -k 30 1140 $(PY) -m bench.load.run || status=$$?; \
+	if [ $$shared = 0 ]; then bash scripts/test-services.sh stop; \
+	else echo "load: test services were already started; leaving them running"; fi; exit $$status
