@@ -149,9 +149,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Recovery of lost work (uploads to validate, reports to render): a claimed item not finished
+# after WORK_CLAIM_TIMEOUT seconds is taken again; an unclaimed one is sent again after
+# WORK_LOST_AFTER seconds (its task message was lost, e.g. with Redis); the sweeper runs every
+# SWEEP_INTERVAL seconds. The claim timeout must exceed the longest validation or render.
+WORK_CLAIM_TIMEOUT = env.int("WORK_CLAIM_TIMEOUT", default=600)
+WORK_LOST_AFTER = env.int("WORK_LOST_AFTER", default=120)
+SWEEP_INTERVAL = env.float("SWEEP_INTERVAL", default=300.0)
 CELERY_BEAT_SCHEDULE = {
-    "sweep-uploads": {"task": "uploads.tasks.sweep_uploads_task", "schedule": 300.0},
-    "sweep-report-documents": {"task": "reports.tasks.sweep_documents_task", "schedule": 300.0},
+    "sweep-uploads": {"task": "uploads.tasks.sweep_uploads_task", "schedule": SWEEP_INTERVAL},
+    "sweep-report-documents": {"task": "reports.tasks.sweep_documents_task", "schedule": SWEEP_INTERVAL},
     "purge-expired-cases": {"task": "audit.tasks.purge_expired_task", "schedule": 86400.0},
     "audit-checkpoint": {"task": "audit.tasks.audit_checkpoint_task", "schedule": 3600.0},
 }
