@@ -8,6 +8,7 @@ development secrets; there is no production-only code path.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -81,6 +82,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "secondopinion.proxy.ForwardedForMiddleware",
     "secondopinion.observability.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -300,6 +302,11 @@ OTP_STATIC_THROTTLE_FACTOR = 1
 
 # HTTPS and headers
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
+# Networks of the reverse proxies whose X-Forwarded-For is believed (secondopinion/proxy.py),
+# e.g. the compose file's edge network; empty: REMOTE_ADDR is the visitor.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _network in TRUSTED_PROXIES:  # a typo stops the start, not every request
+    ipaddress.ip_network(_network, strict=False)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=63072000 if PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
