@@ -163,6 +163,7 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-report-documents": {"task": "reports.tasks.sweep_documents_task", "schedule": SWEEP_INTERVAL},
     "purge-expired-cases": {"task": "audit.tasks.purge_expired_task", "schedule": 86400.0},
     "audit-checkpoint": {"task": "audit.tasks.audit_checkpoint_task", "schedule": 3600.0},
+    "check-invariants": {"task": "uploads.tasks.check_invariants_task", "schedule": 86400.0},
 }
 
 # Files. Only ciphertext is ever written here (see uploads/).

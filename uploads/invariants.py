@@ -24,9 +24,14 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
+from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
+import audit
 from uploads import storage
 from uploads.models import Upload, UploadStatus
 
@@ -37,16 +42,17 @@ DEFAULT_GRACE = timedelta(hours=2)  # past every retry of the sweeper (5 attempt
 
 # Category -> what it means, for the report. Order is the order of the report.
 CATEGORIES = {
-    "upload_not_final": "uploads still received or being checked",
-    "render_not_final": "signed reports whose PDF is still being prepared",
-    "render_failed": "signed reports whose PDF could not be rendered",
-    "file_missing": "accepted files whose stored copy is missing",
-    "thumbnail_missing": "accepted files whose thumbnail is missing",
-    "pdf_missing": "rendered reports whose PDF is missing",
-    "key_destroyed": "files or reports left under a destroyed patient key",
-    "raw_left": "raw uploads kept after validation finished (unreadable)",
-    "orphan": "stored objects no row refers to (unreadable)",
+    "upload_not_final": gettext_noop("uploads still received or being checked"),
+    "render_not_final": gettext_noop("signed reports whose PDF is still being prepared"),
+    "render_failed": gettext_noop("signed reports whose PDF could not be rendered"),
+    "file_missing": gettext_noop("accepted files whose stored copy is missing"),
+    "thumbnail_missing": gettext_noop("accepted files whose thumbnail is missing"),
+    "pdf_missing": gettext_noop("rendered reports whose PDF is missing"),
+    "key_destroyed": gettext_noop("files or reports left under a destroyed patient key"),
+    "raw_left": gettext_noop("raw uploads kept after validation finished (unreadable)"),
+    "orphan": gettext_noop("stored objects no row refers to (unreadable)"),
 }
+LAST_RUN = "integrity-check:last"  # cache key: the daily check's summary, for /healthz/detail
 REPAIRABLE = ("raw_left", "orphan")
 
 
@@ -177,3 +183,24 @@ def repair(found: Findings, *, force: bool = False) -> int:
     if deleted:
         log.info("deleted unreadable objects", extra={"count": deleted})
     return deleted
+
+
+def check_and_report() -> dict[str, Any]:
+    """The daily check (beat): keep a summary for /healthz/detail; when anything is found, audit
+    it and e-mail the active administrators the counts (ids stay in `check_invariants`)."""
+    from accounts.emails import email_user
+    from accounts.models import Role, User
+
+    found = check()
+    counts = {category: len(ids) for category, ids in found.items.items()}
+    summary = {"at": timezone.now().isoformat(timespec="seconds"), "ok": found.ok, "objects": found.objects,
+               "findings": counts}
+    cache.set(LAST_RUN, summary, timeout=3 * 86400)
+    if not found.ok:
+        with transaction.atomic():
+            audit.record(event_type="storage.check.failed", action=audit.Action.EXECUTE,
+                         outcome=audit.Outcome.SERIOUS_FAILURE, detail={"findings": counts})
+            lines = [[CATEGORIES[category], n] for category, n in counts.items()]
+            for admin in User.objects.filter(role=Role.ADMIN, is_active=True):
+                email_user(user=admin, name="integrity-check-failed", ctx={"lines": lines})
+    return summary

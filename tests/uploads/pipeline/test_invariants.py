@@ -10,14 +10,19 @@ from io import StringIO
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from reports.models import RenderStatus, SignedDocument
-from tests.factories import PatientFactory, accepted_upload
+from tests.factories import AdminFactory, PatientFactory, accepted_upload
 from tests.reports.signed import case_in_review, signed_document
+from uploads.invariants import LAST_RUN
 from uploads.models import Upload, UploadStatus
+from uploads.tasks import check_invariants_task
 
 pytestmark = pytest.mark.django_db
 
@@ -125,3 +130,44 @@ def test_repair_refuses_when_the_database_does_not_match_the_bucket(store: dict[
     with pytest.raises(CommandError, match="101 of 104 objects would be deleted"):
         call_command("check_invariants", "--grace", "0", "--repair", stdout=StringIO())
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 104
+
+
+def test_the_daily_check_tells_the_admins_and_healthz(store: dict[str, Any], s3: Any, bucket: str,
+                                                      admin_client_verified: Client, mailoutbox: list[Any],
+                                                      django_capture_on_commit_callbacks: Any) -> None:
+    cache.delete(LAST_RUN)
+    mailoutbox.clear()  # the report's notice to the patient
+    assert admin_client_verified.get("/healthz/detail").json()["integrity_check"] is None
+    with django_capture_on_commit_callbacks(execute=True):
+        assert check_invariants_task()["ok"] is True
+    assert mailoutbox == []
+    assert admin_client_verified.get("/healthz/detail").json()["integrity_check"]["ok"] is True
+
+    s3.delete_object(Bucket=bucket, Key=store["upload"].stored_name)
+    Upload.objects.filter(pk=store["upload"].pk).update(created_at=timezone.now() - timedelta(hours=3))
+    with django_capture_on_commit_callbacks(execute=True):
+        summary = check_invariants_task()
+    assert summary["ok"] is False and summary["findings"] == {"file_missing": 1}
+    detail = admin_client_verified.get("/healthz/detail").json()["integrity_check"]
+    assert detail["ok"] is False and detail["findings"] == {"file_missing": 1}
+    assert AuditEvent.objects.filter(event_type="storage.check.failed").count() == 1
+    [mail] = mailoutbox
+    assert mail.subject == "The daily storage check found a problem"
+    assert "1: accepted files whose stored copy is missing" in mail.body
+    assert str(store["upload"].pk) not in mail.body  # counts only; the ids stay on the server
+    cache.delete(LAST_RUN)
+
+
+def test_the_admins_email_is_in_their_language(store: dict[str, Any], s3: Any, bucket: str,
+                                               mailoutbox: list[Any],
+                                               django_capture_on_commit_callbacks: Any) -> None:
+    admin = AdminFactory(language="es")
+    mailoutbox.clear()
+    s3.delete_object(Bucket=bucket, Key=store["document"].pdf_name)
+    SignedDocument.objects.filter(pk=store["document"].pk).update(signed_at=timezone.now() - timedelta(hours=3))
+    with django_capture_on_commit_callbacks(execute=True):
+        check_invariants_task()
+    [mail] = mailoutbox
+    assert mail.to == [admin.email]
+    assert "missing" not in mail.body and "PDF" in mail.body
+    cache.delete(LAST_RUN)
