@@ -180,3 +180,8 @@ def test_the_production_clamd_config_scans_a_file_past_clamds_default_limit(prod
     # clamd's default StreamMaxLength is 25 MB: a DICOM file of 30 MB would be refused with it.
     assert clamd.scan(bytes(30 * MB)) is None
     assert clamd.scan(corpus.EICAR) == "Eicar-Test-Signature.UNOFFICIAL"
+
+
+def test_the_image_never_takes_the_secrets_or_local_data() -> None:
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+    assert {"secrets", ".env", "var", ".git", "fuzz/work"} <= ignored
