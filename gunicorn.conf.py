@@ -40,8 +40,8 @@ max_requests_jitter = max_requests // 10
 # networks, or "*"). Django's own SECURE_PROXY_SSL_HEADER is set in settings.py.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
-accesslog = "-"
+# No access log: it would print raw paths, and paths carry password-reset and invitation tokens
+# and report verification codes. The application logs one JSON line per request with the route
+# pattern instead (secondopinion/observability.py).
+accesslog = None
 errorlog = "-"
-# Path only (%(U)s), never the query string or the referrer: they can carry tokens,
-# reset links and search terms.
-access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'

@@ -60,8 +60,8 @@ ASSET_TYPES = {".css": "text/css", ".woff2": "font/woff2", ".woff": "font/woff",
                ".otf": "font/otf", ".png": "image/png", ".svg": "image/svg+xml"}
 DATA_TYPES = {"image/png", "image/jpeg", "image/svg+xml"}
 PDF_PURPOSE = "report"
-CLAIM_TIMEOUT = timedelta(minutes=10)  # a claimed document not rendered by then is taken again
-LOST_AFTER = timedelta(minutes=5)  # pending and unclaimed this long: its task message was lost
+CLAIM_TIMEOUT = timedelta(seconds=settings.WORK_CLAIM_TIMEOUT)  # a claimed document not rendered by then is taken again
+LOST_AFTER = timedelta(seconds=settings.WORK_LOST_AFTER)  # pending and unclaimed this long: its message was lost
 MAX_ATTEMPTS = 5
 MAX_PHOTO_BYTES = 2 * 1024 * 1024  # a thumbnail is far smaller; never pull a whole file into a PDF
 

@@ -8,6 +8,7 @@ development secrets; there is no production-only code path.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -81,6 +82,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "secondopinion.proxy.ForwardedForMiddleware",
     "secondopinion.observability.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -149,11 +151,19 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Recovery of lost work (uploads to validate, reports to render): a claimed item not finished
+# after WORK_CLAIM_TIMEOUT seconds is taken again; an unclaimed one is sent again after
+# WORK_LOST_AFTER seconds (its task message was lost, e.g. with Redis); the sweeper runs every
+# SWEEP_INTERVAL seconds. The claim timeout must exceed the longest validation or render.
+WORK_CLAIM_TIMEOUT = env.int("WORK_CLAIM_TIMEOUT", default=600)
+WORK_LOST_AFTER = env.int("WORK_LOST_AFTER", default=120)
+SWEEP_INTERVAL = env.float("SWEEP_INTERVAL", default=300.0)
 CELERY_BEAT_SCHEDULE = {
-    "sweep-uploads": {"task": "uploads.tasks.sweep_uploads_task", "schedule": 300.0},
-    "sweep-report-documents": {"task": "reports.tasks.sweep_documents_task", "schedule": 300.0},
+    "sweep-uploads": {"task": "uploads.tasks.sweep_uploads_task", "schedule": SWEEP_INTERVAL},
+    "sweep-report-documents": {"task": "reports.tasks.sweep_documents_task", "schedule": SWEEP_INTERVAL},
     "purge-expired-cases": {"task": "audit.tasks.purge_expired_task", "schedule": 86400.0},
     "audit-checkpoint": {"task": "audit.tasks.audit_checkpoint_task", "schedule": 3600.0},
+    "check-invariants": {"task": "uploads.tasks.check_invariants_task", "schedule": 86400.0},
 }
 
 # Files. Only ciphertext is ever written here (see uploads/).
@@ -293,6 +303,11 @@ OTP_STATIC_THROTTLE_FACTOR = 1
 
 # HTTPS and headers
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
+# Networks of the reverse proxies whose X-Forwarded-For is believed (secondopinion/proxy.py),
+# e.g. the compose file's edge network; empty: REMOTE_ADDR is the visitor.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _network in TRUSTED_PROXIES:  # a typo stops the start, not every request
+    ipaddress.ip_network(_network, strict=False)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=63072000 if PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import Client
 
 from cases.models import Case
@@ -17,6 +28,8 @@ from secondopinion.observability import sentry_before_send
 from tests.cases.helpers import step_url
 from tests.cases.test_submit import INTAKE
 from tests.factories import publish_consent_v1, tiny_jpeg
+
+ROOT = Path(__file__).resolve().parent.parent
 
 NAME = "Quirinus Zebedee-Marchbanks"
 EMAIL = "quirinus.marchbanks@example.org"
@@ -118,3 +131,44 @@ def test_sentry_events_keep_the_error_but_not_the_request_or_the_user() -> None:
     assert cleaned["exception"] == {"values": [{"type": "ValueError"}]}
     assert cleaned["request"] == {"method": "POST"}
     assert NAME not in json.dumps(cleaned) and EMAIL not in json.dumps(cleaned)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_gunicorn_itself_logs_no_path_tokens(db: Any) -> None:
+    """The container's own server: a password-reset token or a report's verification code in a
+    path must not reach any log line (gunicorn's access log prints raw paths, so it is off); our
+    request line carries the route instead."""
+    port = _free_port()
+    env = {**os.environ, "LOG_FORMAT": "json", "LOG_LEVEL": "INFO", "WEB_CONCURRENCY": "1"}
+    if connection.vendor == "postgresql":  # the test database, migrated, not the empty one it was named after
+        env["DATABASE_URL"] = re.sub(r"^([^?]*/)[^/?]*", lambda m: m.group(1) + connection.settings_dict["NAME"],
+                                     os.environ["DATABASE_URL"], count=1)
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+                             "secondopinion.wsgi:application"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5)
+                break
+            except urllib.error.HTTPError:
+                break  # it answered
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    pytest.fail("gunicorn did not start")
+                time.sleep(0.2)
+        for path in ("/accounts/reset/MQ/canary-reset-token-4f1c/", "/verify/CANARY7K2Q9X/"):
+            with contextlib.suppress(urllib.error.HTTPError):  # a 404 or 400 is fine: only the log matters
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10)
+    finally:
+        proc.terminate()
+        output, _ = proc.communicate(timeout=30)
+    assert "canary-reset-token-4f1c" not in output and "CANARY7K2Q9X" not in output
+    routes = [json.loads(line).get("route") for line in output.splitlines() if line.startswith("{")]
+    assert "accounts/reset/<uidb64>/<token>/" in routes and "verify/<str:code>/" in routes

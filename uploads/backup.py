@@ -4,7 +4,7 @@ Objects are ciphertext and are copied as they are; the backup holds no key. With
 ring (or KMS key) whose ids the manifest lists, it is unreadable, and a patient key destroyed
 before the backup (crypto-shredding) is not in it. The dump is taken first and the objects
 copied after, so every object a dumped row points to is in the copy (objects added meanwhile
-are harmless orphans that the upload sweeper removes after a restore).
+are harmless orphans: `manage.py check_invariants --repair` deletes them after a restore).
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
@@ -32,9 +33,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 STORED_PURPOSE = "stored"
 THUMB_PURPOSE = "thumb"
-CLAIM_TIMEOUT = timedelta(minutes=10)  # a claimed upload not finished by then is taken again
-LOST_AFTER = timedelta(minutes=2)  # a received upload nobody claimed: its task message was lost
-ORPHAN_AFTER = timedelta(hours=1)
+CLAIM_TIMEOUT = timedelta(seconds=settings.WORK_CLAIM_TIMEOUT)  # a claimed upload not finished by then is taken again
+LOST_AFTER = timedelta(seconds=settings.WORK_LOST_AFTER)  # a received upload nobody claimed: its message was lost
 MAX_ATTEMPTS = 5
 
 # What the patient sees for each rejection: the reason, then what to do.

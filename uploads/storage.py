@@ -11,6 +11,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -193,19 +194,25 @@ def exists(name: str) -> bool:
     return _local(name).exists()
 
 
-def names(prefix: str = "") -> Iterator[str]:
-    """Every stored object's name (for backups): keys in the bucket, or files under the directory."""
+def listing(prefix: str = "") -> Iterator[tuple[str, datetime]]:
+    """Every stored object under `prefix`, with when it was last written (UTC)."""
     if settings.S3_BUCKET:
         client, bucket = _s3()
         for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             for item in page.get("Contents", []):
-                yield item["Key"]
+                yield item["Key"], item["LastModified"]
     else:
         root = Path(default_storage.location)  # type: ignore[attr-defined]
         for path in sorted(root.rglob("*")):
             name = path.relative_to(root).as_posix()
             if path.is_file() and not name.endswith(".part") and name.startswith(prefix):
-                yield name
+                yield name, datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+
+
+def names(prefix: str = "") -> Iterator[str]:
+    """Every stored object's name (for backups): keys in the bucket, or files under the directory."""
+    for name, _modified in listing(prefix):
+        yield name
 
 
 def put(name: str, chunks: Iterator[bytes]) -> None:

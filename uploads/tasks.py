@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 
 
@@ -21,3 +23,10 @@ def sweep_uploads_task() -> dict[str, int]:
     from uploads.services import uploads_sweep
 
     return uploads_sweep()
+
+
+@shared_task
+def check_invariants_task() -> dict[str, Any]:
+    from uploads.invariants import check_and_report
+
+    return check_and_report()

@@ -92,6 +92,10 @@ def test_a_restored_backup_opens_the_files_and_the_report(bucket: str, fresh_tar
     assert json.loads(check.stdout.strip().splitlines()[-1]) == {
         "photo": hashlib.sha256(b"".join(open_object(upload))).hexdigest(), "pdf": pdf_sha, "audit": True}
     assert hashlib.sha256(b"".join(open_object(upload))).hexdigest() == hashlib.sha256(photo).hexdigest()
+    # Nothing is missing or dangling in the restored copy.
+    invariants = _manage(fresh_target, "check_invariants", "--grace", "0")
+    assert invariants.returncode == 0, invariants.stdout + invariants.stderr[-2000:]
+    assert "ok: nothing missing, nothing dangling" in invariants.stdout
 
     again = _manage(fresh_target, "restore", str(tmp_path / "backup"))
     assert again.returncode != 0 and "not empty" in again.stderr  # never over live data
