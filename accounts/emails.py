@@ -33,4 +33,7 @@ def email_user(*, user: User, name: str, ctx: dict[str, Any]) -> None:
     """Queue an e-mail to a user once the current transaction commits."""
     from accounts.tasks import send_email_task
 
-    transaction.on_commit(lambda: send_email_task.delay(str(user.pk), name, ctx))
+    # robust: a broker outage must not turn a committed action (a signature, a submission) into an
+    # error page, nor stop the other work queued at the same commit. The e-mail is then not sent
+    # (the error is logged); there is no outbox to send it later.
+    transaction.on_commit(lambda: send_email_task.delay(str(user.pk), name, ctx), robust=True)

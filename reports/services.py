@@ -77,7 +77,9 @@ def _issue_document(report: Report, *, signer: User, now: datetime) -> SignedDoc
         content=content, content_sha256=snapshot.content_sha256(content),
         patient_key=patient_key_for(report.case.patient),
     )
-    transaction.on_commit(lambda: render_document_task.delay(str(document.pk)))
+    # robust: with the broker down the signature still stands and the request still succeeds;
+    # the sweeper queues the render again (reports.rendering.documents_sweep).
+    transaction.on_commit(lambda: render_document_task.delay(str(document.pk)), robust=True)
     return document
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from django.core import mail
@@ -8,7 +9,7 @@ from django.test import Client
 
 from cases.models import CaseEvent, Status
 from reports import services, snapshot
-from reports.models import Answer, SignedDocument
+from reports.models import Answer, RenderStatus, SignedDocument
 from tests.cases.helpers import service_request
 from tests.factories import SpecialistFactory, login
 from tests.reports.helpers import case_in_review, complete_draft
@@ -203,3 +204,26 @@ def test_the_workspace_leads_to_the_report_and_then_shows_it_signed(patient_a: A
     page = specialist_client.get(url).content.decode()
     assert "Write the report" not in page and document.verification_code in page
     assert "Add a signed addendum" in page
+
+
+def test_a_broker_outage_neither_fails_nor_undoes_the_signature(patient_a: Any, specialist: Any,
+                                                                 django_capture_on_commit_callbacks: Any) -> None:
+    """Redis down at the moment of signing (seen in `make load`'s chaos run): the signature stands,
+    nothing is raised after the commit, and the PDF stays pending for the sweeper."""
+    from kombu.exceptions import OperationalError
+
+    case = case_in_review(patient_a, specialist)
+    report = complete_draft(case, specialist)
+    down = OperationalError("Error 111 connecting to the broker. Connection refused.")
+
+    with patch("reports.tasks.render_document_task.delay", autospec=True, side_effect=down) as render, \
+            patch("accounts.tasks.send_email_task.delay", autospec=True, side_effect=down) as email, \
+            django_capture_on_commit_callbacks(execute=True):
+        document = services.report_sign(request=service_request(specialist), report=report, signer=specialist)
+
+    render.assert_called_once_with(str(document.pk))
+    email.assert_called_once()
+    document.refresh_from_db()
+    case.refresh_from_db()
+    assert document.render_status == RenderStatus.PENDING
+    assert case.status == Status.REPORT_READY
