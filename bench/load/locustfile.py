@@ -32,7 +32,9 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from locust import HttpUser, between, events, task
+from locust.clients import LocustHttpAdapter
 from locust.exception import StopUser
+from urllib3.util.retry import Retry
 
 # Every path requested, with the view (namespace:name) it must resolve to.
 ROUTES: dict[str, tuple[str, str]] = {
@@ -61,6 +63,7 @@ TOTP_STEP = 30
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 MAX_UPLOADS = int(os.environ.get("LOAD_MAX_UPLOADS_PER_PATIENT", "60"))
 SIGN_AFTER_SECONDS = float(os.environ.get("LOAD_SIGN_AFTER_SECONDS", "30"))
+SIGN_SPREAD_SECONDS = float(os.environ.get("LOAD_SIGN_SPREAD_SECONDS", "10"))
 
 
 def route(key: str, **ids: Any) -> tuple[str, str]:
@@ -198,6 +201,15 @@ class PortalUser(HttpUser):
     abstract = True
     wait_time = between(1, 3)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A browser sends a request once more when the kept-alive connection it reused turns out to
+        # have been closed by the server at that moment (gunicorn closes idle ones after 5 s), and the
+        # upload widget retries a file that got no answer. Locust does the same, once; an answer
+        # (a 5xx too) is never retried.
+        retry = Retry(total=1, connect=1, read=1, status=0, other=0, redirect=False, raise_on_status=False)
+        self.client.mount("http://", LocustHttpAdapter(pool_manager=None, max_retries=retry))
+
     def sign_in(self, email: str, password: str) -> None:
         token = self.page_token("login")
         if not self.post_form("login", {"username": email, "password": password, "csrfmiddlewaretoken": token}):
@@ -299,6 +311,9 @@ class Specialist(PortalUser):
         self.key = bytes.fromhex(account["totp_key"])
         self.cases: list[dict[str, Any]] = account["cases"]
         self.to_sign = [c for c in self.cases if c.get("sign")]
+        # Spread the signatures over the run (30, 40, ... 120 s by default) so that renders run under load
+        # and one may fall in the chaos run's Redis outage.
+        self.sign_after = SIGN_AFTER_SECONDS + SIGN_SPREAD_SECONDS * account["number"]
         self.last_step = 0
         self.sign_in(account["email"], account["password"])
         # Staff must pass the second factor before any page (accounts.middleware.MFARequiredMiddleware).
@@ -357,7 +372,7 @@ class Specialist(PortalUser):
     @task(1)
     def sign(self) -> None:
         """Sign one prepared report: step-up with a fresh code, then confirm."""
-        if not self.to_sign or time.time() - STARTED < SIGN_AFTER_SECONDS or self.code_is_stale():
+        if not self.to_sign or time.time() - STARTED < self.sign_after or self.code_is_stale():
             return
         case = self.to_sign.pop(0)
         if not self.second_factor("step_up", next_path=route("sign", case=case["case"])[0]):

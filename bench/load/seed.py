@@ -106,7 +106,8 @@ def _specialists(password_hash: str) -> list[dict[str, Any]]:
         SpecialistProfile.objects.create(user=user, licence_number=f"LOAD-{n:04d}", specialties=[SPECIALTY],
                                          jurisdictions=[COUNTRY])
         device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
-        out.append({"user": user, "email": user.email, "password": PASSWORD, "totp_key": device.key, "cases": []})
+        out.append({"user": user, "number": n - 1, "email": user.email, "password": PASSWORD, "totp_key": device.key,
+                    "cases": []})
     return out
 
 
