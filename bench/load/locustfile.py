@@ -378,7 +378,8 @@ class Specialist(PortalUser):
         if not self.second_factor("step_up", next_path=route("sign", case=case["case"])[0]):
             return
         token = self.page_token("sign", case=case["case"])
-        self.post_form("sign", {"confirm": "on", "csrfmiddlewaretoken": token}, refused_to="/report/", case=case["case"])
+        self.post_form("sign", {"confirm": "on", "csrfmiddlewaretoken": token}, refused_to="/report/",
+                       case=case["case"])
 
     def code_is_stale(self) -> bool:
         return int(time.time()) // TOTP_STEP <= self.last_step
