@@ -1,7 +1,8 @@
 """Locust users for `make load` (bench/load/run.py): 50 patients and 10 specialists.
 
 Each simulated user signs in to an account of its own, seeded by run.py and handed out in turn
-from the JSON file named by LOAD_ACCOUNTS. Patients browse their case and send photos and PDFs
+from the JSON file named by LOAD_ACCOUNTS. Patients first send the photos they came with (a burst
+at the start that queues work for the Celery workers), then browse their case and send photos and PDFs
 the way the upload widget does (frontend/src/upload.js: one PUT per file, the file as the body,
 the name percent-encoded in X-File-Name, the form's CSRF token in X-CSRFToken), then poll the
 status JSON every 2 s while the file is being checked. Specialists pass the second factor (TOTP),
@@ -57,11 +58,12 @@ ROUTES: dict[str, tuple[str, str]] = {
 }
 
 POLL_SECONDS = 2  # the widget's POLL_MS
-MAX_POLLS = 5  # then the patient moves on; the page would keep polling, a person would not wait
+MAX_POLLS = int(os.environ.get("LOAD_MAX_POLLS", "5"))  # then the patient moves on (the page would poll on)
 PENDING = {"received", "scanning"}
 TOTP_STEP = 30
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 MAX_UPLOADS = int(os.environ.get("LOAD_MAX_UPLOADS_PER_PATIENT", "60"))
+BURST_PHOTOS = int(os.environ.get("LOAD_BURST_PHOTOS", "4"))  # sent by each patient right after signing in
 SIGN_AFTER_SECONDS = float(os.environ.get("LOAD_SIGN_AFTER_SECONDS", "30"))
 SIGN_SPREAD_SECONDS = float(os.environ.get("LOAD_SIGN_SPREAD_SECONDS", "10"))
 
@@ -250,6 +252,13 @@ class Patient(PortalUser):
         self.uploads = 0
         self.sign_in(account["email"], account["password"])
         self.get("patient_home")
+        # First, the photos the patient came with, chosen together (the widget sends them one after
+        # another): every patient at once makes a backlog for the workers at the start of the run.
+        token = self.page_token("files", case=self.case)
+        sent = [self.send(token, FILES.photo(), f"IMG_{random.randint(1000, 9999)}.jpg", "image/jpeg")
+                for _ in range(BURST_PHOTOS)]
+        if sent and sent[-1]:
+            self.wait_until_checked(sent[-1])
 
     @task(3)
     def home(self) -> None:
@@ -280,19 +289,26 @@ class Patient(PortalUser):
             self.get("files", case=self.case)
             return
         token = self.page_token("files", case=self.case)  # the page the widget is on
+        if sent := self.send(token, data, filename, content_type):
+            self.wait_until_checked(sent)
+
+    def send(self, token: str, data: bytes, filename: str, content_type: str) -> str | None:
+        """PUT one file as the widget does; the new upload's id, or None if it was refused."""
         path, name = route("upload_file", case=self.case)
         headers = {"Content-Type": content_type, "Accept": "application/json", "X-CSRFToken": token,
                    "X-File-Name": quote(filename)}
         with self.client.put(path, data=data, headers=headers, name=name, catch_response=True) as response:
             if response.status_code != 200:
                 response.failure(f"upload answered {response.status_code}")
-                return
+                return None
             answer = response.json()
             if answer.get("problems") or len(answer.get("files", [])) != 1:
                 response.failure(f"upload refused: {len(answer.get('problems', []))} problem(s)")
-                return
+                return None
         self.uploads += 1
-        upload_id = answer["files"][0]["id"]
+        return str(answer["files"][0]["id"])
+
+    def wait_until_checked(self, upload_id: str) -> None:
         for _ in range(MAX_POLLS):  # the widget polls until nothing is being checked
             time.sleep(POLL_SECONDS)
             status = self.get("status", case=self.case)
