@@ -6,6 +6,7 @@ patient keeps the account, e-mails it and deletes the account."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -72,7 +73,25 @@ def _approve(deletion_request: DeletionRequest, *, request: Any, admin: User | N
                  entity_type="DeletionRequest", entity_id=str(deletion_request.pk),
                  patient_id=deletion_request.patient_ref, detail={"auto": admin is None})
     request_id = str(deletion_request.pk)
-    transaction.on_commit(lambda: erasure_run_task.delay(request_id))
+    # robust: with the broker down the approval stands and the page answers; erasure_sweep runs it.
+    transaction.on_commit(lambda: erasure_run_task.delay(request_id), robust=True)
+
+
+ERASURE_LOST_AFTER = timedelta(hours=1)  # far longer than a run; a run's own retries come first
+
+
+def erasure_sweep() -> int:
+    """Queue again every approved request not done an hour after approval: its message was lost
+    (broker outage) or its retries ran out. Runs are idempotent, so a duplicate is harmless."""
+    from audit.tasks import erasure_run_task
+
+    stale = DeletionRequest.objects.filter(status=DeletionStatus.APPROVED,
+                                           decided_at__lt=timezone.now() - ERASURE_LOST_AFTER)
+    queued = 0
+    for pk in stale.values_list("pk", flat=True):
+        erasure_run_task.delay(str(pk))
+        queued += 1
+    return queued
 
 
 @transaction.atomic

@@ -24,6 +24,14 @@ def erasure_run_task(self, request_id: str) -> None:  # type: ignore[no-untyped-
         raise self.retry(exc=exc) from exc
 
 
+@shared_task
+def sweep_erasures_task() -> int:
+    """Periodic (CELERY_BEAT_SCHEDULE): run approved erasures whose run was lost."""
+    from audit.erasure import erasure_sweep
+
+    return erasure_sweep()
+
+
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def audit_checkpoint_task() -> dict[str, Any]:
     """Hourly: verify the chain and write a signed checkpoint of its head to the object store."""

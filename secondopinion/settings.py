@@ -161,6 +161,7 @@ SWEEP_INTERVAL = env.float("SWEEP_INTERVAL", default=300.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-uploads": {"task": "uploads.tasks.sweep_uploads_task", "schedule": SWEEP_INTERVAL},
     "sweep-report-documents": {"task": "reports.tasks.sweep_documents_task", "schedule": SWEEP_INTERVAL},
+    "sweep-erasures": {"task": "audit.tasks.sweep_erasures_task", "schedule": SWEEP_INTERVAL},
     "purge-expired-cases": {"task": "audit.tasks.purge_expired_task", "schedule": 86400.0},
     "audit-checkpoint": {"task": "audit.tasks.audit_checkpoint_task", "schedule": 3600.0},
     "check-invariants": {"task": "uploads.tasks.check_invariants_task", "schedule": 86400.0},

@@ -9,6 +9,7 @@ finding is a category with the ids it concerns (object ids are UUIDs: no patient
   the store;
 - rows that cannot be read any more: a file or report under a destroyed patient key, left by an
   erasure or purge that stopped half-way;
+- erasures approved but not carried out (the sweeper retries them);
 - objects without a row: orphans under the prefixes the application writes (raw/, files/,
   thumbs/, reports/) and raw uploads left after validation finished. Both are ciphertext whose
   data key is gone with (or was cleared from) the row, so nobody can read them; `repair` deletes
@@ -51,6 +52,7 @@ CATEGORIES = {
     "key_destroyed": gettext_noop("files or reports left under a destroyed patient key"),
     "raw_left": gettext_noop("raw uploads kept after validation finished (unreadable)"),
     "orphan": gettext_noop("stored objects no row refers to (unreadable)"),
+    "erasure_not_done": gettext_noop("approved erasure requests not carried out"),
 }
 LAST_RUN = "integrity-check:last"  # cache key: the daily check's summary, for /healthz/detail
 REPAIRABLE = ("raw_left", "orphan")
@@ -160,6 +162,11 @@ def check(*, grace: timedelta = DEFAULT_GRACE) -> Findings:
             if _object_id(name, prefix) not in known and modified < cutoff:
                 orphans.append(name)
     found.add("orphan", orphans)
+
+    from audit.models import DeletionRequest, DeletionStatus
+
+    found.add("erasure_not_done", (str(pk) for pk in DeletionRequest.objects.filter(
+        status=DeletionStatus.APPROVED, decided_at__lt=cutoff).values_list("pk", flat=True)))
     return found
 
 
