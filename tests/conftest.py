@@ -57,3 +57,32 @@ def specialist_client(specialist: Any) -> Client:
 @pytest.fixture
 def admin_client_verified(admin_user: Any) -> Client:
     return login(Client(), admin_user)
+
+
+@pytest.fixture
+def broker_down() -> Any:
+    """Redis unreachable as a broker (a closed port), for real, while the test's block runs:
+    tasks are published instead of run in-process, and publishing fails at once."""
+    from contextlib import contextmanager
+
+    from secondopinion.celery import app
+
+    keys = ("task_always_eager", "broker_url", "task_publish_retry", "broker_transport_options")
+
+    def _reset_pools() -> None:
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    @contextmanager
+    def down() -> Any:
+        saved = {key: app.conf[key] for key in keys}
+        app.conf.update(task_always_eager=False, broker_url="redis://127.0.0.1:1/0", task_publish_retry=False,
+                        broker_transport_options={"max_retries": 0})
+        _reset_pools()
+        try:
+            yield
+        finally:
+            app.conf.update(saved)
+            _reset_pools()
+
+    return down

@@ -74,10 +74,6 @@ class Findings:
     def ok(self) -> bool:
         return not self.items
 
-    def names(self, category: str) -> list[str]:
-        """The stored object names a repairable finding is about."""
-        return list(self.items.get(category, []))
-
 
 def _object_id(name: str, prefix: str) -> str | None:
     rest = name[len(prefix):]
@@ -95,9 +91,8 @@ def check(*, grace: timedelta = DEFAULT_GRACE) -> Findings:
     now = timezone.now()
     cutoff = now - grace
     found = Findings()
-    # The listing comes first: a row created after it may have objects the listing missed, so
-    # rows newer than the listing are left for the next run.
-    listed_at = now
+    # The listing comes first: a row created after it started may have objects the listing
+    # missed, so rows newer than `now` are left for the next run.
     stored: dict[str, dict[str, datetime]] = {prefix: {} for prefix in PREFIXES}
     for prefix in PREFIXES:
         for name, modified in storage.listing(prefix):
@@ -112,7 +107,7 @@ def check(*, grace: timedelta = DEFAULT_GRACE) -> Findings:
         uid = str(pk)
         upload_ids.add(uid)
         found.uploads += 1
-        if created_at > listed_at:
+        if created_at > now:
             continue
         if key_destroyed is not None:
             destroyed.append(uid)
@@ -140,7 +135,7 @@ def check(*, grace: timedelta = DEFAULT_GRACE) -> Findings:
         did = str(pk)
         document_ids.add(did)
         found.documents += 1
-        if signed_at > listed_at:
+        if signed_at > now:
             continue
         if key_destroyed is not None:
             destroyed.append(did)
@@ -179,17 +174,15 @@ def repair(found: Findings, *, force: bool = False) -> int:
     Returns how many objects were deleted. Refuses (unless `force`) when more than a tenth of the
     objects (and over 100) would go: a database restored without its bucket, or pointed at
     another clinic's bucket, makes everything look orphaned."""
-    doomed = sum(len(found.names(category)) for category in REPAIRABLE)
+    names = [name for category in REPAIRABLE for name in found.items.get(category, [])]
+    doomed = len(names)
     if not force and doomed > max(100, found.objects // 10):
         raise RepairRefused(f"{doomed} of {found.objects} objects would be deleted")
-    deleted = 0
-    for category in REPAIRABLE:
-        for name in found.names(category):
-            storage.delete(name)
-            deleted += 1
-    if deleted:
-        log.info("deleted unreadable objects", extra={"count": deleted})
-    return deleted
+    for name in names:
+        storage.delete(name)
+    if names:
+        log.info("deleted unreadable objects", extra={"count": doomed})
+    return doomed
 
 
 def check_and_report() -> dict[str, Any]:

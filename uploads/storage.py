@@ -203,7 +203,9 @@ def listing(prefix: str = "") -> Iterator[tuple[str, datetime]]:
                 yield item["Key"], item["LastModified"]
     else:
         root = Path(default_storage.location)  # type: ignore[attr-defined]
-        for path in sorted(root.rglob("*")):
+        # Walk only the folder the prefix names (e.g. "files/"), not the whole store.
+        start = _local(prefix.rsplit("/", 1)[0]) if "/" in prefix else root
+        for path in sorted(start.rglob("*")):
             name = path.relative_to(root).as_posix()
             if path.is_file() and not name.endswith(".part") and name.startswith(prefix):
                 yield name, datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)

@@ -205,26 +205,20 @@ def test_running_twice_reaches_the_same_end(client: Client, patient: User,
 
 
 def test_a_broker_outage_at_approval_delays_the_erasure_but_never_drops_it(
-        client: Client, patient: User, django_capture_on_commit_callbacks: Any) -> None:
+        client: Client, patient: User, broker_down: Any, django_capture_on_commit_callbacks: Any) -> None:
     """Redis down when the request is approved: the patient's page still answers, the approval
     stands, the daily storage check names the request, and the sweeper carries it out."""
     from datetime import timedelta
-    from unittest.mock import patch
 
     from django.utils import timezone
-    from kombu.exceptions import OperationalError
 
     from audit.erasure import erasure_sweep
     from uploads import invariants
 
     full_case(patient)
-    down = OperationalError("Error 111 connecting to the broker. Connection refused.")
-    with patch("audit.tasks.erasure_run_task.delay", autospec=True, side_effect=down) as run, \
-            patch("accounts.tasks.send_email_task.delay", autospec=True, side_effect=down), \
-            django_capture_on_commit_callbacks(execute=True):
+    with broker_down(), django_capture_on_commit_callbacks(execute=True):
         response = client.post(ERASE, {"account": "keep", "confirm": "on"})
     assert response.status_code == 302
-    run.assert_called_once()
     request = DeletionRequest.objects.get()
     assert request.status == "approved"
     assert erasure_sweep() == 0  # within the hour its own run may still come
