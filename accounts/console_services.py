@@ -12,7 +12,6 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -71,7 +70,7 @@ def user_mfa_reset(*, request: HttpRequest, user: User, by: User) -> None:
     StaticDevice.objects.filter(user=user).delete()
     user.end_all_sessions()
     _audit_user(request, "mfa.reset", user)
-    email_user(user=user, name="mfa-reset", ctx={"path": reverse("accounts:login")})
+    email_user(user=user, name="mfa-reset")
 
 
 @transaction.atomic
@@ -151,8 +150,6 @@ def break_glass_open(*, request: HttpRequest, case: Case, admin: User, reason: s
     audit.record(request=request, actor=admin, event_type="case.break_glass", action=audit.Action.EXECUTE,
                  entity_type="Case", entity_id=str(case.pk), case_id=case.pk, patient_id=case.patient_id,
                  detail={"break_glass_id": grant.pk})
-    ctx = {"admin_name": admin.full_name, "reference": case.reference,
-           "at": now.strftime("%Y-%m-%d %H:%M UTC"), "path": reverse("accounts:console_case", args=[case.pk])}
     for other in User.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk=admin.pk):
-        email_user(user=other, name="break-glass", ctx=ctx)
+        email_user(user=other, name="break-glass", params={"grant_id": grant.pk})
     return grant

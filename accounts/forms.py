@@ -110,19 +110,12 @@ class ResetForm(PasswordResetForm):
     )
 
     def save(self, **kwargs: Any) -> None:  # type: ignore[override]
-        """Queue our own e-mail instead of Django's synchronous one; never say if the address exists."""
-        from django.contrib.auth.tokens import default_token_generator
-        from django.utils.encoding import force_bytes
-        from django.utils.http import urlsafe_base64_encode
-
+        """Queue our own e-mail instead of Django's synchronous one; never say if the address exists.
+        The link is made by the worker when it sends (accounts/emails.py)."""
         from accounts.emails import email_user
 
         for user in self.get_users(self.cleaned_data["email"]):
-            path = reverse(
-                "accounts:password_reset_confirm",
-                kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)},
-            )
-            email_user(user=user, name="password-reset", ctx={"path": path})
+            email_user(user=user, name="password-reset")
 
 
 class CodeForm(forms.Form):

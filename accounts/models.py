@@ -129,3 +129,31 @@ class SpecialistProfile(models.Model):
     def specialty_labels(self) -> list[str]:
         labels = dict(Specialty.choices)
         return [str(labels.get(code, code)) for code in self.specialties]
+
+
+class OutgoingEmail(models.Model):
+    """The intent to send one e-mail (accounts/emails.py): which message, to whom, about which
+    objects. Written in the transaction of the action it announces; the worker renders and sends it.
+
+    Never the text: links with reset, invitation or verification tokens are made when the message
+    is sent, so they exist only in the e-mail that leaves, not in this table, the broker or a log.
+    `params` holds ids and codes only."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=64)  # the template name: "password-reset", "case-status", ...
+    params = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # A worker's claim (conditional UPDATE); a claim older than WORK_CLAIM_TIMEOUT is taken again.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # Set once the message has left (or will never be sent: recipient inactive, too many failures).
+    done_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, blank=True)  # "sent", "skipped", "failed"
+
+    class Meta:
+        indexes = [models.Index(fields=["done_at", "next_attempt_at"], name="outbox_pending_idx")]
+
+    def __str__(self) -> str:
+        return f"email:{self.pk}:{self.kind}"

@@ -1,18 +1,15 @@
 from __future__ import annotations
 
 from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.http import HttpRequest
-from django.urls import reverse
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import audit
 from accounts.emails import email_user
 from accounts.models import Role, SpecialistProfile, User
-from accounts.tokens import invitation_token, make_email_verification_token
 
 BACKUP_CODE_COUNT = 10
 
@@ -21,25 +18,28 @@ BACKUP_CODE_COUNT = 10
 def patient_register(*, request: HttpRequest, full_name: str, email: str, password: str, language: str) -> None:
     """Create a patient account and send the confirmation link.
 
-    An address that already has an account gets a warning e-mail instead, and the page looks
-    the same either way, so registration never reveals who has an account."""
+    An address that already has an account gets a warning e-mail instead. Both paths do the same
+    work (hash the password, write an audit event and an e-mail to send) and answer with the same
+    page, so neither the page nor its timing tells who has an account (bench/timing.py)."""
+    hashed = make_password(password)
     existing = User.objects.filter(email=email).first()
     if existing is not None:
-        email_user(user=existing, name="account-exists", ctx={"path": reverse("accounts:password_reset")})
+        audit.record(request=request, event_type="register.existing", action=audit.Action.EXECUTE,
+                     entity_type="User", entity_id=str(existing.pk), patient_id=existing.pk)
+        email_user(user=existing, name="account-exists")
         return
-    user = User(email=email, full_name=full_name, language=language, role=Role.PATIENT)
-    user.set_password(password)
+    user = User(email=email, full_name=full_name, language=language, role=Role.PATIENT, password=hashed)
     user.full_clean()
     user.save()
     audit.record(request=request, actor=user, event_type="register", action=audit.Action.CREATE,
                  entity_type="User", entity_id=str(user.pk), patient_id=user.pk)
-    email_user(user=user, name="verify-email", ctx={"path": reverse("accounts:verify_email", args=[make_email_verification_token(user)])})
+    email_user(user=user, name="verify-email")
 
 
 def verification_resend(*, email: str) -> None:
     user = User.objects.filter(email=email, email_verified=False, is_active=True).first()
     if user is not None and user.has_usable_password():
-        email_user(user=user, name="verify-email", ctx={"path": reverse("accounts:verify_email", args=[make_email_verification_token(user)])})
+        email_user(user=user, name="verify-email")
 
 
 @transaction.atomic
@@ -47,13 +47,6 @@ def email_verify(*, request: HttpRequest, user: User) -> None:
     if User.objects.filter(pk=user.pk, email_verified=False).update(email_verified=True):
         audit.record(request=request, actor=user, event_type="email.verified", action=audit.Action.UPDATE,
                      entity_type="User", entity_id=str(user.pk))
-
-
-def invitation_path(user: User) -> str:
-    return reverse(
-        "accounts:invitation_accept",
-        kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": invitation_token.make_token(user)},
-    )
 
 
 @transaction.atomic
@@ -80,7 +73,7 @@ def user_invite(
         )
     audit.record(request=request, event_type="invite.sent", action=audit.Action.CREATE,
                  entity_type="User", entity_id=str(user.pk), detail={"role": role})
-    email_user(user=user, name="invitation", ctx={"path": invitation_path(user), "role": role})
+    email_user(user=user, name="invitation")
     return user
 
 

@@ -1,15 +1,20 @@
 from __future__ import annotations
 
-from typing import Any
-
 from celery import shared_task
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
-def send_email_task(user_id: str, name: str, ctx: dict[str, Any]) -> None:
-    from accounts.emails import email_user_send
-    from accounts.models import User
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def send_email_task(email_id: str) -> str:
+    """Send one outbox e-mail (accounts/emails.py). The argument is the row's id, never a link,
+    an address or a name: the broker keeps task arguments and Celery logs them."""
+    from accounts.emails import outgoing_send
 
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is not None:
-        email_user_send(user=user, name=name, ctx=ctx)
+    return outgoing_send(email_id=email_id)
+
+
+@shared_task
+def sweep_outbox_task() -> dict[str, int]:
+    """Periodic (CELERY_BEAT_SCHEDULE): send e-mails whose message was lost, and retries."""
+    from accounts.emails import outbox_sweep
+
+    return outbox_sweep()

@@ -73,7 +73,7 @@ def _report_broken(result: VerifyResult) -> None:
                  outcome=audit.Outcome.SERIOUS_FAILURE, entity_type="AuditEvent",
                  entity_id=str(result.broken_id or ""), detail={"broken_id": result.broken_id})
     for admin in User.objects.filter(role=Role.ADMIN, is_active=True):
-        email_user(user=admin, name="audit-verify-failed", ctx={"broken_id": result.broken_id})
+        email_user(user=admin, name="audit-verify-failed", params={"broken_id": result.broken_id})
 
 
 def _load(name: str) -> Checkpoint | None:

@@ -5,7 +5,6 @@ from datetime import datetime
 
 from django.db import transaction
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -74,8 +73,7 @@ def case_transition(*, case: Case, to: str, actor: User | None, reason: str = ""
                  entity_id=str(case.pk), case_id=case.pk, patient_id=case.patient_id,
                  detail={"from": old, "to": to, "reason": reason})
     if actor is None or actor.pk != case.patient_id:
-        email_user(user=case.patient, name="case-status", ctx={"reference": case.reference,
-                                                               "path": reverse("cases:detail", args=[case.pk])})
+        email_user(user=case.patient, name="case-status", params={"case_id": case.pk})
 
 
 @transaction.atomic
@@ -140,14 +138,7 @@ def case_submit(*, request: HttpRequest, case: Case) -> None:
     case.due_at = now + SpecialtySetting.turnaround_for(case.specialty)
     case.save(update_fields=["submitted_at", "due_at"])
     case_transition(case=case, to=Status.SUBMITTED, actor=request.user, now=now)  # type: ignore[arg-type]
-    from uploads.services import receipt_files
-
-    email_user(user=case.patient, name="case-receipt", ctx={
-        "reference": case.reference,
-        "path": reverse("cases:detail", args=[case.pk]),
-        "files": receipt_files(case),
-        "due_at": case.due_at.isoformat(),
-    })
+    email_user(user=case.patient, name="case-receipt", params={"case_id": case.pk})
 
 
 def consent_text_sha256(text: str) -> str:
@@ -202,8 +193,7 @@ def message_send(*, request: HttpRequest, case: Case, author: User, body: str, k
     elif author.pk == case.patient_id and case.status == Status.AWAITING_PATIENT:
         case_transition(case=case, to=Status.IN_REVIEW, actor=author, reason="patient_answered")
     if author.pk != case.patient_id and kind == MessageKind.MESSAGE:
-        email_user(user=case.patient, name="case-message", ctx={"reference": case.reference,
-                                                                "path": reverse("cases:detail", args=[case.pk])})
+        email_user(user=case.patient, name="case-message", params={"case_id": case.pk})
     return message
 
 
@@ -263,8 +253,7 @@ def case_assign(*, case: Case, specialist: User, admin: User) -> None:
     if not can_be_assigned(case, specialist):
         raise NotEligible(case.pk)
     _take(case=case, specialist=specialist, actor=admin, reason="assigned_by_admin")
-    email_user(user=specialist, name="case-assigned", ctx={"reference": case.reference,
-                                                           "path": reverse("reports:workspace", args=[case.pk])})
+    email_user(user=specialist, name="case-assigned", params={"case_id": case.pk})
 
 
 @transaction.atomic
@@ -286,8 +275,7 @@ def consultation_invite(*, request: HttpRequest, case: Case, lead: User, colleag
         audit.record(request=request, event_type="consultation.invite", action=audit.Action.CREATE,
                      entity_type="Consultation", entity_id=str(consultation.pk), case_id=case.pk,
                      patient_id=case.patient_id)
-        email_user(user=colleague, name="consultation-invite", ctx={
-            "reference": case.reference, "path": reverse("reports:workspace", args=[case.pk])})
+        email_user(user=colleague, name="consultation-invite", params={"case_id": case.pk})
     return consultation
 
 

@@ -6,7 +6,6 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max, Q
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -131,8 +130,7 @@ def addendum_sign(*, request: HttpRequest | None, addendum: Addendum, signer: Us
     if addendum.kind == AddendumKind.FOLLOW_UP and case.status == Status.REPORT_READY:
         case_transition(case=case, to=Status.CLOSED, actor=signer, reason="follow_ups_answered", now=now)
     else:
-        email_user(user=case.patient, name="case-status", ctx={"reference": case.reference,
-                                                               "path": reverse("cases:detail", args=[case.pk])})
+        email_user(user=case.patient, name="case-status", params={"case_id": case.pk})
     return document
 
 
@@ -197,8 +195,7 @@ def follow_up_ask(*, request: HttpRequest, case: Case, text: str) -> FollowUp:
     follow_up = FollowUp.objects.create(report=report, text=text)
     audit.record(request=request, event_type="report.follow_up", action=audit.Action.CREATE, entity_type="FollowUp",
                  entity_id=str(follow_up.pk), case_id=case.pk, patient_id=case.patient_id)
-    email_user(user=report.author, name="case-follow-up", ctx={
-        "reference": case.reference, "path": reverse("reports:addendum", args=[case.pk])})
+    email_user(user=report.author, name="case-follow-up", params={"case_id": case.pk})
     return follow_up
 
 

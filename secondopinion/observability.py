@@ -30,7 +30,8 @@ _PATH_LOGGERS = {"django.request", "django.server", "django.security.DisallowedH
 
 
 class ContextFilter(logging.Filter):
-    """Adds request_id, user_id and case_id to every record, and keeps raw paths out."""
+    """Adds request_id, user_id and case_id to every record, and keeps out raw paths, Celery's
+    task arguments and return values, and the text of exceptions."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id.get()
@@ -41,7 +42,39 @@ class ContextFilter(logging.Filter):
             route = _route(request) if isinstance(request, HttpRequest) else "-"
             record.msg, record.args = "%s %s", (record.levelname.lower(), route)
             record.request = None  # the request object (headers, cookies) is not for logs
+        if record.name.startswith("celery"):
+            _celery_record(record)
+        if record.exc_info:
+            # An exception's text may quote what it failed on (an address an SMTP server refused,
+            # the value of a unique key): the log keeps where it happened and its type.
+            record.exc_text = _traceback_without_text(record.exc_info)
+            record.exc_info = None
         return True
+
+
+# Celery's task lines ("Task x[id] received", "... succeeded in 0.1s: <return value>", failures
+# and retries with the exception's text) carry arguments, return values and exception texts, in
+# the message and again in `extra={"data": ...}`, which the JSON formatter would print.
+_CELERY_FIELDS = re.compile(r"%\((return_value|args|kwargs|exc|traceback)\)[sr]")
+
+
+def _celery_record(record: logging.LogRecord) -> None:
+    record.__dict__.pop("data", None)
+    if isinstance(record.args, dict):
+        record.msg = _CELERY_FIELDS.sub("(not logged)", str(record.msg))
+        record.args = {k: v for k, v in record.args.items() if k in {"id", "name", "runtime", "description",
+                                                                      "hostname", "eta", "internal"}}
+    elif isinstance(record.args, tuple):  # e.g. "Task handler raised error: %r" with the exception
+        record.args = tuple(type(a).__name__ if isinstance(a, BaseException) else a for a in record.args)
+
+
+def _traceback_without_text(exc_info: Any) -> str:
+    import traceback
+
+    _type, exc, tb = exc_info
+    frames = "".join(traceback.format_list(traceback.extract_tb(tb)))
+    cause = f" (from {type(exc.__cause__).__name__})" if exc is not None and exc.__cause__ else ""
+    return f"Traceback (most recent call last):\n{frames}{getattr(_type, '__name__', 'Exception')}{cause}"
 
 
 def _route(request: HttpRequest) -> str:

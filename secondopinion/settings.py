@@ -162,6 +162,7 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-uploads": {"task": "uploads.tasks.sweep_uploads_task", "schedule": SWEEP_INTERVAL},
     "sweep-report-documents": {"task": "reports.tasks.sweep_documents_task", "schedule": SWEEP_INTERVAL},
     "sweep-erasures": {"task": "audit.tasks.sweep_erasures_task", "schedule": SWEEP_INTERVAL},
+    "sweep-outbox": {"task": "accounts.tasks.sweep_outbox_task", "schedule": SWEEP_INTERVAL},
     "purge-expired-cases": {"task": "audit.tasks.purge_expired_task", "schedule": 86400.0},
     "audit-checkpoint": {"task": "audit.tasks.audit_checkpoint_task", "schedule": 3600.0},
     "check-invariants": {"task": "uploads.tasks.check_invariants_task", "schedule": 86400.0},
@@ -355,6 +356,7 @@ USE_TZ = True
 
 # E-mail
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))  # only for the file backend
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="secondopinion <no-reply@localhost>")
 if env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))

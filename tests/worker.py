@@ -52,8 +52,8 @@ def worker_database_url() -> str:
 class Worker:
     """`celery worker` in its own process group, so that killing it kills its pool too."""
 
-    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
-        self.env, self.log_dir = env, log_dir
+    def __init__(self, env: dict[str, str], log_dir: Path, *, loglevel: str = "warning") -> None:
+        self.env, self.log_dir, self.loglevel = env, log_dir, loglevel
         self.proc: subprocess.Popen[bytes] | None = None
         self.hostname = ""
 
@@ -70,7 +70,7 @@ class Worker:
                     "secondopinion",
                     "worker",
                     "-l",
-                    "warning",
+                    self.loglevel,
                     "--concurrency",
                     "1",
                     "--pool",
@@ -134,15 +134,14 @@ def worker_bucket_fixture(s3: Any) -> Iterator[str]:
     drop_bucket(s3, name)
 
 
-@pytest.fixture(scope="module", name="worker")
-def worker_fixture(django_db_setup: Any, worker_bucket: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
+def worker_env(worker_bucket: str) -> dict[str, str]:
     if not django_settings.REDIS_URL:
         pytest.fail(
             "The worker tests need Redis through REDIS_URL (the broker); make test sets it from var/test-services.env.",
             pytrace=False,
         )
     env = {key: value for key, value in os.environ.items() if key not in {"KEYRING_FILE", "CLAMD_SOCKET"}}
-    env |= {
+    return env | {
         "DJANGO_SETTINGS_MODULE": "secondopinion.settings",
         "DATABASE_URL": worker_database_url(),
         "REDIS_URL": django_settings.REDIS_URL,
@@ -152,10 +151,18 @@ def worker_fixture(django_db_setup: Any, worker_bucket: str, tmp_path_factory: p
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "LOG_LEVEL": "WARNING",
     }
+
+
+@pytest.fixture(scope="module", name="worker")
+def worker_fixture(django_db_setup: Any, worker_bucket: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
+    yield from run_worker(Worker(worker_env(worker_bucket), tmp_path_factory.mktemp("workers")))
+
+
+def run_worker(running: Worker) -> Iterator[Worker]:
+    """Start `running` with tasks going to the broker, and stop it and forget its queue after."""
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False
     forget_queued_tasks()
-    running = Worker(env, tmp_path_factory.mktemp("workers"))
     try:
         running.start()
         yield running

@@ -200,7 +200,6 @@ def check_and_report() -> dict[str, Any]:
         with transaction.atomic():
             audit.record(event_type="storage.check.failed", action=audit.Action.EXECUTE,
                          outcome=audit.Outcome.SERIOUS_FAILURE, detail={"findings": counts})
-            lines = [[CATEGORIES[category], n] for category, n in counts.items()]
             for admin in User.objects.filter(role=Role.ADMIN, is_active=True):
-                email_user(user=admin, name="integrity-check-failed", ctx={"lines": lines})
+                email_user(user=admin, name="integrity-check-failed", params={"counts": counts})
     return summary

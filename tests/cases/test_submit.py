@@ -156,6 +156,26 @@ def test_the_receipt_has_the_reference_and_a_link_but_no_clinical_text(
         assert CANARY not in text
 
 
+def test_the_receipt_lists_files_by_size_and_fingerprint_never_by_name(
+    patient_client: Client, patient_a: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Seen before: the receipt listed the original file names, though it promises no medical
+    information by e-mail (a file name is often a diagnosis)."""
+    from tests.factories import accepted_upload
+
+    case = ready_case(patient_a)
+    upload = accepted_upload(case, name="melanoma-left-arm-canary.jpg")
+    with django_capture_on_commit_callbacks(execute=True):
+        patient_client.post(f"/cases/{case.pk}/submit/")
+
+    receipt = mail.outbox[0]
+    html = str(receipt.alternatives[0][0])  # type: ignore[attr-defined]
+    for text in (receipt.body, html):
+        assert "melanoma" not in text
+        assert upload.sha256 in text
+    assert "shows each file by name" in receipt.body
+
+
 def test_references_use_an_alphabet_without_look_alikes() -> None:
     assert not set("0O1ILU") & set(REFERENCE_ALPHABET)
     assert all(REFERENCE.match(new_reference()) for _ in range(500))

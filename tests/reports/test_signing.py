@@ -225,7 +225,7 @@ def test_a_broker_outage_neither_fails_nor_undoes_the_signature(patient_a: Any, 
     case.refresh_from_db()
     assert document.render_status == RenderStatus.PENDING
     assert case.status == Status.REPORT_READY
-    assert mail.outbox == []  # lost with the broker: there is no outbox (left alone, see issue 7)
+    assert mail.outbox == []  # queued in the outbox; the sweeper sends it (tests/accounts/test_outbox.py)
     # The broker is back: the sweeper finds the lost render and the PDF is made.
     SignedDocument.objects.filter(pk=document.pk).update(signed_at=timezone.now() - LOST_AFTER - timedelta(seconds=1))
     with django_capture_on_commit_callbacks(execute=True):
