@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import ipaddress
 import json
 import uuid
@@ -67,6 +68,10 @@ class AuditEvent(models.Model):
     detail = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # Id of the key of the HMAC in `hash` (audit.signing.chain_key); None for the events written
+    # before the chain was keyed (2026-12), whose hash is a plain SHA-256. Nullable without a default
+    # so that SQLite adds the column in place: rebuilding the table would drop its triggers.
+    chain_key = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         indexes = [
@@ -87,6 +92,7 @@ class AuditEvent(models.Model):
         """
         fields: dict[str, Any] = {
             "id": self.id,
+            **({"chain_key": self.chain_key} if self.chain_key is not None else {}),
             "at": self.at.astimezone(UTC).isoformat(timespec="microseconds"),
             "action": str(self.action),
             "event_type": self.event_type,
@@ -105,7 +111,21 @@ class AuditEvent(models.Model):
         return text.encode()
 
     def compute_hash(self) -> str:
-        return hashlib.sha256(self.prev_hash.encode() + self.canonical_json()).hexdigest()
+        """HMAC-SHA-256 under the chain key, so that whoever can write the table but lacks the key
+        cannot recompute the chain after editing a row. Events from before the key: SHA-256."""
+        data = self.prev_hash.encode() + self.canonical_json()
+        if self.chain_key is None:
+            return hashlib.sha256(data).hexdigest()
+        from audit.signing import chain_key
+
+        key_id, key = chain_key()
+        if key_id != self.chain_key:
+            raise UnknownChainKey(self.chain_key)
+        return hmac.new(key, b"v2\x00" + data, hashlib.sha256).hexdigest()
+
+
+class UnknownChainKey(Exception):
+    """The event was chained under a key this deployment does not have."""
 
 
 def _str_or_none(value: object) -> str | None:

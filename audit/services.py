@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import ipaddress
+import time
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from audit.models import GENESIS_HASH, AuditEvent, Outcome
+from audit import signing
+from audit.models import GENESIS_HASH, AuditEvent, Outcome, UnknownChainKey
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -73,9 +76,27 @@ def record(
         last = AuditEvent.objects.order_by("-id").values_list("id", "hash").first()
         event.id, event.prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
         event.at = timezone.now()
+        event.chain_key = signing.chain_key()[0]
         event.hash = event.compute_hash()
         event.save(force_insert=True)
+    if event.id % settings.AUDIT_CHECKPOINT_EVERY == 0 or _checkpoint_hour_passed():
+        from audit.tasks import audit_checkpoint_task
+
+        transaction.on_commit(audit_checkpoint_task.delay, robust=True)
     return event
+
+
+_next_hourly_checkpoint = time.monotonic() + 3600
+
+
+def _checkpoint_hour_passed() -> bool:
+    """Once an hour of this process's life, a checkpoint is asked for too: the embedded default
+    runs no beat, and a quiet deployment may take long to reach the next AUDIT_CHECKPOINT_EVERY."""
+    global _next_hourly_checkpoint
+    if time.monotonic() < _next_hourly_checkpoint:
+        return False
+    _next_hourly_checkpoint = time.monotonic() + 3600
+    return True
 
 
 @dataclass(frozen=True)
@@ -90,15 +111,26 @@ class VerifyResult:
 
 def verify_chain() -> VerifyResult:
     """Walk the chain in id order and report the first event that does not verify."""
-    count, prev_id, prev_hash = 0, None, GENESIS_HASH
+    count, prev_id, prev_hash, keyed = 0, None, GENESIS_HASH, False
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
         if event.prev_hash != prev_hash:
             what = f"previous event id={prev_id}" if prev_id else "the genesis hash"
             reason = f"prev_hash does not match {what} (row deleted or inserted)"
             return VerifyResult(False, count, prev_hash, event.id, reason, prev_id)
-        if event.compute_hash() != event.hash:
+        if keyed and event.chain_key is None:
+            # Unkeyed hashes are only for the events from before the key: a later one was
+            # recomputed by someone without it.
+            reason = "unkeyed hash after keyed events (row rewritten without the chain key)"
+            return VerifyResult(False, count, prev_hash, event.id, reason, prev_id)
+        try:
+            matches = event.compute_hash() == event.hash
+        except UnknownChainKey as exc:
+            reason = f"chained under key {exc.args[0]}, which this deployment does not have"
+            return VerifyResult(False, count, prev_hash, event.id, reason, prev_id)
+        if not matches:
             reason = "hash mismatch (row edited)"
             return VerifyResult(False, count, prev_hash, event.id, reason, prev_id)
+        keyed = keyed or event.chain_key is not None
         count, prev_id, prev_hash = count + 1, event.id, event.hash
     return VerifyResult(True, count, prev_hash, head_id=prev_id)
 

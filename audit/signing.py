@@ -79,6 +79,21 @@ def key_id() -> str:
     return hashlib.sha256(raw).hexdigest()[:16]
 
 
+def chain_key() -> tuple[str, bytes]:
+    """(key id, key) of the audit chain's HMAC (audit/models.py), derived from the signing key.
+
+    Derived from this key, not from the key ring: the ring's master keys are retired after the
+    backup window (so that erased patients' keys in old dumps become unreadable), while the audit
+    trail must verify for years, like the certificates this key signs. Every deployment has it."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    seed = _private_key().private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                        serialization.NoEncryption())
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"secondopinion/audit-chain").derive(seed)
+    return key_id(), derived
+
+
 def _message(purpose: str, data: bytes) -> bytes:
     if purpose not in PURPOSES:
         raise ValueError(f"unknown signing purpose {purpose!r}")

@@ -247,6 +247,9 @@ ERASURE_AUTO_APPROVE = env.bool("ERASURE_AUTO_APPROVE", default=True)
 # Access review (audit/review.py): a staff member reading more distinct cases than this within
 # one hour is flagged for the monthly review.
 AUDIT_RAPID_READS = env.int("AUDIT_RAPID_READS", default=20)
+# A signed checkpoint of the audit chain's head (audit/checkpoint.py) is written every hour (beat,
+# and in every process that records events) and whenever this many more events have been written.
+AUDIT_CHECKPOINT_EVERY = env.int("AUDIT_CHECKPOINT_EVERY", default=1000)
 
 # Accounts and authentication
 AUTH_USER_MODEL = "accounts.User"
