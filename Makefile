@@ -105,7 +105,8 @@ bench: install messages
 	timeout -k 15 570 $(PY) bench/run.py || status=$$?; \
 	timeout -k 15 570 $(PY) bench/pages.py bench/results/pages.md || status=$$?; \
 	timeout -k 15 300 $(PY) bench/pdf.py bench/results/pdf.md || status=$$?; \
-	cat bench/results/pages.md bench/results/pdf.md >> bench/RESULTS.md; \
+	timeout -k 15 300 $(PY) bench/timing.py bench/results/timing.md || status=$$?; \
+	cat bench/results/pages.md bench/results/pdf.md bench/results/timing.md >> bench/RESULTS.md; \
 	if [ -f bench/results/load.md ]; then \
 		{ echo; echo "<!-- load:start -->"; cat bench/results/load.md; echo "<!-- load:end -->"; } >> bench/RESULTS.md; fi; \
 	if [ $$shared = 0 ]; then bash scripts/test-services.sh stop; \

@@ -82,6 +82,16 @@ def email_user(*, user: User, name: str, params: dict[str, Any] | None = None) -
     return email
 
 
+def email_nobody() -> None:
+    """The work of email_user() for an address that has no account: a row without a recipient
+    and its task, which the worker drops. A request about an unknown address then takes as long as
+    one about a patient's (bench/timing.py)."""
+    from accounts.tasks import send_email_task
+
+    email = OutgoingEmail.objects.create(user=None, kind="none")
+    transaction.on_commit(lambda: send_email_task.delay(str(email.pk)), robust=True)
+
+
 def outgoing_send(*, email_id: str) -> str:
     """Send one outbox e-mail if nobody else is sending or has sent it. Returns what became of it:
     "sent", "skipped", "retry", "failed" or "" (not ours to send)."""
@@ -95,12 +105,13 @@ def outgoing_send(*, email_id: str) -> str:
     if not claimed:
         return ""
     email = OutgoingEmail.objects.select_related("user").get(pk=email_id)
-    if not email.user.is_active:
+    user = email.user
+    if user is None or not user.is_active:
         return _finish(email, "skipped")
     try:
-        with translation.override(email.user.language):
-            ctx = {"user": email.user, **_context(email)}
-            make_message(email.kind, email.user.email, ctx).send()
+        with translation.override(user.language):
+            ctx = {"user": user, **_context(email, user)}
+            make_message(email.kind, user.email, ctx).send()
     except Exception as exc:
         # The exception's text may quote the address (SMTP refusals do): only its type is logged.
         if email.attempts >= MAX_ATTEMPTS:
@@ -140,9 +151,9 @@ def _finish(email: OutgoingEmail, outcome: str) -> str:
     return outcome
 
 
-def _context(email: OutgoingEmail) -> dict[str, Any]:
+def _context(email: OutgoingEmail, user: User) -> dict[str, Any]:
     builder = _BUILDERS.get(email.kind)
-    return builder(email.user, email.params) if builder is not None else dict(email.params)
+    return builder(user, email.params) if builder is not None else dict(email.params)
 
 
 def _ids_only(value: Any) -> Any:

@@ -112,10 +112,13 @@ class ResetForm(PasswordResetForm):
     def save(self, **kwargs: Any) -> None:  # type: ignore[override]
         """Queue our own e-mail instead of Django's synchronous one; never say if the address exists.
         The link is made by the worker when it sends (accounts/emails.py)."""
-        from accounts.emails import email_user
+        from accounts.emails import email_nobody, email_user
 
-        for user in self.get_users(self.cleaned_data["email"]):
+        users = list(self.get_users(self.cleaned_data["email"]))
+        for user in users:
             email_user(user=user, name="password-reset")
+        if not users:
+            email_nobody()  # the same work, so the time doesn't tell either
 
 
 class CodeForm(forms.Form):

@@ -140,7 +140,8 @@ class OutgoingEmail(models.Model):
     `params` holds ids and codes only."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    # None: a decoy with the same cost for an address without an account (emails.email_nobody).
+    user = models.ForeignKey(User, null=True, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=64)  # the template name: "password-reset", "case-status", ...
     params = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 ('next_attempt_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('done_at', models.DateTimeField(blank=True, null=True)),
                 ('outcome', models.CharField(blank=True, max_length=16)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
                 'indexes': [models.Index(fields=['done_at', 'next_attempt_at'], name='outbox_pending_idx')],

@@ -130,3 +130,25 @@ def test_sent_rows_go_after_a_month(django_capture_on_commit_callbacks: Any) -> 
     with _later(60 * 24 * 31):
         assert outbox_sweep()["removed"] == 1
     assert not OutgoingEmail.objects.filter(pk=row.pk).exists()
+
+
+def test_an_unknown_address_does_the_same_work_and_gets_no_email(django_capture_on_commit_callbacks: Any) -> None:
+    """The reset of an unknown address queues a row and a task like a patient's (bench/timing.py
+    measures both), which the worker drops."""
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post("/accounts/password-reset/", {"email": "nobody@example.org"})
+    row = OutgoingEmail.objects.get()
+    assert (row.user, row.outcome) == (None, "skipped") and mail.outbox == []
+
+
+def test_registering_a_known_address_is_audited_and_warns_the_owner(django_capture_on_commit_callbacks: Any) -> None:
+    from audit.models import AuditEvent
+
+    patient = PatientFactory()
+    form = {"full_name": "Someone Else", "email": patient.email, "language": "en",
+            "password1": "an unguessable passphrase 77", "password2": "an unguessable passphrase 77"}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert Client().post("/accounts/register/", form)["Location"] == "/accounts/register/check-email/"
+    assert AuditEvent.objects.filter(event_type="register.existing", patient_id=patient.pk).count() == 1
+    assert [m.to for m in mail.outbox] == [[patient.email]]
+    assert OutgoingEmail.objects.get().kind == "account-exists"
