@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 from accounts.access import is_verified
@@ -58,6 +59,21 @@ class SessionTimeoutMiddleware:
             if now - last_seen >= ACTIVITY_WRITE_INTERVAL or "last_seen" not in session:
                 session["last_seen"] = now
         return self.get_response(request)
+
+
+class NoStoreWhenSignedInMiddleware:
+    """Nothing answered to a signed-in user is kept by a browser cache or a proxy: the pages
+    show clinical content, and the computer may be shared. Public pages stay cacheable."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        signed_in = request.user.is_authenticated
+        response = self.get_response(request)
+        if signed_in or request.user.is_authenticated:  # before the sign-out, or after the sign-in
+            patch_cache_control(response, private=True, no_store=True)
+        return response
 
 
 class UserLanguageMiddleware:

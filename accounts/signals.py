@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from axes.signals import user_locked_out
+from axes.utils import reset as axes_reset
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -21,6 +22,9 @@ def _user_for(credentials: dict[str, Any] | None) -> User | None:
 
 @receiver(user_logged_in)
 def on_login(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
+    # Only this account's own failures (from any address): the address's failures against
+    # other accounts stay, so an attacker's own sign-ins never lift a victim's lockout.
+    axes_reset(username=user.email)
     if request is None:
         return
     now = time.time()

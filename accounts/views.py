@@ -14,11 +14,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 from django_otp import login as otp_login
-from django_otp import match_token, user_has_device
+from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice
 
 import audit
-from accounts import services
+from accounts import mfa, services
 from accounts.access import AuthedRequest, is_verified, role_required
 from accounts.forms import (
     CodeForm,
@@ -36,6 +36,10 @@ from accounts.stepup import mark_stepped_up, stepup_required
 from accounts.tokens import invitation_token, read_email_verification_token
 from cases.models import Case
 from reports.queue import my_cases
+
+
+def _wrong_code() -> str:
+    return _("That code is not right, has been used already or has expired. Try the code the app shows now.")
 
 
 def _next_url(request: HttpRequest, default: str) -> str:
@@ -150,13 +154,14 @@ def mfa_enrol(request: HttpRequest) -> HttpResponse:
     device = services.totp_device_for_enrolment(user)
     form = EnrolForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["code"]):
+        check = mfa.enrolment_code_check(device=device, code=form.cleaned_data["code"])
+        if check.device is not None:
             codes = services.mfa_enrol_confirm(request=request, user=user, device=device)
             otp_login(request, device)
             request.session.cycle_key()
             request.session["new_backup_codes"] = codes
             return redirect(reverse("accounts:backup_codes") + "?" + _safe_next_query(request))
-        form.add_error("code", _("That code is not right or has expired. Enter the code the app shows now."))
+        form.add_error("code", check.problem(_("That code is not right or has expired. Enter the code the app shows now.")))
     uri = device.config_url
     return render(request, "accounts/mfa_enrol.html", {
         "form": form,
@@ -188,16 +193,17 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:mfa_enrol")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = match_token(request.user, form.cleaned_data["code"])
-        if device is not None:
-            otp_login(request, device)
+        check = mfa.code_check(user=request.user, code=form.cleaned_data["code"])
+        if check.device is not None:
+            otp_login(request, check.device)
             request.session.cycle_key()
             audit.record(request=request, event_type="mfa.verify", action=audit.Action.EXECUTE,
                          entity_type="User", entity_id=str(request.user.pk))
             return redirect(_next_url(request, reverse("accounts:home")))
         audit.record(request=request, event_type="mfa.verify.failed", action=audit.Action.EXECUTE,
-                     outcome=audit.Outcome.MINOR_FAILURE, entity_type="User", entity_id=str(request.user.pk))
-        form.add_error("code", _("That code is not right, has been used already or has expired. Try the code the app shows now."))
+                     outcome=audit.Outcome.MINOR_FAILURE, entity_type="User", entity_id=str(request.user.pk),
+                     detail=check.audit_detail())
+        form.add_error("code", check.problem(_wrong_code()))
     return render(request, "accounts/mfa_verify.html", {"form": form, "next": _next_url(request, "")})
 
 
@@ -246,17 +252,18 @@ def step_up(request: AuthedRequest) -> HttpResponse:
     with_code = user_has_device(request.user, confirmed=True)
     form = (CodeForm if with_code else PasswordConfirmForm)(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        ok = (match_token(request.user, form.cleaned_data["code"]) is not None) if with_code \
-            else request.user.check_password(form.cleaned_data["password"])
+        check = mfa.code_check(user=request.user, code=form.cleaned_data["code"]) if with_code else None
+        ok = check.device is not None if check is not None else request.user.check_password(form.cleaned_data["password"])
         audit.record(request=request, event_type="stepup", action=audit.Action.EXECUTE,
                      outcome=audit.Outcome.SUCCESS if ok else audit.Outcome.MINOR_FAILURE,
-                     entity_type="User", entity_id=str(request.user.pk))
+                     entity_type="User", entity_id=str(request.user.pk), detail=check.audit_detail() if check is not None else None)
         if ok:
             mark_stepped_up(request)
             return redirect(_next_url(request, reverse("accounts:security")))
-        field = "code" if with_code else "password"
-        form.add_error(field, _("That is not right. Try again.") if not with_code else
-                       _("That code is not right, has been used already or has expired. Try the code the app shows now."))
+        if check is not None:
+            form.add_error("code", check.problem(_wrong_code()))
+        else:
+            form.add_error("password", _("That is not right. Try again."))
     return render(request, "accounts/step_up.html", {"form": form, "with_code": with_code, "next": _next_url(request, "")})
 
 

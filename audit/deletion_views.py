@@ -24,6 +24,7 @@ from audit import certificates, erasure, retention, signing
 from audit.forms import ErasureForm, LegalHoldForm, RefuseForm, RetentionPolicyForm
 from audit.models import DeletionCertificate, DeletionRequest, DeletionStatus, RetentionPolicy
 from cases.models import Case
+from core.responses import attachment
 
 UPLOAD_FIELD = "certificate"
 
@@ -131,11 +132,7 @@ def _certificate_response(certificate: DeletionCertificate, fmt: str, language: 
         body, mime = certificates.certificate_pdf(certificate, language=language), "application/pdf"
     else:
         raise Http404
-    response = HttpResponse(body, content_type=mime)
-    response["Content-Disposition"] = f'attachment; filename="{certificates.certificate_filename(certificate, fmt)}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "no-store"
-    return response
+    return attachment(HttpResponse(body, content_type=mime), certificates.certificate_filename(certificate, fmt))
 
 
 def _record_download(request: HttpRequest, certificate: DeletionCertificate, fmt: str) -> None:

@@ -1,6 +1,7 @@
 """The triggers that make audit_auditevent append-only, per database vendor.
 
-Used by migration 0002 and by the `flush` command override, which has to lift them.
+Used by migration 0002; only the test run lifts them, to flush between transactional tests
+(tests/conftest.py). `manage.py flush` elsewhere fails as a whole.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from audit.export import audit_export
 from audit.forms import AuditSearchForm, SignOffForm, last_full_month, month_start, parse_month
 from audit.models import AuditReview
 from cases.access import case_for_user
+from core.responses import attachment
 
 PAGE_SIZE = 50
 
@@ -64,12 +65,8 @@ def _export(request: AuthedRequest, fmt: str) -> HttpResponseBase:
     stream = audit_export(request=request, events=review.search_events(filters), fmt=fmt, filters=filters)
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/fhir+json"
-    response = StreamingHttpResponse(stream, content_type=content_type)
     extension = "csv" if fmt == "csv" else "json"
-    response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.{extension}"'
-    response["Cache-Control"] = "no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return attachment(StreamingHttpResponse(stream, content_type=content_type), f"audit-{stamp}.{extension}")
 
 
 @require_GET

@@ -23,7 +23,7 @@ from cases import intake, services
 from cases.access import active_break_glass, case_for_user
 from cases.forms import ConsentForm, MessageForm
 from cases.models import Case, ConsentVersion, MessageKind, Status
-from uploads.views import _attachment
+from core.responses import attachment
 
 
 def _draft(request: HttpRequest, case_id: uuid.UUID) -> Case | HttpResponse:
@@ -241,7 +241,7 @@ def _export_name(extension: str) -> str:
 def export_zip(request: AuthedRequest) -> HttpResponseBase:
     response = StreamingHttpResponse(export_services.patient_export_zip(request=request),
                                      content_type="application/zip")
-    return _attachment(response, _export_name("zip"))
+    return attachment(response, _export_name("zip"))
 
 
 @role_required(Role.PATIENT)
@@ -250,4 +250,4 @@ def export_fhir(request: AuthedRequest) -> HttpResponseBase:
     data = export_services.patient_export_fhir(request=request)
     response = StreamingHttpResponse([data], content_type="application/fhir+json")
     response["Content-Length"] = str(len(data))
-    return _attachment(response, _export_name("fhir.json"))
+    return attachment(response, _export_name("fhir.json"))

@@ -13,7 +13,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -38,6 +37,7 @@ from cases.services import (
     consultation_invite,
     consultation_note,
 )
+from core.responses import attachment
 from reports import queue, services, snapshot, verify
 from reports import statistics as stats
 from reports import workspace as ws
@@ -135,7 +135,6 @@ def preview(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
 def preview_pdf(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponseBase:
     """The draft rendered exactly as the PDF will be, watermarked "draft", never stored."""
     from reports.rendering import render_pdf
-    from uploads.views import _attachment
 
     case, report = _lead_report(request, case_id)
     if report is None:
@@ -143,7 +142,7 @@ def preview_pdf(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponseBase:
     content = snapshot.build(report, version=0, signer=report.author, signed_at=timezone.now())
     pdf = render_pdf(content, language=case.patient.language, draft=True)
     response = StreamingHttpResponse(iter([pdf]), content_type="application/pdf")
-    return _attachment(response, f"draft-{case.reference}.pdf")
+    return attachment(response, f"draft-{case.reference}.pdf")
 
 
 @role_required(Role.SPECIALIST)
@@ -264,13 +263,12 @@ def second_opinion(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
 
 def _send_document(request: HttpRequest, document: SignedDocument) -> StreamingHttpResponse:
     from reports.rendering import open_document
-    from uploads.views import _attachment
 
     audit.record(request=request, event_type="report_document.download", action=audit.Action.READ,
                  entity_type="SignedDocument", entity_id=str(document.pk), case_id=document.report.case_id,
                  patient_id=document.report.case.patient_id, detail={"version": document.version})
     response = StreamingHttpResponse(open_document(document), content_type="application/pdf")
-    _attachment(response, f"second-opinion-{document.report.case.reference}-v{document.version}.pdf")
+    attachment(response, f"second-opinion-{document.report.case.reference}-v{document.version}.pdf")
     response["Content-Length"] = str(document.pdf_size)
     return response
 
@@ -627,9 +625,7 @@ def statistics(request: AuthedRequest) -> HttpResponse:
 def _statistics_csv(rows: list[stats.Row], period: str) -> HttpResponse:
     import csv
 
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=f"statistics-{period}.csv")
-    response["Cache-Control"] = "no-store"
+    response = attachment(HttpResponse(content_type="text/csv; charset=utf-8"), f"statistics-{period}.csv")
     writer = csv.writer(response)
     writer.writerow([_("Specialty"), _("Cases submitted"), _("Reported"), _("Median turnaround (days)"),
                      _("90th percentile (days)"), _("Within the SLA (%)"),

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connections, transaction
 from django.test import Client
 
 from secondopinion.celery import app as celery_app
@@ -12,6 +13,34 @@ from tests.factories import AdminFactory, PatientFactory, SpecialistFactory, add
 def pytest_configure(config: Any) -> None:
     # Unit tests run tasks in-process; the pipeline tests start a real worker and turn this off.
     celery_app.conf.task_always_eager = True
+    _flush_lifts_the_audit_triggers()
+
+
+def _flush_lifts_the_audit_triggers() -> None:
+    """The test run flushes the database after every transactional test (transactional_db,
+    live_server), and the append-only audit triggers refuse that. For this run only, `flush`
+    drops them and puts them back in one transaction, so they are never missing afterwards,
+    even when flush fails. Outside the tests nothing lifts them (SECURITY.md row 41)."""
+    from django.core.management.commands import flush
+
+    handle = flush.Command.handle
+
+    def handle_lifting_triggers(self: flush.Command, *args: Any, **options: Any) -> None:
+        from audit import triggers
+        from audit.models import AuditEvent
+
+        connection = connections[options["database"]]
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            if AuditEvent._meta.db_table not in connection.introspection.table_names(cursor):
+                return handle(self, *args, **options)
+            for sql in triggers.drop_sql(connection.vendor):
+                cursor.execute(sql)
+            handle(self, *args, **options)
+            for sql in triggers.create_sql(connection.vendor):
+                cursor.execute(sql)
+        return None
+
+    flush.Command.handle = handle_lifting_triggers  # type: ignore[method-assign]
 
 
 @pytest.fixture(autouse=True)

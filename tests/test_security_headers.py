@@ -47,6 +47,36 @@ def test_every_page_sends_the_security_headers(patient_client: Client, specialis
             _assert_headers(response)
 
 
+def _kept_by_no_cache(response: Any) -> bool:
+    directives = {d.strip() for d in response.get("Cache-Control", "").split(",")}
+    return {"no-store", "private"} <= directives
+
+
+def test_every_answer_to_a_signed_in_user_is_kept_by_no_cache(
+    patient_client: Client, specialist_client: Client, admin_client_verified: Client
+) -> None:
+    for client in (patient_client, specialist_client, admin_client_verified):
+        for name in ALL_URL_NAMES:
+            response = client.get(_url(name))
+            assert _kept_by_no_cache(response), (name, response.status_code, response.get("Cache-Control"))
+
+
+def test_clinical_pages_are_kept_by_no_cache_and_public_pages_stay_cacheable(
+    patient_a: Any, patient_client: Client, specialist_client: Client
+) -> None:
+    from tests.factories import CaseFactory
+
+    case = CaseFactory(patient=patient_a)
+    page = patient_client.get(f"/cases/{case.pk}/")
+    assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
+    assert _kept_by_no_cache(page)
+    queue = specialist_client.get("/specialist/queue/")
+    assert queue.status_code == 200 and _kept_by_no_cache(queue)
+    for path in ("/", "/verify/"):
+        response = Client().get(path)
+        assert response.status_code == 200 and "no-store" not in response.get("Cache-Control", ""), path
+
+
 @pytest.mark.usefixtures("production_values")
 def test_plain_http_is_redirected_to_https() -> None:
     response = Client().get("/accounts/login/")

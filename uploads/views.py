@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, Stream
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -21,6 +21,7 @@ from accounts.access import AuthedRequest, role_required
 from accounts.models import Role
 from cases.access import case_for_user
 from cases.models import Case
+from core.responses import attachment, inline_image
 from uploads import services
 from uploads.access import upload_for_user
 from uploads.crypto import patient_key_for
@@ -53,15 +54,6 @@ def _back(request: HttpRequest, case: Case) -> str:
 def _files_page(request: HttpRequest, case: Case, status: int = 200) -> HttpResponse:
     return render(request, "uploads/files.html", {
         "case": case, "next": request.GET.get("next", ""), **services.file_list_context(case)}, status=status)
-
-
-def _attachment(response: StreamingHttpResponse, filename: str) -> StreamingHttpResponse:
-    """Files are never rendered by the browser: attachment, no sniffing, sandboxed, not cached."""
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @role_required(Role.PATIENT)
@@ -173,7 +165,7 @@ def _stream(request: HttpRequest, upload: Upload, *, thumbnail: bool) -> Streami
     name = upload.original_name
     if thumbnail or (upload.mime == "image/jpeg" and not name.lower().endswith((".jpg", ".jpeg"))):
         name += ".jpg"  # a HEIC photo is kept as JPEG
-    _attachment(response, name)
+    attachment(response, name)
     if not thumbnail:
         response["Content-Length"] = str(upload.stored_size)
     return response
@@ -196,18 +188,8 @@ def backup(request: AuthedRequest, case_id: uuid.UUID) -> StreamingHttpResponse:
     case = case_for_user(request, case_id, owner_only=True)
     audit.record(request=request, event_type="upload.backup", action=audit.Action.READ, entity_type="Case",
                  entity_id=str(case.pk), case_id=case.pk, patient_id=case.patient_id)
-    return _attachment(StreamingHttpResponse(services.backup_zip(case), content_type="application/zip"),
+    return attachment(StreamingHttpResponse(services.backup_zip(case), content_type="application/zip"),
                        f"{case.reference}.zip")
-
-
-def _inline_image(response: HttpResponseBase) -> HttpResponseBase:
-    """An image for an <img> tag. Only our own re-encoded JPEG/PNG is ever sent inline; opened
-    as a page it is still sandboxed, never sniffed and never cached."""
-    response["Content-Disposition"] = "inline"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @login_required
@@ -218,7 +200,7 @@ def image(request: HttpRequest, upload_id: uuid.UUID) -> HttpResponseBase:
         raise Http404
     response = StreamingHttpResponse(services.open_object(upload), content_type=upload.mime)
     response["Content-Length"] = str(upload.stored_size)
-    return _inline_image(response)
+    return inline_image(response)
 
 
 @login_required
@@ -229,4 +211,4 @@ def frame(request: HttpRequest, upload_id: uuid.UUID, index: int) -> HttpRespons
         png = services.dicom_frame_png(upload, index)
     except services.FrameUnavailable:
         raise Http404 from None
-    return _inline_image(HttpResponse(png, content_type="image/png"))
+    return inline_image(HttpResponse(png, content_type="image/png"))

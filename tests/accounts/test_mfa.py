@@ -2,14 +2,17 @@ from __future__ import annotations
 
 import base64
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.test import Client
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEvent
+from tests.accounts.mfa_helpers import THROTTLED, WRONG, page_text, wrong_codes
 from tests.factories import PASSWORD, PatientFactory, SpecialistFactory, add_totp, login, totp_code
 
 pytestmark = pytest.mark.django_db
@@ -129,3 +132,32 @@ def test_a_patient_can_turn_mfa_off_after_step_up(client: Client) -> None:
     client.post("/accounts/security/step-up/", {"code": totp_code(device)})
     client.post("/accounts/mfa/remove/")
     assert not TOTPDevice.objects.filter(user=user).exists()
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_right_code_while_throttled_says_to_wait_not_that_it_is_wrong(client: Client, language: str) -> None:
+    user = SpecialistFactory(language=language)
+    device = add_totp(user)
+    with time_machine.travel("2026-03-02 10:00", tick=False) as traveller:
+        _password_login(client, user)
+        wrong_codes(client, "/accounts/mfa/verify/", device, traveller, language)
+        response = client.post("/accounts/mfa/verify/", {"code": totp_code(device)})
+        assert response.status_code == 200
+        assert THROTTLED[language] in page_text(response)
+        assert WRONG[language] not in page_text(response)
+        assert client.get("/specialist/")["Location"].startswith("/accounts/mfa/verify/")
+        assert AuditEvent.objects.filter(actor=user, event_type="mfa.verify.failed", detail__throttled=True).exists()
+        traveller.shift(timedelta(seconds=5))
+        assert client.post("/accounts/mfa/verify/", {"code": totp_code(device)})["Location"] == "/home/"
+
+
+def test_a_throttled_enrolment_code_says_to_wait(client: Client) -> None:
+    user = SpecialistFactory()
+    with time_machine.travel("2026-03-02 10:00", tick=False) as traveller:
+        _password_login(client, user)
+        client.get("/accounts/mfa/enrol/")
+        device = TOTPDevice.objects.get(user=user, confirmed=False)
+        wrong_codes(client, "/accounts/mfa/enrol/", device, traveller, "en")
+        response = client.post("/accounts/mfa/enrol/", {"code": totp_code(device)})
+        assert THROTTLED["en"] in page_text(response) and WRONG["en"] not in page_text(response)
+        assert not TOTPDevice.objects.filter(user=user, confirmed=True).exists()

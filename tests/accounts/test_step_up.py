@@ -10,7 +10,8 @@ from django.test import Client, RequestFactory
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.stepup import stepup_required
-from tests.factories import PASSWORD, totp_code
+from tests.accounts.mfa_helpers import THROTTLED, WRONG, page_text, wrong_codes
+from tests.factories import PASSWORD, SpecialistFactory, add_totp, login, totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -49,3 +50,19 @@ def test_a_patient_without_mfa_confirms_with_the_password(patient_client: Client
     response = patient_client.post("/accounts/security/step-up/", {"password": PASSWORD, "next": "https://evil.example/"})
     assert response["Location"] == "/accounts/security/"  # never an outside redirect
     assert "stepup_at" in patient_client.session
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_right_code_while_throttled_says_to_wait(language: str) -> None:
+    user = SpecialistFactory(language=language)
+    device = add_totp(user)
+    with time_machine.travel("2026-03-02 10:00", tick=False) as traveller:
+        client = login(Client(), user)
+        wrong_codes(client, "/accounts/security/step-up/", device, traveller, language)
+        response = client.post("/accounts/security/step-up/", {"code": totp_code(device)})
+        assert response.status_code == 200
+        assert THROTTLED[language] in page_text(response) and WRONG[language] not in page_text(response)
+        assert "stepup_at" not in client.session
+        traveller.shift(timedelta(seconds=5))
+        response = client.post("/accounts/security/step-up/", {"code": totp_code(device)})
+        assert response["Location"] == "/accounts/security/" and "stepup_at" in client.session

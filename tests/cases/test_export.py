@@ -128,7 +128,7 @@ def test_the_zip_holds_every_kept_file_answers_reports_and_a_readme(world: dict[
     assert response["Content-Type"] == "application/zip"
     assert response["Content-Disposition"].startswith("attachment;")
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert response["Cache-Control"] == "no-store"
+    assert response["Cache-Control"] == "no-store, private"  # private: added for signed-in users
 
 
 def test_answers_json_holds_every_case_including_drafts(world: dict[str, Any]) -> None:

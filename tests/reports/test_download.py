@@ -55,7 +55,7 @@ def test_the_patient_downloads_the_pdf_after_step_up(document: SignedDocument) -
     assert document.report.case.reference in response["Content-Disposition"]
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Security-Policy"] == "sandbox; default-src 'none'"
-    assert response["Cache-Control"] == "no-store"
+    assert response["Cache-Control"] == "no-store, private"  # private: added for signed-in users
     assert AuditEvent.objects.filter(event_type="report_document.download", entity_id=str(document.pk),
                                      actor=document.report.case.patient).count() == 1
 

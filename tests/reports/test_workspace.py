@@ -249,7 +249,7 @@ def test_images_are_served_inline_with_safe_headers(specialist_client: Client, p
     assert response["Content-Disposition"] == "inline"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Security-Policy"] == "sandbox; default-src 'none'"
-    assert response["Cache-Control"] == "no-store"
+    assert response["Cache-Control"] == "no-store, private"  # private: added for signed-in users
     image = Image.open(io.BytesIO(b"".join(response.streaming_content)))  # type: ignore[attr-defined]
     assert (image.format, image.size) == ("JPEG", (640, 480))
     assert AuditEvent.objects.filter(event_type="upload.read", entity_id=str(photo.pk)).exists()
@@ -320,7 +320,7 @@ def test_frames_are_rendered_as_png_with_safe_headers(specialist_client: Client,
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
     for header, value in (("Content-Disposition", "inline"), ("X-Content-Type-Options", "nosniff"),
-                          ("Content-Security-Policy", "sandbox; default-src 'none'"), ("Cache-Control", "no-store")):
+                          ("Content-Security-Policy", "sandbox; default-src 'none'"), ("Cache-Control", "no-store, private")):
         assert response[header] == value
     image = Image.open(io.BytesIO(response.content))
     assert (image.format, image.size, image.mode) == ("PNG", (10, 10), "L")

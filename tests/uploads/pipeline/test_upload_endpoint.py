@@ -39,7 +39,7 @@ MiB = 1024 * 1024
 JPEG_HEAD = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
 FILE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
+    "Cache-Control": "no-store, private",  # private: added for signed-in users
 }
 
 Send = Callable[..., Any]

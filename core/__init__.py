@@ -1,0 +1,1 @@
+"""Shared leaf: code every app may use; imports no app (STYLE.md "Layout and layers")."""
