@@ -23,10 +23,9 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import pages  # bench/pages.py, beside this script
 
-from bench import pages  # noqa: E402 - needs ROOT on the path
+ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_OUTPUT = ROOT / "bench" / "results" / "timing.md"
 TRIES = int(os.environ.get("BENCH_TRIES", "20"))
