@@ -139,7 +139,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_gunicorn_itself_logs_no_path_tokens(db: Any) -> None:
+def test_gunicorn_itself_logs_no_path_tokens(transactional_db: Any) -> None:
     """The container's own server: a password-reset token or a report's verification code in a
     path must not reach any log line (gunicorn's access log prints raw paths, so it is off); our
     request line carries the route instead."""

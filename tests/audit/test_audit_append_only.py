@@ -42,7 +42,9 @@ def test_the_database_refuses_truncate() -> None:
 def test_manage_py_flush_leaves_every_audit_event() -> None:
     """SECURITY.md row 41: outside the test run nothing lifts the triggers, so `flush` fails whole."""
     PatientFactory()
-    events = [record(event_type="login", action=Action.EXECUTE, detail={"n": n}).id for n in range(3)]
+    for n in range(3):
+        record(event_type="login", action=Action.EXECUTE, detail={"n": n})
+    events = list(AuditEvent.objects.order_by("id").values_list("id", flat=True))
     users = User.objects.count()
 
     env = os.environ | {"DATABASE_URL": worker_database_url(), "LOG_LEVEL": "WARNING"}
