@@ -24,16 +24,15 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import OutgoingEmail, User
+from core.emails import make_message
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +42,6 @@ _BUILDERS: dict[str, Builder] = {}
 _PLAIN_KINDS = {"audit-verify-failed"}
 MAX_ATTEMPTS = 8
 _CODE = re.compile(r"[A-Za-z0-9_.:-]{0,64}")
-
-
-def make_message(name: str, to: str, ctx: dict[str, Any]) -> EmailMultiAlternatives:
-    ctx = {"site_url": settings.SITE_URL, **ctx}
-    subject = render_to_string(f"emails/{name}-subject.txt", ctx).strip()
-    body = render_to_string(f"emails/{name}-body.txt", ctx)
-    html = render_to_string(f"emails/{name}-body.html", ctx)
-    message = EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
-    message.attach_alternative(html, "text/html")
-    return message
 
 
 def email_kind(name: str) -> Callable[[Builder], Builder]:

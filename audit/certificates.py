@@ -4,7 +4,7 @@ The signed bytes are the canonical JSON of the certificate (sorted keys, no spac
 same serialization the audit chain uses. A certificate travels as a JSON file
 ({"certificate": ..., "signature": ..., "key_id": ...}) or as a PDF that prints it for people and
 carries that JSON file as an embedded attachment (`certificate.json`), so the PDF itself can be
-checked. Verification needs only the file and our public key (audit/signing.py).
+checked. Verification needs only the file and our public key (core/signing.py).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 import audit
-from audit import signing
 from audit.models import DeletionCertificate
 from audit.purge import iso
+from core import signing
 
 PURPOSE = "deletion-certificate"
 FORMAT = "secondopinion/deletion-certificate/1"

@@ -2,7 +2,7 @@
 
 The hash chain shows an edited or deleted row, but not rows cut off its end: a shorter chain
 still verifies. Every hour `checkpoint_write()` verifies the chain and stores the number of
-events, the last id and its hash, signed with the service key (audit/signing.py). `manage.py
+events, the last id and its hash, signed with the service key (core/signing.py). `manage.py
 audit_verify` then refuses a chain that lacks the event a checkpoint names, or has fewer events.
 Checkpoints hold no patient data (ids and hashes only), so they are stored as plain JSON.
 """
@@ -21,10 +21,9 @@ from django.utils import timezone
 import audit
 from accounts.emails import email_user
 from accounts.models import Role, User
-from audit import signing
 from audit.models import AuditEvent
 from audit.services import VerifyResult, verify_chain
-from uploads import storage
+from core import signing, storage
 
 PREFIX = "audit-checkpoints/"
 SIGNED_FIELDS = ("count", "head_id", "head_hash", "at", "key_id")

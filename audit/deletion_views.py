@@ -20,10 +20,11 @@ import audit
 from accounts.access import AuthedRequest, role_required
 from accounts.models import Role
 from accounts.stepup import has_recent_stepup, stepup_redirect, stepup_required
-from audit import certificates, erasure, retention, signing
+from audit import certificates, erasure, retention
 from audit.forms import ErasureForm, LegalHoldForm, RefuseForm, RetentionPolicyForm
 from audit.models import DeletionCertificate, DeletionRequest, DeletionStatus, RetentionPolicy
 from cases.models import Case
+from core import signing
 from core.responses import attachment
 
 UPLOAD_FIELD = "certificate"

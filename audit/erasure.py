@@ -21,6 +21,7 @@ from audit.certificates import certificate_filename, certificate_issue, certific
 from audit.models import DeletionCertificate, DeletionRequest, DeletionStatus
 from audit.purge import CaseOnHold, case_purge, destroyed_keys, patient_keys_destroy, run_manifests
 from cases.models import OPEN_STATUSES, Case, Status
+from core.emails import make_message
 
 
 class RefusalCode:
@@ -184,8 +185,6 @@ def account_delete(*, deletion_request: DeletionRequest) -> None:
     e-mail address. Runs after the request is done, so a retry only repeats this step."""
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
     from django.core.mail import EmailMultiAlternatives
-
-    from accounts.emails import make_message
 
     patient = deletion_request.patient
     certificate = deletion_request.certificate

@@ -68,7 +68,7 @@ class AuditEvent(models.Model):
     detail = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
-    # Id of the key of the HMAC in `hash` (audit.signing.chain_key); None for the events written
+    # Id of the key of the HMAC in `hash` (core.signing.chain_key); None for the events written
     # before the chain was keyed (2026-12), whose hash is a plain SHA-256. Nullable without a default
     # so that SQLite adds the column in place: rebuilding the table would drop its triggers.
     chain_key = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001
@@ -116,7 +116,7 @@ class AuditEvent(models.Model):
         data = self.prev_hash.encode() + self.canonical_json()
         if self.chain_key is None:
             return hashlib.sha256(data).hexdigest()
-        from audit.signing import chain_key
+        from core.signing import chain_key
 
         key_id, key = chain_key()
         if key_id != self.chain_key:
@@ -216,7 +216,7 @@ class DeletionRequest(models.Model):
 
 class DeletionCertificate(models.Model):
     """Signed proof of what was destroyed: `content` is the canonical JSON the Ed25519
-    signature covers (audit/signing.py, purpose "deletion-certificate"). Never clinical text,
+    signature covers (core/signing.py, purpose "deletion-certificate"). Never clinical text,
     never a name: case references, file ids, SHA-256s, key ids, times and the approver."""
 
     class Kind(models.TextChoices):

@@ -20,8 +20,8 @@ from django.db import transaction
 import audit
 from audit.models import AuditEvent
 from cases.models import Case
+from core import storage
 from reports.models import SignedDocument
-from uploads import storage
 from uploads.models import PatientKey, Upload
 
 PURGE_EVENT = "case.purge"

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from audit import signing
 from audit.models import GENESIS_HASH, AuditEvent, Outcome, UnknownChainKey
+from core import signing
 
 if TYPE_CHECKING:
     from django.http import HttpRequest

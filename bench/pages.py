@@ -96,7 +96,7 @@ class Seeder:
 
         from accounts.models import Role, SpecialistProfile, User
         from cases.models import ConsentVersion
-        from uploads.crypto import patient_key_for
+        from uploads.keys import patient_key_for
 
         self.rng = random.Random(5)
         consent = ConsentVersion.current()

@@ -841,8 +841,8 @@ PATH_NOTES = [
 
 
 def writer_buffer() -> tuple[int, int]:
-    """(parts in flight, part size) of uploads.storage's S3 writer, whatever the current code says."""
-    from uploads import storage
+    """(parts in flight, part size) of core.storage's S3 writer, whatever the current code says."""
+    from core import storage
 
     return int(getattr(storage, "PARTS_IN_FLIGHT", 1)), int(storage.PART_SIZE)
 

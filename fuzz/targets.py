@@ -8,7 +8,7 @@ import uuid
 import warnings
 from collections.abc import Callable
 
-from uploads.crypto import DecryptionError, decrypt_bytes, encrypt_bytes
+from core.crypto import DecryptionError, decrypt_bytes, encrypt_bytes
 from uploads.sanitize import Rejected, sanitize, sanitize_zip
 
 KEY = bytes(range(32))

@@ -281,8 +281,9 @@ def render_document(document: SignedDocument) -> bytes:
 
 def open_document(document: SignedDocument) -> Iterator[bytes]:
     """Decrypt a rendered document's PDF chunk by chunk (for the download view)."""
-    from uploads import storage
-    from uploads.crypto import decrypt_stream, unwrap_data_key
+    from core import storage
+    from core.crypto import decrypt_stream
+    from uploads.keys import unwrap_data_key
 
     assert document.patient_key is not None and document.render_status == RenderStatus.READY
     key = unwrap_data_key(document.patient_key, document.id, PDF_PURPOSE, bytes(document.pdf_wrapped_key or b""))

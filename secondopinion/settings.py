@@ -17,8 +17,8 @@ import environ
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from audit import signing
-from uploads.keyring import load_keyring
+from core import signing
+from core.keyring import load_keyring
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -225,7 +225,7 @@ STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
-# Files: master keys (KEKs) that wrap each patient's key; see uploads/keyring.py. KEYRING or
+# Files: master keys (KEKs) that wrap each patient's key; see core/keyring.py. KEYRING or
 # KEYRING_FILE: {"current": "<id>", "keys": {"<id>": "<base64 of 32 bytes>"}}. With KMS_KEY_ID,
 # AWS KMS wraps patient keys instead. Production refuses the development ring.
 KMS_KEY_ID = env.str("KMS_KEY_ID", default="")
@@ -233,7 +233,7 @@ KMS_REGION = env.str("KMS_REGION", default="") or None
 KMS_ENDPOINT_URL = env.str("KMS_ENDPOINT_URL", default="") or None
 KEYRING = load_keyring(_secret("KEYRING"), var_dir=VAR_DIR, production=PRODUCTION, kms=bool(KMS_KEY_ID))
 
-# Ed25519 key that signs deletion certificates and audit checkpoints (audit/signing.py): PEM,
+# Ed25519 key that signs deletion certificates and audit checkpoints (core/signing.py): PEM,
 # from SIGNING_KEY or SIGNING_KEY_FILE; outside production a development key under var/.
 SIGNING_KEY = _secret("SIGNING_KEY")
 signing.load_private_key(SIGNING_KEY, var_dir=VAR_DIR, production=PRODUCTION)  # fail at start, not at first use

@@ -103,7 +103,7 @@ def accepted_upload(case: Case, data: bytes | None = None, name: str = "photo.jp
     """An upload as the pipeline leaves it: encrypted copy and thumbnail in storage, row accepted."""
     import hashlib
 
-    from uploads.crypto import patient_key_for
+    from uploads.keys import patient_key_for
     from uploads.models import Upload, UploadStatus
     from uploads.services import STORED_PURPOSE, THUMB_PURPOSE, store_bytes
 

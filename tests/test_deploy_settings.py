@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from uploads.keyring import KeyRing
+from core.keyring import KeyRing
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -23,8 +23,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from audit import signing
-from uploads import storage
+from core import signing, storage
 from uploads.models import PatientKey
 
 FORMAT = 1

@@ -13,9 +13,10 @@ from typing import Any, Protocol
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 
-from uploads import storage
-from uploads.crypto import StreamEncryptor, new_data_key
+from core import storage
+from core.crypto import StreamEncryptor
 from uploads.filetypes import detect_type
+from uploads.keys import new_data_key
 from uploads.limits import Limits
 from uploads.models import PatientKey
 

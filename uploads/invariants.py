@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 import audit
-from uploads import storage
+from core import storage
 from uploads.models import Upload, UploadStatus
 
 log = logging.getLogger(__name__)

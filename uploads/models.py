@@ -10,8 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from uploads import keyring
-from uploads.crypto import KEY_SIZE, DecryptionError
+from core import keyring
+from core.crypto import KEY_SIZE, DecryptionError
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -35,7 +35,7 @@ class PatientKeyQuerySet(models.QuerySet["PatientKey"]):
 
 
 class PatientKey(models.Model):
-    """A patient's random 256-bit key, stored only wrapped by a master key (uploads.keyring).
+    """A patient's random 256-bit key, stored only wrapped by a master key (core.keyring).
 
     It wraps the data key of every object of that patient, so destroying it makes all of
     them unreadable (crypto-shredding).

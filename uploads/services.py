@@ -19,9 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 import audit
-from uploads import storage
-from uploads.crypto import DecryptionError, StreamEncryptor, decrypt_stream, new_data_key, unwrap_data_key
+from core import storage
+from core.crypto import DecryptionError, StreamEncryptor, decrypt_stream
 from uploads.handler import RAW_PURPOSE, ReceivedFile
+from uploads.keys import new_data_key, unwrap_data_key
 from uploads.limits import Limits
 from uploads.models import PatientKey, Upload, UploadStatus
 

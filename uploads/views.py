@@ -24,8 +24,8 @@ from cases.models import Case
 from core.responses import attachment, inline_image
 from uploads import services
 from uploads.access import upload_for_user
-from uploads.crypto import patient_key_for
 from uploads.handler import EncryptingUploadHandler, Problem
+from uploads.keys import patient_key_for
 from uploads.limits import MB
 from uploads.models import Upload, UploadStatus
 

@@ -58,7 +58,7 @@ def _accepted_upload(case: Any, seed: SeedFile, name: str) -> Any:
     """An upload as the pipeline leaves it: sanitised copy (and thumbnail) stored, row accepted."""
     from django.utils import timezone
 
-    from uploads.crypto import patient_key_for
+    from uploads.keys import patient_key_for
     from uploads.models import Upload, UploadStatus
     from uploads.services import STORED_PURPOSE, THUMB_PURPOSE, store_bytes
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from audit.checkpoint import PREFIX
-from uploads import storage
+from core import storage
 
 
 def _remove_all() -> None:

@@ -10,14 +10,13 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.models import User
-from audit import signing
 from audit.certificates import PURPOSE, canonical
 from audit.models import DeletionCertificate, DeletionRequest, DeletionStatus
 from cases.models import Case, Message, Status
+from core import signing, storage
 from reports.models import RenderStatus, SignedDocument
 from tests.factories import accepted_upload
 from tests.reports.signed import case_in_review, signed_document
-from uploads import storage
 from uploads.services import store_bytes
 
 MATRIX_CERTIFICATE_ID = uuid.UUID("5e1f0c3a-8d2b-4c6e-9f1a-2b3c4d5e6f70")

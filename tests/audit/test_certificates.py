@@ -16,10 +16,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 
-from audit import signing
 from audit.certificates import PURPOSE, canonical, certificate_json, certificate_pdf
 from audit.models import AuditEvent, DeletionCertificate
 from audit.retention import purge_expired
+from core import signing
 from tests.audit.helpers import full_case
 from tests.factories import PatientFactory
 

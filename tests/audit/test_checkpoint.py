@@ -12,11 +12,11 @@ from django.core.management import call_command
 
 from audit import Action, AuditEvent, record
 from audit.checkpoint import PREFIX, checkpoint_write, latest_checkpoint
-from audit.signing import key_id
+from core import storage
+from core.signing import key_id
 from tests.audit.checkpoints import no_checkpoints  # noqa: F401 - fixture
 from tests.audit.test_audit_verify import _triggers_bypassed
 from tests.factories import AdminFactory
-from uploads import storage
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_checkpoints")]
 

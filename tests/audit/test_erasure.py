@@ -14,10 +14,11 @@ from accounts.models import User
 from accounts.stepup import SESSION_KEY
 from audit.models import AuditEvent, DeletionCertificate, DeletionRequest
 from cases.models import Case, Status
+from core import storage
+from core.crypto import DecryptionError, decrypt_bytes
 from tests.audit.helpers import bucket_copy, full_case, object_names
 from tests.factories import AdminFactory, PatientFactory, add_totp, login
-from uploads import storage
-from uploads.crypto import DecryptionError, decrypt_bytes, unwrap_data_key
+from uploads.keys import unwrap_data_key
 from uploads.models import PatientKey, Upload
 from uploads.services import STORED_PURPOSE
 

@@ -14,10 +14,10 @@ from audit.models import AuditEvent, DeletionCertificate, RetentionPolicy
 from audit.retention import purge_expired
 from audit.tasks import purge_expired_task
 from cases.models import Case, Message, Status
+from core import storage
 from reports.models import SignedDocument
 from tests.audit.helpers import full_case, object_names
 from tests.factories import PatientFactory
-from uploads import storage
 from uploads.models import PatientKey, Upload
 
 CLOSED = datetime(2025, 1, 10, 12, 0, tzinfo=UTC)

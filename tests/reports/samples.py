@@ -13,7 +13,7 @@ from pydicom.data import get_testdata_file
 from pydicom.uid import generate_uid
 
 from cases.models import Case
-from uploads.crypto import patient_key_for
+from uploads.keys import patient_key_for
 from uploads.models import Upload, UploadStatus
 from uploads.sanitize import Sanitized, sanitize
 from uploads.services import STORED_PURPOSE, THUMB_PURPOSE, store_bytes

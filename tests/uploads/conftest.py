@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from uploads.keyring import KeyRing
+from core.keyring import KeyRing
 
 
 @pytest.fixture(autouse=True)

@@ -9,15 +9,9 @@ from uuid import uuid4
 import pytest
 from django.db import IntegrityError, connection
 
+from core.crypto import DecryptionError, decrypt_bytes, encrypt_bytes
 from tests.factories import PatientFactory
-from uploads.crypto import (
-    DecryptionError,
-    decrypt_bytes,
-    encrypt_bytes,
-    new_data_key,
-    patient_key_for,
-    unwrap_data_key,
-)
+from uploads.keys import new_data_key, patient_key_for, unwrap_data_key
 from uploads.models import PatientKey
 
 pytestmark = pytest.mark.django_db

@@ -15,10 +15,10 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from cases.models import Case
+from core.keyring import KeyRing
 from tests.factories import CaseFactory, login
 from tests.uploads.pipeline.samples import empty_bucket
 from tests.uploads.sanitize.test_clamd import clamd_socket  # noqa: F401 - the fixture, reused
-from uploads.keyring import KeyRing
 
 S3_MISSING = (
     "S3_BUCKET is not set, and the upload pipeline tests run against the S3 server. Start it with "

@@ -16,6 +16,7 @@ import pytest
 from django.test import Client
 
 from cases.models import Case
+from core.crypto import HEADER
 from tests.uploads.pipeline.samples import (
     KEY,
     Part,
@@ -29,7 +30,6 @@ from tests.uploads.pipeline.samples import (
     post_files,
     unfinished_multipart_uploads,
 )
-from uploads.crypto import HEADER
 from uploads.models import Upload, UploadStatus
 from uploads.services import open_object
 

@@ -12,8 +12,8 @@ from django.test import Client
 from django.urls import reverse
 
 from cases.models import Case
+from core.crypto import CHUNK_SIZE, HEADER, SEALED_CHUNK_SIZE, DecryptionError
 from tests.uploads.pipeline.samples import Part, bucket_objects, jpeg_part, pdf, post_files
-from uploads.crypto import CHUNK_SIZE, HEADER, SEALED_CHUNK_SIZE, DecryptionError
 from uploads.models import Upload, UploadStatus
 from uploads.services import open_object
 

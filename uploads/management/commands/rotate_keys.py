@@ -5,8 +5,8 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from uploads.crypto import DecryptionError
-from uploads.keyring import current_kek_id
+from core.crypto import DecryptionError
+from core.keyring import current_kek_id
 from uploads.models import PatientKey
 
 

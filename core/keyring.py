@@ -26,7 +26,7 @@ from uuid import UUID
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from uploads.crypto import KEY_SIZE, DecryptionError, unwrap_key, wrap_key
+from core.crypto import KEY_SIZE, DecryptionError, unwrap_key, wrap_key
 
 DEV_PREFIX = "dev-"
 KMS_PREFIX = "kms:"

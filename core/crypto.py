@@ -1,6 +1,6 @@
 """Encryption of stored objects: key wrapping, per-object data keys and the streaming format.
 
-Key hierarchy (DESIGN.md "Files: encryption at rest"): a master key (KEK, uploads.keyring)
+Key hierarchy (DESIGN.md "Files: encryption at rest"): a master key (KEK, core.keyring)
 wraps each patient's random 256-bit key (uploads.models.PatientKey); the patient key wraps
 each object's random 256-bit data key; the data key encrypts the object in the format below.
 Rotation re-wraps patient keys and never touches objects. All AES is AES-256-GCM with a
@@ -41,15 +41,10 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-if TYPE_CHECKING:
-    from accounts.models import User
-    from uploads.models import PatientKey
 
 MAGIC = b"SOENC"
 VERSION = 1
@@ -84,23 +79,6 @@ def unwrap_key(wrapping_key: bytes, wrapped: bytes, associated_data: bytes) -> b
         return _aead(wrapping_key).decrypt(wrapped[:_WRAP_NONCE_SIZE], wrapped[_WRAP_NONCE_SIZE:], associated_data)
     except InvalidTag:
         raise DecryptionError("the wrapped key does not verify") from None
-
-
-def patient_key_for(user: User) -> PatientKey:
-    """The patient's live key, created on first use (safe when two requests race)."""
-    from uploads.models import PatientKey  # not at the top: uploads.models imports this module
-
-    return PatientKey.objects.for_patient(user)
-
-
-def new_data_key(patient_key: PatientKey, object_id: UUID, purpose: str) -> tuple[bytes, bytes]:
-    """A fresh data key for one encryption of one object, and the same key wrapped to store with it."""
-    key = secrets.token_bytes(KEY_SIZE)
-    return key, wrap_key(patient_key.unwrap(), key, object_id.bytes + purpose.encode())
-
-
-def unwrap_data_key(patient_key: PatientKey, object_id: UUID, purpose: str, wrapped: bytes) -> bytes:
-    return unwrap_key(patient_key.unwrap(), bytes(wrapped), object_id.bytes + purpose.encode())
 
 
 def _stream_aad(object_id: UUID, purpose: str) -> bytes:

@@ -13,15 +13,8 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from tests.uploads import reference
-from uploads.crypto import (
-    DecryptionError,
-    StreamEncryptor,
-    ciphertext_size,
-    decrypt_bytes,
-    decrypt_stream,
-    encrypt_bytes,
-)
+from core.crypto import DecryptionError, StreamEncryptor, ciphertext_size, decrypt_bytes, decrypt_stream, encrypt_bytes
+from tests.core import reference
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "stream_v1.json").read_text())["cases"]
 KiB, MiB = 1024, 1024 * 1024

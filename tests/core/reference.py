@@ -1,4 +1,4 @@
-"""An independent implementation of stream format v1, written from the uploads.crypto docstring.
+"""An independent implementation of stream format v1, written from the core.crypto docstring.
 
 It uses the low-level Cipher API rather than AESGCM, generated vectors/stream_v1.json, and lets
 tests build objects our encryptor refuses to produce (other chunkings, other flags).
