@@ -24,6 +24,7 @@ import audit
 from audit.models import DeletionCertificate
 from audit.purge import iso
 from core import signing
+from core.pdf import html_to_pdf
 
 PURPOSE = "deletion-certificate"
 FORMAT = "secondopinion/deletion-certificate/1"
@@ -77,9 +78,6 @@ def certificate_json(certificate: DeletionCertificate) -> bytes:
 def certificate_pdf(certificate: DeletionCertificate, *, language: str) -> bytes:
     """The human-readable certificate, with the signed JSON attached as certificate.json."""
     import pikepdf
-    from weasyprint import HTML
-
-    from reports.rendering import ASSETS_URL, AssetFetcher
 
     content = json.loads(certificate.content)
     with translation.override(language):
@@ -88,9 +86,7 @@ def certificate_pdf(certificate: DeletionCertificate, *, language: str) -> bytes
             "file_count": sum(len(case.get("files", [])) for case in content.get("cases", [])),
             "approved_by_policy": content.get("approved_by") == "policy",
         })
-    rendered = HTML(string=html, base_url=ASSETS_URL, url_fetcher=AssetFetcher()).write_pdf()
-    assert rendered is not None
-    with pikepdf.open(io.BytesIO(bytes(rendered))) as pdf:
+    with pikepdf.open(io.BytesIO(html_to_pdf(html))) as pdf:
         pdf.attachments[ATTACHMENT] = pikepdf.AttachedFileSpec(
             pdf, certificate_json(certificate), filename=ATTACHMENT, mime_type="application/json", creation_date="", mod_date="",
             description="Signed deletion certificate")

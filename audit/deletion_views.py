@@ -24,7 +24,7 @@ from audit import certificates, erasure, retention
 from audit.forms import ErasureForm, LegalHoldForm, RefuseForm, RetentionPolicyForm
 from audit.models import DeletionCertificate, DeletionRequest, DeletionStatus, RetentionPolicy
 from cases.models import Case
-from core import signing
+from core import ratelimit, signing
 from core.responses import attachment
 
 UPLOAD_FIELD = "certificate"
@@ -243,11 +243,9 @@ def _record_verify(request: HttpRequest, result: str) -> None:
 @require_http_methods(["GET", "POST"])
 def certificate_verify(request: HttpRequest) -> HttpResponse:
     """Public: check a deletion certificate (JSON or PDF). Nothing is stored."""
-    from reports.verify import over_limit
-
     if request.method == "GET":
         return _verify_page(request)
-    if over_limit(request):
+    if ratelimit.over_limit(request, scope="certificate-verify", rate=settings.REPORT_VERIFY_RATE):
         _record_verify(request, "rate_limited")
         return render(request, "reports/verify_limited.html", {"minutes": settings.REPORT_VERIFY_RATE[1] // 60},
                       status=429)

@@ -107,7 +107,7 @@ def _ours() -> tuple[Any, Any]:
 def _plain(html: str) -> Any:
     from weasyprint import HTML
 
-    from reports.rendering import ASSETS_URL
+    from core.pdf import ASSETS_URL
 
     return lambda: HTML(string=html, base_url=ASSETS_URL).write_pdf()
 

@@ -1,9 +1,7 @@
 """Signed documents to PDF: the frozen snapshot (SignedDocument.content) and the key photos it
 names, rendered with WeasyPrint in the document's language, encrypted like any stored file.
 
-WeasyPrint fetches nothing but our own assets (SECURITY.md row 19): AssetFetcher serves files
-under static/reports/ and the data: images we embed, and refuses everything else (file://,
-http(s)://, paths escaping the directory). Every text of the snapshot goes through Django's
+WeasyPrint fetches nothing but our own assets (core/pdf.py, SECURITY.md row 19). Every text of the snapshot goes through Django's
 autoescaping, so markup in a field is printed as text and never becomes an element.
 
 The work runs in a worker (reports.tasks.render_document_task): claim by a conditional UPDATE,
@@ -12,7 +10,6 @@ transaction. A re-run overwrites the same object name; a ready document is left 
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import logging
 import uuid
@@ -20,10 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, unquote_to_bytes, urlsplit
-from urllib.request import url2pathname
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -33,12 +27,14 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import capfirst
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+from weasyprint.urls import URLFetcher
 
 import audit
 from accounts.models import Specialty
 from cases.models import RequestedSpecialty
+from core import storage
+from core.crypto import decrypt_stream
+from core.pdf import ASSETS_URL, data_uri, html_to_pdf
 from reports.charts import Point, trend_svg
 from reports.models import (
     AddendumKind,
@@ -54,65 +50,11 @@ from reports.snapshot import REPORT_FIELDS, choice_label
 
 log = logging.getLogger(__name__)
 
-ASSETS_DIR = (Path(settings.BASE_DIR) / "static" / "reports").resolve()
-ASSETS_URL = ASSETS_DIR.as_uri() + "/"
-ASSET_TYPES = {".css": "text/css", ".woff2": "font/woff2", ".woff": "font/woff", ".ttf": "font/ttf",
-               ".otf": "font/otf", ".png": "image/png", ".svg": "image/svg+xml"}
-DATA_TYPES = {"image/png", "image/jpeg", "image/svg+xml"}
 PDF_PURPOSE = "report"
 CLAIM_TIMEOUT = timedelta(seconds=settings.WORK_CLAIM_TIMEOUT)  # a claimed document not rendered by then is taken again
 LOST_AFTER = timedelta(seconds=settings.WORK_LOST_AFTER)  # pending and unclaimed this long: its message was lost
 MAX_ATTEMPTS = 5
 MAX_PHOTO_BYTES = 2 * 1024 * 1024  # a thumbnail is far smaller; never pull a whole file into a PDF
-
-
-class FetchRefused(ValueError):
-    """WeasyPrint asked for something that is not one of our assets."""
-
-
-class AssetFetcher(URLFetcher):
-    """The only URL fetcher our PDFs get: bundled files under static/reports/ and data: images.
-
-    WeasyPrint 70 takes a URLFetcher instance and calls its `fetch(url, headers)`; an exception
-    makes it skip the resource (with a warning), so a refused URL is simply not there."""
-
-    def __init__(self) -> None:
-        super().__init__(timeout=1, allowed_protocols={"file", "data"}, allow_redirects=False, fail_on_errors=False)
-
-    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
-        scheme = url.split(":", 1)[0].lower() if ":" in url else ""
-        if scheme == "data":
-            mime, body = _decode_data_uri(url)
-            return URLFetcherResponse(url, body, {"Content-Type": mime})
-        if scheme == "file":
-            path = asset_path(url)
-            return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": ASSET_TYPES[path.suffix]})
-        raise FetchRefused("only bundled assets and data: images are fetched")
-
-
-def asset_path(url: str) -> Path:
-    """The file a file: URL names, if it is one of our assets; FetchRefused otherwise."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost") or parts.query:
-        raise FetchRefused("not a local file URL")
-    path = Path(url2pathname(unquote(parts.path))).resolve()  # resolves "..", "." and symlinks
-    if ASSETS_DIR not in path.parents or path.suffix not in ASSET_TYPES or not path.is_file():
-        raise FetchRefused("not one of the bundled report assets")
-    return path
-
-
-def _decode_data_uri(url: str) -> tuple[str, bytes]:
-    header, comma, payload = url[len("data:"):].partition(",")
-    params = [p.strip().lower() for p in header.split(";")]
-    mime = params[0]
-    if not comma or mime not in DATA_TYPES:
-        raise FetchRefused("only data: images are fetched")
-    raw = unquote_to_bytes(payload)
-    return mime, base64.b64decode(raw, validate=False) if "base64" in params[1:] else raw
-
-
-def data_uri(mime: str, data: bytes) -> str:
-    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 # --- What the template shows -------------------------------------------------------------------
@@ -268,9 +210,7 @@ def render_pdf(content: dict[str, Any], *, language: str, draft: bool = False,
     """The PDF, in memory (see render_html). `url_fetcher` is for tests that watch what is
     fetched; it defaults to (and should always be) an AssetFetcher."""
     html = render_html(content, language=language, draft=draft, signature=signature, photos=photos)
-    pdf = HTML(string=html, base_url=ASSETS_URL, url_fetcher=url_fetcher or AssetFetcher()).write_pdf()
-    assert pdf is not None
-    return bytes(pdf)
+    return html_to_pdf(html, url_fetcher=url_fetcher)
 
 
 def render_document(document: SignedDocument) -> bytes:
@@ -281,8 +221,6 @@ def render_document(document: SignedDocument) -> bytes:
 
 def open_document(document: SignedDocument) -> Iterator[bytes]:
     """Decrypt a rendered document's PDF chunk by chunk (for the download view)."""
-    from core import storage
-    from core.crypto import decrypt_stream
     from uploads.keys import unwrap_data_key
 
     assert document.patient_key is not None and document.render_status == RenderStatus.READY

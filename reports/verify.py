@@ -13,13 +13,13 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.core.cache import cache
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile, StopUpload
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 import audit
 from cases.models import REFERENCE_ALPHABET
+from core import ratelimit
 from reports.models import RenderStatus, SignedDocument
 
 MB = 1024 * 1024
@@ -128,22 +128,9 @@ def by_pdf_sha256(sha256: str) -> tuple[SignedDocument | None, Result]:
     return document, _result(document)
 
 
-def _client(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR") or "unknown")
-
-
 def over_limit(request: HttpRequest) -> bool:
-    """Count one attempt for this client address; True once it is over the limit for the window
-    (a fixed window in the shared cache, so every web process counts together)."""
-    attempts, seconds = settings.REPORT_VERIFY_RATE
-    key = "reports:verify:" + hashlib.sha256(_client(request).encode()).hexdigest()[:32]
-    cache.add(key, 0, timeout=seconds)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=seconds)
-        count = 1
-    return int(count) > int(attempts)
+    """Count one verification attempt of this client; True once it is over REPORT_VERIFY_RATE."""
+    return ratelimit.over_limit(request, scope="report-verify", rate=settings.REPORT_VERIFY_RATE)
 
 
 def record(request: HttpRequest, *, method: str, result: str, document: SignedDocument | None = None) -> None:

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
+from django.urls import reverse
 
 from audit.certificates import PURPOSE, canonical, certificate_json, certificate_pdf
 from audit.models import AuditEvent, DeletionCertificate
@@ -133,3 +134,14 @@ def test_admins_list_and_download_certificates(certificate: DeletionCertificate,
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"].startswith("attachment")
     assert admin_client_verified.get(f"/console/deletion-certificates/{certificate.pk}/exe/").status_code == 404
+
+
+def test_checking_reports_does_not_use_up_the_certificate_checks(certificate: DeletionCertificate,
+                                                                 settings: Any) -> None:
+    """Each public verification page counts its own attempts (they shared one counter)."""
+    settings.REPORT_VERIFY_RATE = (2, 600)
+    client = Client(REMOTE_ADDR="198.51.100.23")
+    for _ in range(3):
+        client.post(reverse("reports:verify"), {"code": "ZZZZ-ZZZZ-ZZZZ"})
+    assert client.post(reverse("reports:verify"), {"code": "ZZZZ-ZZZZ-ZZZZ"}).status_code == 429
+    assert client.post(VERIFY, {"certificate": io.BytesIO(certificate_json(certificate))}).status_code == 200

@@ -14,9 +14,9 @@ from django.utils import timezone
 from weasyprint import HTML
 from weasyprint.urls import URLFetchingError, fetch
 
+from core.pdf import ASSETS_URL, AssetFetcher, FetchRefused, data_uri
 from reports import rendering
 from reports.models import RenderStatus, SignedDocument
-from reports.rendering import ASSETS_URL, AssetFetcher, FetchRefused
 from tests.factories import CaseFactory, accepted_upload
 from tests.reports import pdftools
 from tests.reports.signed import XSS, case_in_review, draft_report, photo, signed_document
@@ -70,7 +70,7 @@ def test_the_fetcher_serves_the_stylesheet_and_data_images() -> None:
     fetcher = AssetFetcher()
     css = fetcher.fetch(ASSETS_URL + "report.css")
     assert css.content_type == "text/css" and b"@page" in css.read()
-    png = fetcher.fetch(rendering.data_uri("image/png", b"\x89PNG fake"))
+    png = fetcher.fetch(data_uri("image/png", b"\x89PNG fake"))
     assert (png.content_type, png.read()) == ("image/png", b"\x89PNG fake")
     svg = fetcher.fetch("data:image/svg+xml;charset=utf-8,%3Csvg%3E%3C%2Fsvg%3E")
     assert svg.read() == b"<svg></svg>"
