@@ -113,6 +113,7 @@ def site(transactional_db: Any, tmp_path: Path) -> Iterator[Site]:
             "WEB_CONCURRENCY": str(WORKERS),
             "GUNICORN_THREADS": str(THREADS),
             "GUNICORN_BIND": f"127.0.0.1:{web_port}",
+            "HOME": str(tmp_path),  # gunicorn puts its control socket there, not in the shared ~/.gunicorn
             # The image's collectstatic builds the manifest; pages here only need the files.
             "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
         }
