@@ -8,8 +8,8 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 APT_PACKAGES := gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 # Only the tests need these: Chromium for the browser tests, ClamAV for the malware-scan tests,
 # poppler (pdftoppm/pdftotext) to read the rendered reports, docker-compose (v1, no engine needed)
-# to validate docker-compose.yml.
-TEST_APT_PACKAGES := chromium clamav clamav-daemon poppler-utils docker-compose
+# to validate docker-compose.yml, caddy to run deploy/Caddyfile in front of gunicorn.
+TEST_APT_PACKAGES := chromium clamav clamav-daemon poppler-utils docker-compose caddy
 PYTEST_ARGS ?=
 
 .PHONY: run test install apt apt-test messages requirements lint audit clean bench load fuzz backup restore

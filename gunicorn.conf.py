@@ -45,3 +45,11 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 # pattern instead (secondopinion/observability.py).
 accesslog = None
 errorlog = "-"
+
+
+def post_worker_init(worker: object) -> None:
+    # The slow-client guard keeps one of this worker's threads free for pages
+    # (secondopinion/slowclients.py): it needs to know how many there are.
+    from secondopinion import slowclients
+
+    slowclients.threads = threads

@@ -26,7 +26,7 @@ case_id: contextvars.ContextVar[str] = contextvars.ContextVar("case_id", default
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 # Django loggers whose messages carry the raw request path as their first argument.
-_PATH_LOGGERS = {"django.request", "django.server", "django.security.DisallowedHost"}
+_PATH_LOGGERS = {"django.request", "django.server", "django.security.DisallowedHost", "django.security.csrf"}
 
 
 class ContextFilter(logging.Filter):

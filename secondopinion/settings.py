@@ -219,6 +219,12 @@ REPORT_VERIFY_RATE = (env.int("REPORT_VERIFY_ATTEMPTS", default=20), env.int("RE
 # uploads.handler.EncryptingUploadHandler, and any other view refuses files outright.
 FILE_UPLOAD_HANDLERS: list[str] = []
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Slow clients (secondopinion/slowclients.py): a request body other than an upload must arrive
+# within SLOW_BODY_SECONDS; an upload must bring UPLOAD_MIN_RATE_KB per second in every
+# UPLOAD_RATE_WINDOW seconds. Either is cut off otherwise, freeing its server thread.
+SLOW_BODY_SECONDS = env.float("SLOW_BODY_SECONDS", default=5.0)
+UPLOAD_MIN_RATE_KB = env.float("UPLOAD_MIN_RATE_KB", default=10.0)
+UPLOAD_RATE_WINDOW = env.float("UPLOAD_RATE_WINDOW", default=10.0)
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"

@@ -1,16 +1,13 @@
-"""
-WSGI config for secondopinion project.
+"""The WSGI application gunicorn serves (gunicorn.conf.py), behind the slow-client guard."""
 
-It exposes the WSGI callable as a module-level variable named ``application``.
-
-For more information on this file, see
-https://docs.djangoproject.com/en/5.2/howto/deployment/wsgi/
-"""
+from __future__ import annotations
 
 import os
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'secondopinion.settings')
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "secondopinion.settings")
 
-application = get_wsgi_application()
+from secondopinion.slowclients import SlowClientGuard  # noqa: E402  (needs the settings module set)
+
+application = SlowClientGuard(get_wsgi_application())

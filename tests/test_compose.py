@@ -129,7 +129,7 @@ def test_the_caddyfile_sends_hsts_and_takes_the_largest_upload() -> None:
     assert int(re.search(r"max-age=(\d+)", caddyfile).group(1)) >= 31536000  # type: ignore[union-attr]
     max_size = re.search(r"max_size (\d+)MB", caddyfile)
     assert max_size and int(max_size.group(1)) * MB >= settings.UPLOAD_LIMITS["archive_mb"] * MB
-    assert "reverse_proxy web:8000" in caddyfile
+    assert "reverse_proxy {$UPSTREAM:web:8000}" in caddyfile  # the default is compose's web service
     assert "encode" not in re.sub(r"#.*", "", caddyfile)  # no compression of pages (BREACH)
 
 

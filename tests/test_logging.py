@@ -117,6 +117,14 @@ def test_each_request_logs_one_json_line_with_its_id_route_user_and_timing(
     assert isinstance(line["duration_ms"], float)
 
 
+def test_a_refused_csrf_token_does_not_log_the_path(db: Any, captured: io.StringIO) -> None:
+    # A slow or forged POST to a reset link is refused by the CSRF check, which logs the path.
+    response = Client(enforce_csrf_checks=True).post("/accounts/reset/MQ/canary-reset-token-4f1c/", {})
+    assert response.status_code == 403
+    assert "canary-reset-token-4f1c" not in captured.getvalue()
+    assert "accounts/reset/<uidb64>/<token>/" in captured.getvalue()
+
+
 def test_a_malformed_request_id_is_replaced(db: Any, captured: io.StringIO) -> None:
     response = Client().get("/", HTTP_X_REQUEST_ID="<script>\n")
     assert len(response["X-Request-ID"]) == 32 and "<" not in captured.getvalue()
