@@ -27,7 +27,10 @@ def _workers() -> int:
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = _workers()
-threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+# Threads mostly wait for the network (request bodies, the database, the object store). The
+# slow-client guard keeps one per worker for pages and lets the others read bodies
+# (secondopinion/slowclients.py): with 4, three uploads per worker go on at once.
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # Uploads stream through the encryptor at the client's speed; give slow phones time.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 30

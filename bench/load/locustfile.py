@@ -297,14 +297,23 @@ class Patient(PortalUser):
         path, name = route("upload_file", case=self.case)
         headers = {"Content-Type": content_type, "Accept": "application/json", "X-CSRFToken": token,
                    "X-File-Name": quote(filename)}
-        with self.client.put(path, data=data, headers=headers, name=name, catch_response=True) as response:
-            if response.status_code != 200:
-                response.failure(f"upload answered {response.status_code}")
-                return None
-            answer = response.json()
-            if answer.get("problems") or len(answer.get("files", [])) != 1:
-                response.failure(f"upload refused: {len(answer.get('problems', []))} problem(s)")
-                return None
+        # As the widget (Uppy's retryDelays): a 503 from the slow-client guard, every body thread of
+        # that worker busy, is tried again after 0, 1, 3 and 5 s; the retries show under their own name.
+        for attempt, delay in enumerate((0, 1, 3, 5, None)):
+            label = name if attempt == 0 else f"{name} (retry after 503)"
+            with self.client.put(path, data=data, headers=headers, name=label, catch_response=True) as response:
+                if response.status_code == 503 and delay is not None:
+                    response.success()
+                    time.sleep(delay)
+                    continue
+                if response.status_code != 200:
+                    response.failure(f"upload answered {response.status_code}")
+                    return None
+                answer = response.json()
+                if answer.get("problems") or len(answer.get("files", [])) != 1:
+                    response.failure(f"upload refused: {len(answer.get('problems', []))} problem(s)")
+                    return None
+                break
         self.uploads += 1
         return str(answer["files"][0]["id"])
 
