@@ -205,7 +205,9 @@ start_moto() {
 	local i
 	for i in $(seq 100); do
 		s3_up "$moto_port" && return 0
-		pid_is "$moto_pid" moto_server || die "moto_server exited; see $VAR/moto.log"
+		# kill -0, not pid_is: until the forked shell has exec'd, its command line is this
+		# script's, so a pattern check right after the start fails on a live server.
+		kill -0 "$moto_pid" 2>/dev/null || die "moto_server exited; see $VAR/moto.log"
 		sleep 0.2
 	done
 	die "moto_server did not answer on port $moto_port; see $VAR/moto.log"
