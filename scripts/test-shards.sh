@@ -33,7 +33,7 @@ EOF
 LOG="$ROOT/var/test-shard-1.log"
 "$PY" -m pytest "${FIRST[@]}" >"$LOG" 2>&1 &
 first=$!
-DATABASE_URL="${DATABASE_URL}_2" REDIS_URL="${REDIS_URL%/*}/14" S3_BUCKET="${S3_BUCKET}-2" \
+DATABASE_URL="${DATABASE_URL}_2" REDIS_URL="${REDIS_URL_2:-${REDIS_URL%/*}/14}" S3_BUCKET="${S3_BUCKET}-2" \
 	"$PY" -m pytest $(printf -- '--ignore=%s ' "${FIRST[@]}")
 second=$?
 wait "$first"
