@@ -12,7 +12,9 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 import audit
-from accounts.models import User
+from accounts.emails import email_user
+from accounts.models import Role, User
+from audit.signals import chain_broken
 
 
 def _user_for(credentials: dict[str, Any] | None) -> User | None:
@@ -53,3 +55,11 @@ def on_locked_out(sender: Any, request: HttpRequest, username: str | None = None
     user = _user_for({"username": username})
     audit.record(request=request, actor=user, event_type="lockout", action=audit.Action.EXECUTE,
                  outcome=audit.Outcome.SERIOUS_FAILURE, entity_type="User", entity_id=str(user.pk) if user else "")
+
+
+@receiver(chain_broken)
+def on_chain_broken(sender: Any, broken_id: int | None, **kwargs: Any) -> None:
+    """A broken audit chain is every administrator's business: each gets an e-mail (outbox row,
+    written in the transaction that records the failure)."""
+    for admin in User.objects.filter(role=Role.ADMIN, is_active=True):
+        email_user(user=admin, name="audit-verify-failed", params={"broken_id": broken_id})

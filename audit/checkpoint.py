@@ -19,10 +19,9 @@ from django.db import transaction
 from django.utils import timezone
 
 import audit
-from accounts.emails import email_user
-from accounts.models import Role, User
 from audit.models import AuditEvent
 from audit.services import VerifyResult, verify_chain
+from audit.signals import chain_broken
 from core import signing, storage
 
 PREFIX = "audit-checkpoints/"
@@ -71,8 +70,7 @@ def _report_broken(result: VerifyResult) -> None:
     audit.record(event_type="audit.verify.failed", action=audit.Action.EXECUTE,
                  outcome=audit.Outcome.SERIOUS_FAILURE, entity_type="AuditEvent",
                  entity_id=str(result.broken_id or ""), detail={"broken_id": result.broken_id})
-    for admin in User.objects.filter(role=Role.ADMIN, is_active=True):
-        email_user(user=admin, name="audit-verify-failed", params={"broken_id": result.broken_id})
+    chain_broken.send(sender=VerifyResult, broken_id=result.broken_id)
 
 
 def _load(name: str) -> Checkpoint | None:

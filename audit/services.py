@@ -14,9 +14,8 @@ from audit.models import GENESIS_HASH, AuditEvent, Outcome, UnknownChainKey
 from core import signing
 
 if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
     from django.http import HttpRequest
-
-    from accounts.models import User
 
 # Key of the PostgreSQL advisory lock that serializes chain writers ("audit" in ASCII).
 CHAIN_LOCK = 0x6175646974
@@ -28,7 +27,7 @@ def record(
     action: str,
     outcome: str = Outcome.SUCCESS,
     request: HttpRequest | None = None,
-    actor: User | None = None,
+    actor: AbstractBaseUser | None = None,
     entity_type: str = "",
     entity_id: Any = "",
     case_id: uuid.UUID | str | None = None,
@@ -50,7 +49,7 @@ def record(
         action=action,
         event_type=event_type,
         outcome=outcome,
-        actor=actor,
+        actor_id=actor.pk if actor is not None else None,
         actor_role=getattr(actor, "role", ""),
         source_ip=_client_ip(meta.get("REMOTE_ADDR")),
         user_agent=meta.get("HTTP_USER_AGENT", "").replace("\x00", "")[:256],
