@@ -87,10 +87,11 @@ def save_plain(step: Step, case: Case, cleaned: dict[str, Any]) -> None:
 
 
 
-def build_form(step: Step, case: Case, data: Any) -> Any:
-    """The form or formset of a step, bound to `data` on POST; None for a page without one."""
+def build_form(step: Step, case: Case, data: Any, photos: list[tuple[str, str]] | None = None) -> Any:
+    """The form or formset of a step, bound to `data` on POST; None for a page without one.
+    `photos`: the choices for a measurement's photo (the measurements step)."""
     if step.formset is f.MeasurementFormSet:
-        return step.formset(data, instance=case, prefix="rows", form_kwargs={"photos": _photo_choices(case)})
+        return step.formset(data, instance=case, prefix="rows", form_kwargs={"photos": photos or []})
     if step.formset is not None:
         return step.formset(data, instance=case, prefix="rows")
     if step.form is not None and issubclass(step.form, forms.ModelForm):  # specialty, country
@@ -98,13 +99,6 @@ def build_form(step: Step, case: Case, data: Any) -> Any:
     if step.form is not None:
         return step.form(data, initial=initial_for(step, case))
     return None
-
-
-def _photo_choices(case: Case) -> list[tuple[str, str]]:
-    from uploads.models import Kind, Upload, UploadStatus
-
-    photos = Upload.objects.filter(case=case, kind=Kind.IMAGE, status=UploadStatus.ACCEPTED)
-    return [(str(p.pk), p.original_name) for p in photos.order_by("created_at")]
 
 
 def save(step: Step, case: Case, form: Any) -> None:
@@ -119,12 +113,3 @@ def save(step: Step, case: Case, form: Any) -> None:
             Case.objects.filter(pk=case.pk).update(**{step.done_flag: True})
     else:
         save_plain(step, case, form.cleaned_data)
-
-
-def context_for(step: Step, case: Case) -> dict[str, Any]:
-    """Extra template context of a step: the files page lists the case's uploads."""
-    if step.slug != "files":
-        return {}
-    from uploads.services import file_list_context
-
-    return file_list_context(case)

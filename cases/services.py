@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 import audit
 from accounts.emails import email_user
 from accounts.models import User
+from cases import panels
 from cases.models import (
     TRANSITIONS,
     Case,
@@ -107,17 +108,9 @@ def submission_problems(case: Case) -> list[str]:
 
 
 def completeness_warnings(case: Case) -> list[str]:
-    """What a specialist will probably need but the patient has not given (not blocking)."""
-    from uploads.services import accepted_kinds
-
-    kinds = accepted_kinds(case)
-    warnings = []
-    if case.specialty == RequestedSpecialty.RADIOLOGY and "dicom" not in kinds:
-        warnings.append(_("You have not added any imaging (DICOM). A radiologist needs the images themselves."))
-    if case.specialty == RequestedSpecialty.DERMATOLOGY and "image" not in kinds:
-        warnings.append(_("You have not added a photo. A dermatologist needs clear photos of the skin."))
-    if case.specialty == RequestedSpecialty.ONCOLOGY and not kinds & {"pdf", "dicom"}:
-        warnings.append(_("You have not added any report or imaging. An oncologist needs the pathology and imaging reports."))
+    """What a specialist will probably need but the patient has not given (not blocking); the
+    apps above add theirs (uploads: the files the requested specialty needs)."""
+    warnings = list(panels.context("check", case).get("warnings", []))
     if not case.timeline.exists():
         warnings.append(_("You have not added any events to the timeline."))
     return warnings

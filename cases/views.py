@@ -19,7 +19,7 @@ from accounts.access import AuthedRequest, role_required
 from accounts.models import Role
 from accounts.stepup import has_recent_stepup, stepup_required
 from cases import export as export_services
-from cases import intake, services
+from cases import intake, panels, services
 from cases.access import active_break_glass, case_for_user
 from cases.forms import ConsentForm, MessageForm
 from cases.models import Case, ConsentVersion, MessageKind, Status
@@ -61,7 +61,9 @@ def step(request: AuthedRequest, case_id: uuid.UUID, slug: str) -> HttpResponse:
         else reverse("cases:step", args=[case.pk, forward.slug])
     if current.slug == "consent":
         return _consent_step(request, case, current, back, next_url)
-    form = intake.build_form(current, case, request.POST if request.method == "POST" else None)
+    contributed = panels.context(f"intake-{current.slug}", case, request.user)
+    form = intake.build_form(current, case, request.POST if request.method == "POST" else None,
+                             photos=contributed.get("photos"))
     if request.method == "POST" and (form is None or form.is_valid()):
         with transaction.atomic():
             # Answers change only while the case is a draft, even if another tab just sent it.
@@ -76,7 +78,7 @@ def step(request: AuthedRequest, case_id: uuid.UUID, slug: str) -> HttpResponse:
     return render(request, current.template, {
         "case": case, "step": current, "form": form, "back": back, "from_check": from_check,
         "number": intake.STEPS.index(current) + 1, "total": len(intake.STEPS),
-        "next": request.path, **intake.context_for(current, case),
+        "next": request.path, **contributed,
     })
 
 
@@ -131,16 +133,13 @@ def submitted(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
     case = case_for_user(request, case_id, owner_only=True)
     if case.is_draft:
         return redirect("cases:check", case.pk)
-    from uploads.services import receipt_files
-
-    return render(request, "cases/submitted.html", {"case": case, "files": receipt_files(case)})
+    return render(request, "cases/submitted.html", {"case": case, **panels.context("submitted", case, request.user)})
 
 
-def _detail_context(case: Case, message_form: MessageForm) -> dict[str, object]:
-    from reports.services import patient_reports_context
-    from uploads.services import file_list_context
-
-    return {**file_list_context(case), **patient_reports_context(case),
+def _detail_context(request: HttpRequest, case: Case, message_form: MessageForm) -> dict[str, object]:
+    # The files and the signed reports come from the apps above (uploads/panels.py, reports/panels.py);
+    # reports marks them read when the patient is the one looking.
+    return {**panels.context("detail", case, request.user),
         "case": case, "events": case.events.all(), "thread": case.messages.select_related("author"),
         "message_form": message_form, "can_write": case.status not in {Status.DRAFT, Status.CLOSED, Status.WITHDRAWN},
         "consent_outdated": case.is_open and not case.is_draft and not services.consent_is_current(case),
@@ -150,13 +149,8 @@ def _detail_context(case: Case, message_form: MessageForm) -> dict[str, object]:
 @login_required
 def detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     case = case_for_user(request, case_id)
-    context = _detail_context(case, MessageForm())
+    context = _detail_context(request, case, MessageForm())
     context["break_glass"] = active_break_glass(request.user, case)  # an admin's emergency read
-    if request.user.pk == case.patient_id:
-        from reports.services import report_mark_read
-
-        for view in context["signed_reports"]:  # type: ignore[attr-defined]
-            report_mark_read(report=view["report"])
     return render(request, "cases/detail.html", context)
 
 
@@ -180,7 +174,7 @@ def message(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
             return redirect("cases:detail", case.pk)
         messages.success(request, _("Message sent."))
         return redirect("cases:detail", case.pk)
-    return render(request, "cases/detail.html", {**_detail_context(case, form), "form": form})
+    return render(request, "cases/detail.html", {**_detail_context(request, case, form), "form": form})
 
 
 @role_required(Role.PATIENT)

@@ -6,4 +6,4 @@ class UploadsConfig(AppConfig):
     name = 'uploads'
 
     def ready(self) -> None:
-        from uploads import emails  # noqa: F401  (registers its e-mail kinds)
+        from uploads import emails, panels  # noqa: F401  (register e-mail kinds, case-page panels)

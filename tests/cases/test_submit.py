@@ -370,12 +370,12 @@ def test_saving_a_step_while_the_case_is_submitted_elsewhere_does_not_undo_the_s
     real_build_form = intake.build_form
     submitted_at = timezone.now()
 
-    def submit_in_another_tab(step: Any, loaded: Case, data: Any) -> Any:
+    def submit_in_another_tab(step: Any, loaded: Case, data: Any, **kwargs: Any) -> Any:
         # The other tab's submit commits after this request has loaded the draft.
         Case.objects.filter(pk=loaded.pk).update(
             status=Status.SUBMITTED, submitted_at=submitted_at, due_at=submitted_at + timedelta(hours=72)
         )
-        return real_build_form(step, loaded, data)
+        return real_build_form(step, loaded, data, **kwargs)
 
     with patch("cases.intake.build_form", autospec=True, side_effect=submit_in_another_tab):
         patient_client.post(step_url(case.pk, "specialty"), {"specialty": "cardiology"})
