@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import ipaddress
 import time
 import uuid
 from dataclasses import dataclass
@@ -10,6 +9,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from audit.context import client, client_of
 from audit.models import GENESIS_HASH, AuditEvent, Outcome, UnknownChainKey
 from core import signing
 
@@ -36,11 +36,12 @@ def record(
 ) -> AuditEvent:
     """Append one event to the audit chain, inside the caller's transaction.
 
-    With `request`, the actor (unless given), role, IP address and user agent come from it.
+    The IP address and user agent come from the request being served (audit/context.py), or
+    from `request` when one is given, which also gives the actor unless `actor` is.
     `detail` holds codes and ids only (str, int, bool, None, UUID, lists and dicts of them),
     never names or free text. Nothing here is ever logged.
     """
-    meta = request.META if request is not None else {}
+    origin = client_of(request) if request is not None else client.get()
     if actor is None and request is not None:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
@@ -51,8 +52,8 @@ def record(
         outcome=outcome,
         actor_id=actor.pk if actor is not None else None,
         actor_role=getattr(actor, "role", ""),
-        source_ip=_client_ip(meta.get("REMOTE_ADDR")),
-        user_agent=meta.get("HTTP_USER_AGENT", "").replace("\x00", "")[:256],
+        source_ip=origin.ip,
+        user_agent=origin.user_agent,
         entity_type=entity_type,
         entity_id=str(entity_id),
         case_id=case_id,
@@ -132,14 +133,6 @@ def verify_chain() -> VerifyResult:
         keyed = keyed or event.chain_key is not None
         count, prev_id, prev_hash = count + 1, event.id, event.hash
     return VerifyResult(True, count, prev_hash, head_id=prev_id)
-
-
-def _client_ip(value: str | None) -> str | None:
-    try:
-        address = ipaddress.ip_address(value or "")
-    except ValueError:
-        return None
-    return None if getattr(address, "scope_id", None) else str(address)
 
 
 def _codes_only(value: Any) -> Any:

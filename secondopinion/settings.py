@@ -83,6 +83,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "secondopinion.proxy.ForwardedForMiddleware",
+    "audit.context.AuditContextMiddleware",  # after the proxy's REMOTE_ADDR: the audit events' origin
     "secondopinion.observability.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
