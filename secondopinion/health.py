@@ -71,7 +71,7 @@ def _oldest(queryset: Any, field: str) -> dict[str, Any]:
 def healthz_detail(request: HttpRequest) -> JsonResponse:
     """For admins: the backlog behind the services (no ids, no names: counts and ages)."""
     from reports.models import RenderStatus, SignedDocument
-    from uploads.invariants import LAST_RUN
+    from secondopinion.invariants import LAST_RUN
     from uploads.models import Upload, UploadStatus
 
     pending_uploads = Upload.objects.filter(status__in=[UploadStatus.RECEIVED, UploadStatus.SCANNING])
@@ -81,6 +81,6 @@ def healthz_detail(request: HttpRequest) -> JsonResponse:
         "pending_uploads": _oldest(pending_uploads, "created_at"),
         "pending_report_documents": _oldest(documents.filter(render_status=RenderStatus.PENDING), "signed_at"),
         "failed_report_documents": documents.filter(render_status=RenderStatus.FAILED).count(),
-        # The daily storage check (uploads/invariants.py): when, and counts per finding.
+        # The daily storage check (secondopinion/invariants.py): when, and counts per finding.
         "integrity_check": cache.get(LAST_RUN),
     }, headers={"Cache-Control": "no-store"})

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "cases",
     "uploads",
     "reports",
+    "secondopinion",  # last: composes the apps above (the storage check)
 ]
 
 MIDDLEWARE = [
@@ -167,7 +168,7 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "accounts.tasks.sweep_outbox_task", "schedule": SWEEP_INTERVAL},
     "purge-expired-cases": {"task": "audit.tasks.purge_expired_task", "schedule": 86400.0},
     "audit-checkpoint": {"task": "audit.tasks.audit_checkpoint_task", "schedule": 3600.0},
-    "check-invariants": {"task": "uploads.tasks.check_invariants_task", "schedule": 86400.0},
+    "check-invariants": {"task": "secondopinion.tasks.check_invariants_task", "schedule": 86400.0},
 }
 
 # Files. Only ciphertext is ever written here (see uploads/).

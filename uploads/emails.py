@@ -21,9 +21,3 @@ def _receipt(user: User, params: dict[str, Any]) -> dict[str, Any]:
     return {"reference": case.reference, "path": reverse("cases:detail", args=[case.pk]),
             "files": [{"size": f.size, "sha256": f.sha256} for f in files.only("size", "sha256")]}
 
-
-@email_kind("integrity-check-failed")
-def _integrity(user: User, params: dict[str, Any]) -> dict[str, Any]:
-    from uploads.invariants import CATEGORIES
-
-    return {"lines": [[CATEGORIES[category], n] for category, n in params["counts"].items()]}

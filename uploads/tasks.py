@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from celery import shared_task
 
 
@@ -24,9 +22,3 @@ def sweep_uploads_task() -> dict[str, int]:
 
     return uploads_sweep()
 
-
-@shared_task
-def check_invariants_task() -> dict[str, Any]:
-    from uploads.invariants import check_and_report
-
-    return check_and_report()

@@ -214,7 +214,7 @@ def test_a_broker_outage_at_approval_delays_the_erasure_but_never_drops_it(
     from django.utils import timezone
 
     from audit.erasure import erasure_sweep
-    from uploads import invariants
+    from secondopinion import invariants
 
     full_case(patient)
     with broker_down(), django_capture_on_commit_callbacks(execute=True):

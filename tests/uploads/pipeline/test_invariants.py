@@ -18,11 +18,11 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from reports.models import RenderStatus, SignedDocument
+from secondopinion.invariants import LAST_RUN
+from secondopinion.tasks import check_invariants_task
 from tests.factories import AdminFactory, PatientFactory, accepted_upload
 from tests.reports.signed import case_in_review, signed_document
-from uploads.invariants import LAST_RUN
 from uploads.models import Upload, UploadStatus
-from uploads.tasks import check_invariants_task
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from uploads import invariants
+from secondopinion import invariants
 
 SHOWN = 20  # ids printed per category; --json lists them all
 
@@ -31,11 +31,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         found = invariants.check(grace=timedelta(seconds=options["grace"]))
         if options["json"]:
-            self.stdout.write(json.dumps({"ok": found.ok, "objects": found.objects, "uploads": found.uploads,
-                                          "documents": found.documents, "findings": found.items}, indent=2))
+            self.stdout.write(json.dumps({"ok": found.ok, "objects": found.objects, "uploads": found.rows.get("uploads", 0),
+                                          "documents": found.rows.get("documents", 0), "findings": found.items}, indent=2))
         else:
-            self.stdout.write(f"Checked {found.objects} objects, {found.uploads} uploads, "
-                              f"{found.documents} report documents.")
+            self.stdout.write(f"Checked {found.objects} objects, {found.rows.get('uploads', 0)} uploads, "
+                              f"{found.rows.get('documents', 0)} report documents.")
             for category, meaning in invariants.CATEGORIES.items():
                 ids = found.items.get(category, [])
                 if ids:
