@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "cases",
     "uploads",
     "reports",
+    "console",
 ]
 
 MIDDLEWARE = [
