@@ -17,6 +17,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_otp import user_has_device
 
 import audit
 from accounts import services as account_services
@@ -98,8 +99,6 @@ def users(request: AuthedRequest) -> HttpResponse:
 @role_required(Role.ADMIN)
 def user_detail(request: AuthedRequest, user_id: uuid.UUID) -> HttpResponse:
     target = user_for_admin(request, user_id)
-    from django_otp import user_has_device
-
     return render(request, "console/user.html", {
         "target": target, "mfa_enrolled": user_has_device(target, confirmed=True),
         "profile": getattr(target, "specialist_profile", None)})
