@@ -205,4 +205,4 @@ def _break_glass(user: User, params: dict[str, Any]) -> dict[str, Any]:
     grant = BreakGlass.objects.select_related("admin", "case").get(pk=params["grant_id"])
     return {"admin_name": grant.admin.full_name, "reference": grant.case.reference,
             "at": grant.granted_at.strftime("%Y-%m-%d %H:%M UTC"),
-            "path": reverse("accounts:console_case", args=[grant.case_id])}
+            "path": reverse("console:console_case", args=[grant.case_id])}

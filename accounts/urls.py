@@ -3,28 +3,13 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import console, views
+from accounts import views
 
 app_name = "accounts"
 
 urlpatterns = [
     path("home/", views.home, name="home"),
     path("specialist/", views.specialist_home, name="specialist_home"),
-    path("console/", console.console, name="console"),
-    path("console/users/", console.users, name="console_users"),
-    path("console/users/<uuid:user_id>/", console.user_detail, name="console_user"),
-    path("console/users/<uuid:user_id>/deactivate/", console.user_deactivate, name="console_user_deactivate"),
-    path("console/users/<uuid:user_id>/reactivate/", console.user_reactivate, name="console_user_reactivate"),
-    path("console/users/<uuid:user_id>/reset-mfa/", console.user_mfa_reset, name="console_user_mfa_reset"),
-    path("console/users/<uuid:user_id>/specialist/", console.specialist_edit, name="console_specialist_edit"),
-    path("console/turnaround/", console.turnaround, name="console_turnaround"),
-    path("console/consent/", console.consent_versions, name="console_consent_versions"),
-    path("console/consent/new/", console.consent_publish, name="console_consent_publish"),
-    path("console/consent/<int:version>/", console.consent_version, name="console_consent_version"),
-    path("console/cases/", console.cases, name="console_cases"),
-    path("console/cases/<uuid:case_id>/", console.case_detail, name="console_case"),
-    path("console/cases/<uuid:case_id>/break-glass/", console.break_glass, name="console_break_glass"),
-    path("console/invite/", views.invite, name="invite"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/register/", views.register, name="register"),

@@ -24,7 +24,6 @@ from accounts.forms import (
     CodeForm,
     EmailForm,
     EnrolForm,
-    InviteForm,
     LanguageForm,
     LoginForm,
     PasswordConfirmForm,
@@ -58,7 +57,7 @@ def landing(request: HttpRequest) -> HttpResponse:
 @login_required
 def home(request: AuthedRequest) -> HttpResponse:
     target: dict[str, str] = {Role.PATIENT: "cases:patient_home", Role.SPECIALIST: "accounts:specialist_home",
-              Role.ADMIN: "accounts:console"}
+              Role.ADMIN: "console:console"}
     return redirect(target[request.user.role])
 
 
@@ -283,14 +282,3 @@ def specialist_home(request: AuthedRequest) -> HttpResponse:
     return render(request, "accounts/specialist_home.html", {
         "profile": getattr(request.user, "specialist_profile", None),
         "waiting": Case.objects.claimable_by(request.user).count(), "my_cases": my_cases(request.user)})
-
-
-@role_required(Role.ADMIN)
-def invite(request: AuthedRequest) -> HttpResponse:
-    form = InviteForm(request.POST or None, initial={"role": Role.SPECIALIST, "language": request.LANGUAGE_CODE})
-    if request.method == "POST" and form.is_valid():
-        services.user_invite(request=request, invited_by=request.user, **form.cleaned_data)
-        messages.success(request, _("Invitation sent. The link works for 3 days."))
-        return redirect("accounts:console")
-    return render(request, "console/invite.html", {"form": form})
-

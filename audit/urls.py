@@ -24,11 +24,6 @@ urlpatterns = [
     path("accounts/erase/", deletion_views.erase, name="erase"),
     path("accounts/erase/certificate/<str:fmt>/", deletion_views.erase_certificate, name="erase_certificate"),
     path("deletion-certificates/verify/", deletion_views.certificate_verify, name="certificate_verify"),
-    # Audit review (admins) and the patient's access log.
-    path("console/audit/", views.search, name="search"),
-    path("console/audit/export.csv", views.export_csv, name="export_csv"),
-    path("console/audit/export.json", views.export_fhir, name="export_fhir"),
-    path("console/audit/access-review/", views.access_review, name="access_review"),
-    path("console/audit/access-review/sign-off/", views.sign_off, name="sign_off"),
+    # The patient's access log (the audit review pages are in console/urls.py).
     path("cases/<uuid:case_id>/access-log/", views.access_log, name="access_log"),
 ]

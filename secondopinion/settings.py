@@ -79,7 +79,8 @@ INSTALLED_APPS = [
     "cases",
     "uploads",
     "reports",
-    "secondopinion",  # last: composes the apps above (the storage check)
+    "console",
+    "secondopinion",  # last: composes the apps below it (the storage check)
 ]
 
 MIDDLEWARE = [
@@ -253,7 +254,7 @@ signing.load_private_key(SIGNING_KEY, var_dir=VAR_DIR, production=PRODUCTION)  #
 DEFAULT_RETENTION_DAYS = env.int("DEFAULT_RETENTION_DAYS", default=3650)
 AUDIT_RETENTION_YEARS = max(6, env.int("AUDIT_RETENTION_YEARS", default=6))
 ERASURE_AUTO_APPROVE = env.bool("ERASURE_AUTO_APPROVE", default=True)
-# Access review (audit/review.py): a staff member reading more distinct cases than this within
+# Access review (console/review.py): a staff member reading more distinct cases than this within
 # one hour is flagged for the monthly review.
 AUDIT_RAPID_READS = env.int("AUDIT_RAPID_READS", default=20)
 # A signed checkpoint of the audit chain's head (audit/checkpoint.py) is written every hour (beat,

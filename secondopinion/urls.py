@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("uploads.urls")),
     path("", include("reports.urls")),
     path("", include("audit.urls")),
+    path("", include("console.urls")),
 ]

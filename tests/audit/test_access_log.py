@@ -5,7 +5,7 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from tests.audit.review_helpers import break_glass, denial, read, reviewed_case, staff
+from tests.console.review_helpers import break_glass, denial, read, reviewed_case, staff
 from tests.factories import AdminFactory, PatientFactory, SpecialistFactory, login
 
 pytestmark = pytest.mark.django_db

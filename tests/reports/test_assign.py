@@ -62,7 +62,7 @@ def test_admins_see_no_clinical_text(admin_client_verified: Client) -> None:
 
 
 def test_the_console_links_to_it(admin_client_verified: Client) -> None:
-    assert f'href="{URL}"' in admin_client_verified.get(reverse("accounts:console")).content.decode()
+    assert f'href="{URL}"' in admin_client_verified.get(reverse("console:console")).content.decode()
 
 
 def test_assigning_gives_the_case_to_the_specialist(admin_user: Any, admin_client_verified: Client,

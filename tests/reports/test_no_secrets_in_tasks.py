@@ -25,10 +25,11 @@ import redis
 from django.conf import settings
 from django.test import Client
 
-from accounts import console_services, services
+from accounts import services
 from accounts.emails import email_user, kinds
 from accounts.models import OutgoingEmail, Role
 from cases.services import case_assign, case_submit, consultation_invite, message_send
+from console import services as console_services
 from tests.cases.helpers import ready_case, service_request
 from tests.factories import (
     PASSWORD,

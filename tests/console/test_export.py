@@ -13,8 +13,8 @@ from fhir.resources.R4B.auditevent import AuditEvent as FhirAuditEvent
 from fhir.resources.R4B.bundle import Bundle
 
 from audit import Action, AuditEvent, record
-from audit.export import CSV_COLUMNS
-from tests.audit.review_helpers import admin_client, break_glass, denial, read, reviewed_case
+from console.export import CSV_COLUMNS
+from tests.console.review_helpers import admin_client, break_glass, denial, read, reviewed_case
 from tests.factories import AdminFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,7 @@ def _body(response: object) -> bytes:
     return b"".join(response.streaming_content)  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("name", ["audit:export_csv", "audit:export_fhir"])
+@pytest.mark.parametrize("name", ["console:export_csv", "console:export_fhir"])
 def test_an_export_asks_for_a_fresh_factor_first(name: str) -> None:
     client, _admin = admin_client()
 
@@ -39,7 +39,7 @@ def test_the_csv_export_has_the_documented_columns_and_utc_times() -> None:
     first = read(case, case.specialist, "upload.download")
     client, _admin = admin_client(stepped_up=True)
 
-    response = client.get(reverse("audit:export_csv"), {"case": case.reference})
+    response = client.get(reverse("console:export_csv"), {"case": case.reference})
 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -62,7 +62,7 @@ def test_the_csv_export_cannot_smuggle_a_formula_into_a_spreadsheet() -> None:
     record(event_type="page.denied", action=Action.READ, entity_type="Page", entity_id="=HYPERLINK(\"x\")")
     client, _admin = admin_client(stepped_up=True)
 
-    rows = list(csv.DictReader(io.StringIO(_body(client.get(reverse("audit:export_csv"),
+    rows = list(csv.DictReader(io.StringIO(_body(client.get(reverse("console:export_csv"),
                                                                  {"event_type": "page.denied"})).decode())))
 
     assert rows[0]["entity_id"] == "'=HYPERLINK(\"x\")"
@@ -74,7 +74,7 @@ def test_each_export_is_audited_with_its_format_and_row_count() -> None:
     read(case, case.specialist)
     client, admin = admin_client(stepped_up=True)
 
-    _body(client.get(reverse("audit:export_fhir"), {"case": case.reference}))
+    _body(client.get(reverse("console:export_fhir"), {"case": case.reference}))
 
     event = AuditEvent.objects.get(event_type="audit.export")
     assert event.actor_id == admin.pk
@@ -88,7 +88,7 @@ def test_the_fhir_export_is_a_bundle_of_valid_audit_events() -> None:
               record(event_type="audit.verify.failed", action=Action.EXECUTE, outcome="8", case_id=case.pk)]
     client, _admin = admin_client(stepped_up=True)
 
-    response = client.get(reverse("audit:export_fhir"), {"case": case.reference})
+    response = client.get(reverse("console:export_fhir"), {"case": case.reference})
 
     assert response["Content-Type"] == "application/fhir+json"
     bundle = Bundle.model_validate(json.loads(_body(response)))
@@ -129,7 +129,7 @@ def test_an_export_without_filters_holds_the_whole_trail() -> None:
     record(event_type="login", action=Action.EXECUTE)
     client, _admin = admin_client(stepped_up=True)
 
-    rows = list(csv.DictReader(io.StringIO(_body(client.get(reverse("audit:export_csv"))).decode())))
+    rows = list(csv.DictReader(io.StringIO(_body(client.get(reverse("console:export_csv"))).decode())))
 
     everything_before = AuditEvent.objects.exclude(event_type="audit.export").order_by("-id")
     assert [r["id"] for r in rows] == [str(e.id) for e in everything_before]

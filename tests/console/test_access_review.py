@@ -11,11 +11,11 @@ from audit import AuditEvent
 from audit.models import AuditReview
 from cases.models import Consultation
 from tests.audit.checkpoints import no_checkpoints  # noqa: F401 - fixture
-from tests.audit.review_helpers import admin_client, break_glass, denial, read, reviewed_case, staff
+from tests.console.review_helpers import admin_client, break_glass, denial, read, reviewed_case, staff
 from tests.factories import AdminFactory, SpecialistFactory
 
 pytestmark = pytest.mark.django_db
-URL = reverse("audit:access_review")
+URL = reverse("console:access_review")
 CHECKS = ["flagged_reads", "break_glass", "denials", "chain_verified", "exports"]
 
 
@@ -122,7 +122,7 @@ def test_it_shows_the_last_full_month_by_default() -> None:
 
 def test_an_admin_signs_off_a_month_once() -> None:
     client, admin = admin_client()
-    sign_off = reverse("audit:sign_off")
+    sign_off = reverse("console:sign_off")
 
     response = client.post(sign_off, {"month": "2025-01", "checks": CHECKS, "note": "All explained."})
 
@@ -143,7 +143,7 @@ def test_an_admin_signs_off_a_month_once() -> None:
 def test_every_check_is_required() -> None:
     client, _admin = admin_client()
 
-    response = client.post(reverse("audit:sign_off"), {"month": "2025-01", "checks": CHECKS[:-1]})
+    response = client.post(reverse("console:sign_off"), {"month": "2025-01", "checks": CHECKS[:-1]})
 
     page = response.content.decode()
     assert response.status_code == 200 and "There is a problem" in page
@@ -155,7 +155,7 @@ def test_a_future_month_cannot_be_signed_off() -> None:
     client, _admin = admin_client()
 
     with time_machine.travel("2025-03-15 12:00Z"):
-        response = client.post(reverse("audit:sign_off"), {"month": "2025-04", "checks": CHECKS})
+        response = client.post(reverse("console:sign_off"), {"month": "2025-04", "checks": CHECKS})
 
     assert "You can only sign off the current month or a past month." in response.content.decode()
     assert not AuditReview.objects.exists()
@@ -179,7 +179,7 @@ def test_the_page_shows_the_latest_checkpoint() -> None:
 def test_the_sign_off_service_refuses_a_second_sign_off_of_the_same_month() -> None:
     from django.test import RequestFactory
 
-    from audit.review import AlreadySigned, audit_review_sign_off
+    from console.review import AlreadySigned, audit_review_sign_off
 
     _client, admin = admin_client()
     request = RequestFactory().post("/")

@@ -11,7 +11,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import User
 from accounts.services import backup_codes_regenerate
 from audit.models import AuditEvent
-from tests.accounts.console_helpers import signed_in_admin, step_up
+from tests.console.console_helpers import signed_in_admin, step_up
 from tests.factories import AdminFactory, PatientFactory, SpecialistFactory, add_totp, login
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +85,7 @@ def test_an_admin_cannot_deactivate_themselves(admin_client_verified: Client, ad
 def test_the_last_active_admin_cannot_be_deactivated(admin_user: Any) -> None:
     from django.test import RequestFactory
 
-    from accounts import console_services
+    from console import services as console_services
 
     other = AdminFactory(is_active=False)  # an inactive admin does not count
     request = RequestFactory().post("/")

@@ -1,4 +1,4 @@
-"""Audit review: the search over the trail, the monthly access review and its sign-off.
+"""Audit review (admin console): the search over the trail, the monthly access review and its sign-off.
 
 Answers "who saw this patient's data, and why" from the events alone, plus the case's
 current assignment to tell reads within it from reads outside it."""
@@ -20,9 +20,10 @@ from django.utils.http import urlencode
 
 import audit
 from accounts.models import Role, User
-from audit.forms import FAILURE
 from audit.models import Action, AuditEvent, AuditReview, Outcome
 from cases.models import Case, Consultation
+from console.forms import FAILURE
+from reports.models import Report
 
 STAFF_ROLES = (Role.SPECIALIST, Role.ADMIN)
 BREAK_GLASS = "case.break_glass"
@@ -61,7 +62,7 @@ def case_references(case_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
 
 
 def search_url(**filters: Any) -> str:
-    return reverse("audit:search") + "?" + urlencode({k: str(v) for k, v in filters.items() if v})
+    return reverse("console:search") + "?" + urlencode({k: str(v) for k, v in filters.items() if v})
 
 
 def month_bounds(month: date) -> tuple[datetime, datetime]:
@@ -144,8 +145,6 @@ def access_review(*, month: date) -> AccessReview:
 
 def _assigned(case_ids: set[uuid.UUID]) -> set[tuple[uuid.UUID, uuid.UUID]]:
     """(case, specialist) pairs within assignment: the lead, consulted colleagues, report authors."""
-    from reports.models import Report
-
     pairs = set(Case.objects.filter(pk__in=case_ids, specialist__isnull=False).values_list("pk", "specialist_id"))
     pairs |= set(Consultation.objects.filter(case_id__in=case_ids).values_list("case_id", "colleague_id"))
     pairs |= set(Report.objects.filter(case_id__in=case_ids).values_list("case_id", "author_id"))

@@ -24,7 +24,7 @@ from django.utils import timezone
 import audit
 from audit.fhir import bundle_chunks
 from audit.models import AuditEvent
-from audit.review import case_references
+from console.review import case_references
 
 CSV_COLUMNS = ["id", "at", "action", "event_type", "outcome", "actor_id", "actor_role", "source_ip",
                "entity_type", "entity_id", "case_id", "case_reference", "patient_id", "detail", "hash"]

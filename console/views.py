@@ -1,5 +1,6 @@
-"""The admin console: users, specialists, turnaround, consent versions, case metadata and the
-break-glass read. Admins only (MFA-verified by the middleware); no clinical content here."""
+"""The admin console: users, invitations, specialists, turnaround, consent versions, case metadata
+and the break-glass read. Admins only (MFA-verified by the middleware); no clinical content here.
+The audit review pages are in console/audit_views.py."""
 
 from __future__ import annotations
 
@@ -16,11 +17,19 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_otp import user_has_device
 
 import audit
-from accounts import console_services as services
+from accounts import services as account_services
 from accounts.access import AuthedRequest, role_required, user_for_admin
-from accounts.console_forms import (
+from accounts.forms import InviteForm, SpecialistProfileForm
+from accounts.models import Role, User
+from accounts.stepup import has_recent_stepup, stepup_redirect
+from audit.models import BreakGlass
+from cases.access import METADATA_FIELDS, case_metadata_for_admin
+from cases.models import Case, ConsentVersion
+from console import services
+from console.forms import (
     BreakGlassForm,
     CaseFilterForm,
     ConsentVersionForm,
@@ -28,12 +37,6 @@ from accounts.console_forms import (
     UserFilterForm,
     UserStatus,
 )
-from accounts.forms import SpecialistProfileForm
-from accounts.models import Role, User
-from accounts.stepup import has_recent_stepup, stepup_redirect
-from audit.models import BreakGlass
-from cases.access import METADATA_FIELDS, case_metadata_for_admin
-from cases.models import Case, ConsentVersion
 from uploads.models import Upload
 
 PAGE_SIZE = 50
@@ -58,6 +61,16 @@ def console(request: AuthedRequest) -> HttpResponse:
         "waiting": Case.objects.unassigned().count(),
         "invited": User.objects.filter(is_active=True, password__startswith=UNUSABLE_PASSWORD_PREFIX).count(),
     })
+
+
+@role_required(Role.ADMIN)
+def invite(request: AuthedRequest) -> HttpResponse:
+    form = InviteForm(request.POST or None, initial={"role": Role.SPECIALIST, "language": request.LANGUAGE_CODE})
+    if request.method == "POST" and form.is_valid():
+        account_services.user_invite(request=request, invited_by=request.user, **form.cleaned_data)
+        messages.success(request, _("Invitation sent. The link works for 3 days."))
+        return redirect("console:console")
+    return render(request, "console/invite.html", {"form": form})
 
 
 def _filter_users(users: QuerySet[User], data: dict[str, str]) -> QuerySet[User]:
@@ -86,8 +99,6 @@ def users(request: AuthedRequest) -> HttpResponse:
 @role_required(Role.ADMIN)
 def user_detail(request: AuthedRequest, user_id: uuid.UUID) -> HttpResponse:
     target = user_for_admin(request, user_id)
-    from django_otp import user_has_device
-
     return render(request, "console/user.html", {
         "target": target, "mfa_enrolled": user_has_device(target, confirmed=True),
         "profile": getattr(target, "specialist_profile", None)})
@@ -104,7 +115,7 @@ def _confirm_then(request: AuthedRequest, target: User, template: str, action: C
         messages.error(request, _refusal(e.code))
     else:
         messages.success(request, done)
-    return redirect("accounts:console_user", target.pk)
+    return redirect("console:console_user", target.pk)
 
 
 @role_required(Role.ADMIN)
@@ -121,7 +132,7 @@ def user_reactivate(request: AuthedRequest, user_id: uuid.UUID) -> HttpResponse:
     target = user_for_admin(request, user_id)
     services.user_reactivate(request=request, user=target)
     messages.success(request, _("The account is active again."))
-    return redirect("accounts:console_user", target.pk)
+    return redirect("console:console_user", target.pk)
 
 
 @role_required(Role.ADMIN)
@@ -147,7 +158,7 @@ def specialist_edit(request: AuthedRequest, user_id: uuid.UUID) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         services.specialist_profile_update(request=request, profile=profile, **form.cleaned_data)
         messages.success(request, _("The specialist's details are saved."))
-        return redirect("accounts:console_user", target.pk)
+        return redirect("console:console_user", target.pk)
     return render(request, "console/specialist_edit.html", {"target": target, "form": form})
 
 
@@ -158,7 +169,7 @@ def turnaround(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         changed = services.turnaround_update(request=request, hours=form.cleaned_data)
         messages.success(request, _("Turnaround saved.") if changed else _("Nothing changed."))
-        return redirect("accounts:console_turnaround")
+        return redirect("console:console_turnaround")
     return render(request, "console/turnaround.html", {"form": form})
 
 
@@ -183,7 +194,7 @@ def consent_publish(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         version = services.consent_publish(request=request, **form.cleaned_data)
         messages.success(request, _("Consent version %(n)d is published.") % {"n": version.version})
-        return redirect("accounts:console_consent_versions")
+        return redirect("console:console_consent_versions")
     return render(request, "console/consent_publish.html", {"form": form, "current": ConsentVersion.current()})
 
 

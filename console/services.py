@@ -20,7 +20,7 @@ import audit
 from accounts.emails import email_user
 from accounts.models import Role, SpecialistProfile, User
 from audit.models import BreakGlass
-from cases.models import Case, CaseEvent, ConsentVersion, SpecialtySetting, Status
+from cases.models import Case, CaseEvent, ConsentVersion, RequestedSpecialty, SpecialtySetting, Status
 
 
 class Refused(Exception):
@@ -90,8 +90,6 @@ def specialist_profile_update(
 
 def turnaround_current() -> dict[str, int]:
     """Hours per specialty code: the saved setting, or the default."""
-    from cases.models import RequestedSpecialty
-
     saved = dict(SpecialtySetting.objects.values_list("specialty", "turnaround_hours"))
     return {code: saved.get(code, settings.DEFAULT_TURNAROUND_HOURS) for code in RequestedSpecialty.values}
 

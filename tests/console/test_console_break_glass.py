@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent, BreakGlass
 from cases.models import Status
-from tests.accounts.console_helpers import signed_in_admin
+from tests.console.console_helpers import signed_in_admin
 from tests.factories import AdminFactory, CaseFactory, accepted_upload
 
 pytestmark = pytest.mark.django_db

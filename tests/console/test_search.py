@@ -5,11 +5,11 @@ import time_machine
 from django.urls import reverse
 
 from audit import AuditEvent
-from tests.audit.review_helpers import admin_client, read, reviewed_case
+from tests.console.review_helpers import admin_client, read, reviewed_case
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
-URL = reverse("audit:search")
+URL = reverse("console:search")
 
 
 def test_it_finds_the_events_of_a_case_by_its_reference_newest_first() -> None:
@@ -52,8 +52,8 @@ def test_the_export_links_carry_the_same_filters() -> None:
 
     page = client.get(URL, {"case": case.reference, "outcome": "0"}).content.decode()
 
-    assert f'{reverse("audit:export_csv")}?case={case.reference}&amp;outcome=0' in page
-    assert f'{reverse("audit:export_fhir")}?case={case.reference}&amp;outcome=0' in page
+    assert f'{reverse("console:export_csv")}?case={case.reference}&amp;outcome=0' in page
+    assert f'{reverse("console:export_fhir")}?case={case.reference}&amp;outcome=0' in page
 
 
 def test_it_filters_by_user_outcome_event_type_and_dates() -> None:
@@ -97,6 +97,6 @@ def test_the_case_page_link_opens_the_search_for_that_case() -> None:
     from django.template.loader import render_to_string
 
     case = reviewed_case()
-    html = render_to_string("audit/_case_audit_link.html", {"case": case})
+    html = render_to_string("console/_case_audit_link.html", {"case": case})
 
     assert f'href="{URL}?case={case.reference}"' in html
