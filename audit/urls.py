@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from audit import deletion_views, views
+from audit import deletion_views
 
 app_name = "audit"
 
@@ -24,6 +24,4 @@ urlpatterns = [
     path("accounts/erase/", deletion_views.erase, name="erase"),
     path("accounts/erase/certificate/<str:fmt>/", deletion_views.erase_certificate, name="erase_certificate"),
     path("deletion-certificates/verify/", deletion_views.certificate_verify, name="certificate_verify"),
-    # The patient's access log (the audit review pages are in console/urls.py).
-    path("cases/<uuid:case_id>/access-log/", views.access_log, name="access_log"),
 ]

@@ -22,4 +22,5 @@ urlpatterns = [
     path("cases/<uuid:case_id>/withdraw/", views.withdraw, name="withdraw"),
     path("cases/<uuid:case_id>/consent/", views.consent, name="consent"),
     path("cases/<uuid:case_id>/consent/withdraw/", views.consent_withdraw, name="consent_withdraw"),
+    path("cases/<uuid:case_id>/access-log/", views.access_log, name="access_log"),
 ]

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import AuthedRequest, role_required
 from accounts.models import Role
@@ -21,6 +21,7 @@ from accounts.stepup import has_recent_stepup, stepup_required
 from cases import export as export_services
 from cases import intake, panels, services
 from cases.access import active_break_glass, case_for_user
+from cases.access_log import access_log_page
 from cases.forms import ConsentForm, MessageForm
 from cases.models import Case, ConsentVersion, MessageKind, Status
 from core.responses import attachment
@@ -245,3 +246,12 @@ def export_fhir(request: AuthedRequest) -> HttpResponseBase:
     response = StreamingHttpResponse([data], content_type="application/fhir+json")
     response["Content-Length"] = str(len(data))
     return attachment(response, _export_name("fhir.json"))
+
+
+@require_GET
+@role_required(Role.PATIENT)
+def access_log(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
+    """Which staff member did what with the patient's case, and when (from the audit trail)."""
+    case = case_for_user(request, case_id, owner_only=True)
+    page = access_log_page(case=case, page=request.GET.get("page"))
+    return render(request, "cases/access_log.html", {"case": case, "page_obj": page})

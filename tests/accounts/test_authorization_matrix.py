@@ -188,7 +188,7 @@ MATRIX: dict[str, dict[str, Any]] = {
     "console:access_review": {"anonymous": LOGIN, "admin": 200, "patient_a": 404, "patient_b": 404,
                             "specialist": 404, "other_specialist": 404, "*": MFA},
     "console:sign_off": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
-    "audit:access_log": {**OWNER_ONLY},
+    "cases:access_log": {**OWNER_ONLY},
     "reports:statistics": {"anonymous": LOGIN, "admin": 200, "patient_a": 404, "patient_b": 404,
                            "specialist": 404, "other_specialist": 404, "*": MFA},
     # Data export: each patient their own data only; the downloads after a fresh factor.

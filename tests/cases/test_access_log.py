@@ -21,7 +21,7 @@ def test_the_patient_sees_which_staff_opened_their_case() -> None:
     read(reviewed_case(patient=PatientFactory()), staff(SpecialistFactory, full_name="Dr Elsewhere"))
     client = login(Client(), case.patient)
 
-    response = client.get(reverse("audit:access_log", args=[case.pk]))
+    response = client.get(reverse("cases:access_log", args=[case.pk]))
 
     assert response.status_code == 200
     rows = [(r["role"], r["name"], str(r["what"]), r["refused"]) for r in response.context["page_obj"]]
@@ -42,7 +42,7 @@ def test_the_patients_own_visits_are_not_listed_and_unknown_events_get_a_plain_l
     client.get(reverse("cases:detail", args=[case.pk]))  # the patient's own read
     read(case, case.specialist, "report.something_new")
 
-    rows = list(client.get(reverse("audit:access_log", args=[case.pk])).context["page_obj"])
+    rows = list(client.get(reverse("cases:access_log", args=[case.pk])).context["page_obj"])
 
     assert [str(r["what"]) for r in rows] == ["Worked on your case"]
 
@@ -53,7 +53,7 @@ def test_times_follow_the_patients_language() -> None:
         read(case, case.specialist)
     client = login(Client(), case.patient)
 
-    page = client.get(reverse("audit:access_log", args=[case.pk])).content.decode()
+    page = client.get(reverse("cases:access_log", args=[case.pk])).content.decode()
 
     assert '<html lang="es">' in page
     assert "enero" in page and "January" not in page
@@ -61,7 +61,7 @@ def test_times_follow_the_patients_language() -> None:
 
 def test_the_case_page_links_to_the_access_log_for_the_patient_only() -> None:
     case = reviewed_case()
-    link = reverse("audit:access_log", args=[case.pk])
+    link = reverse("cases:access_log", args=[case.pk])
 
     assert link in login(Client(), case.patient).get(reverse("cases:detail", args=[case.pk])).content.decode()
     specialist_page = login(Client(), case.specialist).get(reverse("cases:detail", args=[case.pk]))
@@ -73,8 +73,8 @@ def test_another_patient_gets_the_same_404_as_for_a_missing_case() -> None:
     read(case, case.specialist)
     client = login(Client(), PatientFactory())
 
-    theirs = client.get(reverse("audit:access_log", args=[case.pk]))
-    missing = client.get(reverse("audit:access_log", args=["00000000-0000-4000-8000-000000000000"]))
+    theirs = client.get(reverse("cases:access_log", args=[case.pk]))
+    missing = client.get(reverse("cases:access_log", args=["00000000-0000-4000-8000-000000000000"]))
 
     assert theirs.status_code == missing.status_code == 404
     assert theirs.content == missing.content
