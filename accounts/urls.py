@@ -9,7 +9,6 @@ app_name = "accounts"
 
 urlpatterns = [
     path("home/", views.home, name="home"),
-    path("specialist/", views.specialist_home, name="specialist_home"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/register/", views.register, name="register"),

@@ -19,7 +19,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 
 import audit
 from accounts import mfa, services
-from accounts.access import AuthedRequest, is_verified, role_required
+from accounts.access import AuthedRequest, is_verified
 from accounts.forms import (
     CodeForm,
     EmailForm,
@@ -33,8 +33,6 @@ from accounts.forms import (
 from accounts.models import Role, User
 from accounts.stepup import mark_stepped_up, stepup_required
 from accounts.tokens import invitation_token, read_email_verification_token
-from cases.models import Case
-from reports.queue import my_cases
 
 
 def _wrong_code() -> str:
@@ -56,7 +54,7 @@ def landing(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def home(request: AuthedRequest) -> HttpResponse:
-    target: dict[str, str] = {Role.PATIENT: "cases:patient_home", Role.SPECIALIST: "accounts:specialist_home",
+    target: dict[str, str] = {Role.PATIENT: "cases:patient_home", Role.SPECIALIST: "reports:specialist_home",
               Role.ADMIN: "console:console"}
     return redirect(target[request.user.role])
 
@@ -275,10 +273,3 @@ def set_language(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             form.save()
     return response
-
-
-@role_required(Role.SPECIALIST)
-def specialist_home(request: AuthedRequest) -> HttpResponse:
-    return render(request, "accounts/specialist_home.html", {
-        "profile": getattr(request.user, "specialist_profile", None),
-        "waiting": Case.objects.claimable_by(request.user).count(), "my_cases": my_cases(request.user)})

@@ -25,6 +25,7 @@ urlpatterns += [
 ]
 
 urlpatterns += [
+    path("specialist/", views.specialist_home, name="specialist_home"),
     path("specialist/queue/", views.queue_list, name="queue"),
     path("specialist/cases/<uuid:case_id>/claim/", views.claim, name="claim"),
     path("specialist/cases/<uuid:case_id>/start-review/", views.start_review, name="start_review"),

@@ -373,6 +373,13 @@ def _first_error(form: object) -> str:
 
 
 @role_required(Role.SPECIALIST)
+def specialist_home(request: AuthedRequest) -> HttpResponse:
+    return render(request, "reports/specialist_home.html", {
+        "profile": getattr(request.user, "specialist_profile", None),
+        "waiting": Case.objects.claimable_by(request.user).count(), "my_cases": queue.my_cases(request.user)})
+
+
+@role_required(Role.SPECIALIST)
 def queue_list(request: AuthedRequest) -> HttpResponse:
     """The cases this specialist may claim, most urgent first, with only what is needed to choose."""
     profile = getattr(request.user, "specialist_profile", None)

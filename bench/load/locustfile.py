@@ -47,7 +47,7 @@ ROUTES: dict[str, tuple[str, str]] = {
     "files": ("/cases/{case}/files/", "uploads:files"),
     "upload_file": ("/cases/{case}/files/upload/file/", "uploads:upload_file"),
     "status": ("/cases/{case}/files/status/", "uploads:status"),
-    "specialist_home": ("/specialist/", "accounts:specialist_home"),
+    "specialist_home": ("/specialist/", "reports:specialist_home"),
     "queue": ("/specialist/queue/", "reports:queue"),
     "workspace": ("/specialist/cases/{case}/", "reports:workspace"),
     "photo": ("/specialist/cases/{case}/photos/{upload}/", "reports:photo"),

@@ -85,7 +85,7 @@ MATRIX: dict[str, dict[str, Any]] = {
     "cases:consent": {**OWNER_ONLY, "patient_a": "/cases/"},
     "cases:consent_withdraw": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
     "cases:message": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
-    "accounts:specialist_home": {"anonymous": LOGIN, "specialist": 200, "other_specialist": 200, "patient_a": 404,
+    "reports:specialist_home": {"anonymous": LOGIN, "specialist": 200, "other_specialist": 200, "patient_a": 404,
                                  "patient_b": 404, "admin": 404, "*": MFA},
     "console:console": {"anonymous": LOGIN, "admin": 200, "patient_a": 404, "patient_b": 404,
                          "specialist": 404, "other_specialist": 404, "*": MFA},

@@ -141,7 +141,7 @@ def test_my_cases_lists_led_and_consulted_open_cases(specialist: Any, specialist
     consulted = waiting_case(status=Status.IN_REVIEW, specialist=other)
     Consultation.objects.create(case=consulted, colleague=specialist, invited_by=other)
     waiting_case(status=Status.IN_REVIEW, specialist=other)
-    for url in (URL, reverse("accounts:specialist_home")):
+    for url in (URL, reverse("reports:specialist_home")):
         response = specialist_client.get(url)
         assert {c.reference for c in response.context["my_cases"]} == {led.reference, consulted.reference}
         html = response.content.decode()
@@ -152,7 +152,7 @@ def test_my_cases_lists_led_and_consulted_open_cases(specialist: Any, specialist
 def test_the_specialist_home_counts_the_queue_and_links_to_it(specialist_client: Client) -> None:
     waiting_case()
     waiting_case()
-    html = specialist_client.get(reverse("accounts:specialist_home")).content.decode()
+    html = specialist_client.get(reverse("reports:specialist_home")).content.decode()
     assert "2 cases are waiting in your queue." in html
     assert f'href="{URL}"' in html
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import base64
+from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Role, SpecialistProfile, Specialty, User
+from cases.models import Case, CaseEvent, ConsentAcceptance, ConsentVersion, Question, Status
+from cases.services import consent_text_sha256
 
 DEMO_PASSWORD = "demo-password-2026"
 DEMO_USERS: list[dict[str, Any]] = [
@@ -51,13 +55,6 @@ class Command(BaseCommand):
 
     def _demo_case(self) -> None:
         """One submitted dermatology case of the demo patient, waiting in the dermatologist's queue."""
-        from datetime import timedelta
-
-        from django.utils import timezone
-
-        from cases.models import Case, CaseEvent, ConsentAcceptance, ConsentVersion, Question, Status
-        from cases.services import consent_text_sha256
-
         patient = User.objects.get(email="patient@example.org")
         version = ConsentVersion.current()
         if version is None or Case.objects.filter(patient=patient).exists():
