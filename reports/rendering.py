@@ -213,7 +213,7 @@ def render_pdf(content: dict[str, Any], *, language: str, draft: bool = False,
     return html_to_pdf(html, url_fetcher=url_fetcher)
 
 
-def render_document(document: SignedDocument) -> bytes:
+def document_pdf(document: SignedDocument) -> bytes:
     """The PDF of a signed document, as the worker renders it."""
     return render_pdf(document.content, language=document.language,
                       signature=Signature(document.content_sha256, document.verification_code))
@@ -252,7 +252,7 @@ def document_render(*, document_id: uuid.UUID | str) -> None:
         return
     try:
         assert document.patient_key is not None
-        pdf = render_document(document)  # slow work: outside any transaction
+        pdf = document_pdf(document)  # slow work: outside any transaction
         wrapped = store_bytes(document.patient_key, document.id, PDF_PURPOSE, document.pdf_name, pdf)
     except Exception:
         # Let the retry (or the sweeper) take it again at once instead of after CLAIM_TIMEOUT.
