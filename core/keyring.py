@@ -124,7 +124,8 @@ def _kms_context(patient_id: UUID) -> dict[str, str]:
 def current_kek_id() -> str:
     """The kek_id new patient keys get, which rotate_keys moves every patient key to."""
     if settings.KMS_KEY_ID:
-        return KMS_PREFIX + _kms().describe_key(KeyId=settings.KMS_KEY_ID)["KeyMetadata"]["Arn"]
+        arn: str = _kms().describe_key(KeyId=settings.KMS_KEY_ID)["KeyMetadata"]["Arn"]
+        return KMS_PREFIX + arn
     return _ring().current
 
 

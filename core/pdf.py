@@ -27,7 +27,7 @@ class FetchRefused(ValueError):
     """WeasyPrint asked for something that is not one of our assets."""
 
 
-class AssetFetcher(URLFetcher):
+class AssetFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type hints
     """The only URL fetcher our PDFs get: bundled files under static/reports/ and data: images.
 
     WeasyPrint 70 takes a URLFetcher instance and calls its `fetch(url, headers)`; an exception
