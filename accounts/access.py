@@ -9,6 +9,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 
+import audit
 from accounts.models import User
 
 
@@ -33,8 +34,6 @@ def role_required(*roles: str) -> Callable[[Callable[..., HttpResponseBase]], Ca
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if request.user.role not in roles:
-                import audit
-
                 case_id = kwargs.get("case_id")
                 audit.record(request=request, event_type="page.denied", action=audit.Action.READ,
                              outcome=audit.Outcome.MINOR_FAILURE, entity_type="Case" if case_id else "Page",
@@ -51,8 +50,6 @@ def role_required(*roles: str) -> Callable[[Callable[..., HttpResponseBase]], Ca
 def user_for_admin(request: HttpRequest, user_id: uuid.UUID | str) -> User:
     """A user's account for the admin console (admins-only views): 404 when missing. Reading a
     patient's account is a read of personal data, so it is audited."""
-    import audit
-
     user = User.objects.select_related("specialist_profile", "invited_by").filter(pk=user_id).first()
     if user is None:
         raise Http404

@@ -13,6 +13,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.signing import chain_key
+
 GENESIS_HASH = "0" * 64
 
 
@@ -116,7 +118,6 @@ class AuditEvent(models.Model):
         data = self.prev_hash.encode() + self.canonical_json()
         if self.chain_key is None:
             return hashlib.sha256(data).hexdigest()
-        from core.signing import chain_key
 
         key_id, key = chain_key()
         if key_id != self.chain_key:

@@ -47,6 +47,9 @@ from reports.models import (
     TreatmentAgreement,
 )
 from reports.snapshot import REPORT_FIELDS, choice_label
+from uploads.keys import unwrap_data_key
+from uploads.models import Kind, Upload, UploadStatus
+from uploads.services import open_object, store_bytes
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +102,6 @@ def _measurements(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str
 def _photos(content: dict[str, Any]) -> list[str]:
     """Thumbnails of the key photos named in the snapshot, as data: URIs. Only accepted photos of
     this case: anything else named there (another case's upload, a rejected file) is skipped."""
-    from uploads.models import Kind, Upload, UploadStatus
-    from uploads.services import open_object
 
     wanted = []
     for value in content.get("key_photos", []):
@@ -221,8 +222,6 @@ def document_pdf(document: SignedDocument) -> bytes:
 
 def open_document(document: SignedDocument) -> Iterator[bytes]:
     """Decrypt a rendered document's PDF chunk by chunk (for the download view)."""
-    from uploads.keys import unwrap_data_key
-
     assert document.patient_key is not None and document.render_status == RenderStatus.READY
     key = unwrap_data_key(document.patient_key, document.id, PDF_PURPOSE, bytes(document.pdf_wrapped_key or b""))
     return decrypt_stream(key, document.id, PDF_PURPOSE, storage.read(document.pdf_name))
@@ -245,8 +244,6 @@ def _claim(document_id: uuid.UUID | str) -> SignedDocument | None:
 def document_render(*, document_id: uuid.UUID | str) -> None:
     """Render, encrypt and store a signed document's PDF. Safe to run twice or after a crash:
     a ready document is left alone, and a re-run overwrites the same object."""
-    from uploads.services import store_bytes
-
     document = _claim(document_id)
     if document is None:
         return

@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 
 from accounts.models import User
+from cases.models import Measurement
 from reports.models import Addendum, Report
 
 FORMAT = 1
@@ -62,8 +63,6 @@ def _addendum(addendum: Addendum) -> dict[str, Any]:
 def build(report: Report, *, version: int, signer: User, signed_at: datetime) -> dict[str, Any]:
     """The snapshot of `report` as signed now by `signer` (the report's author), with its
     signed addenda. For an unsigned draft (the preview) the signing times are those given."""
-    from cases.models import Measurement
-
     case = report.case
     return {
         "format": FORMAT,

@@ -17,6 +17,8 @@ from health_check.views import HealthCheckView
 
 from accounts.access import role_required
 from accounts.models import Role
+from reports.models import RenderStatus, SignedDocument
+from uploads.models import Upload, UploadStatus
 
 
 @dataclasses.dataclass
@@ -70,9 +72,7 @@ def _oldest(queryset: Any, field: str) -> dict[str, Any]:
 @role_required(Role.ADMIN)
 def healthz_detail(request: HttpRequest) -> JsonResponse:
     """For admins: the backlog behind the services (no ids, no names: counts and ages)."""
-    from reports.models import RenderStatus, SignedDocument
     from secondopinion.invariants import LAST_RUN
-    from uploads.models import Upload, UploadStatus
 
     pending_uploads = Upload.objects.filter(status__in=[UploadStatus.RECEIVED, UploadStatus.SCANNING])
     documents = SignedDocument.objects.filter(superseded_at__isnull=True)
