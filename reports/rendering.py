@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -33,6 +33,7 @@ import audit
 from accounts.models import Specialty
 from cases.models import RequestedSpecialty
 from core import storage
+from core.claims import Claims
 from core.crypto import decrypt_stream
 from core.pdf import ASSETS_URL, data_uri, html_to_pdf
 from reports.charts import Point, trend_svg
@@ -229,14 +230,17 @@ def open_document(document: SignedDocument) -> Iterator[bytes]:
 
 # --- The worker's side -------------------------------------------------------------------------
 
+# Rendering work: a pending document waits until a worker claims it (core/claims.py).
+WORK = Claims(model=SignedDocument,
+              waiting=Q(render_status=RenderStatus.PENDING, render_claimed_at__isnull=True),
+              held=Q(render_status=RenderStatus.PENDING, render_claimed_at__isnull=False),
+              queued_at="signed_at", timeout=CLAIM_TIMEOUT, lost_after=LOST_AFTER, max_attempts=MAX_ATTEMPTS,
+              claimed_at="render_claimed_at", attempts="render_attempts")
+
+
 def _claim(document_id: uuid.UUID | str) -> SignedDocument | None:
     """Take the document for this worker: a conditional UPDATE, so two workers never both do it."""
-    now = timezone.now()
-    claimable = Q(render_claimed_at__isnull=True) | Q(render_claimed_at__lt=now - CLAIM_TIMEOUT)
-    rows = SignedDocument.objects.filter(claimable, pk=document_id, render_status=RenderStatus.PENDING,
-                                         render_attempts__lt=MAX_ATTEMPTS) \
-        .update(render_claimed_at=now, render_attempts=F("render_attempts") + 1)
-    if not rows:
+    if not WORK.claim(document_id):
         return None
     return SignedDocument.objects.select_related("patient_key", "report__case").get(pk=document_id)
 
@@ -291,20 +295,12 @@ def documents_sweep() -> dict[str, int]:
     fail those that used up their attempts."""
     from reports.tasks import render_document_task
 
-    now = timezone.now()
-    pending = SignedDocument.objects.filter(render_status=RenderStatus.PENDING)
-    stuck = pending.filter(
-        Q(render_claimed_at__isnull=True, signed_at__lt=now - LOST_AFTER)
-        | Q(render_claimed_at__lt=now - CLAIM_TIMEOUT),
-        render_attempts__lt=MAX_ATTEMPTS,
-    ).values_list("pk", flat=True)
     requeued = 0
-    for pk in stuck:
+    for pk in WORK.stuck():
         render_document_task.delay(str(pk))
         requeued += 1
     failed = 0
-    for pk in pending.filter(render_attempts__gte=MAX_ATTEMPTS).exclude(
-            render_claimed_at__gte=now - CLAIM_TIMEOUT).values_list("pk", flat=True):
+    for pk in WORK.exhausted():
         document_render_failed(document_id=pk)
         failed += 1
     return {"requeued": requeued, "failed": failed}

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 import audit
 from core import storage
+from core.claims import Claims
 from core.crypto import DecryptionError, StreamEncryptor, decrypt_stream
 from uploads.handler import RAW_PURPOSE, ReceivedFile
 from uploads.keys import new_data_key, unwrap_data_key
@@ -86,13 +87,15 @@ def upload_receive(*, request: AuthedRequest, case: Case, patient_key: PatientKe
     return uploads
 
 
+# Validation work: a received upload waits; a worker holds it while scanning (core/claims.py).
+WORK = Claims(model=Upload, waiting=Q(status=UploadStatus.RECEIVED), held=Q(status=UploadStatus.SCANNING),
+              queued_at="created_at", timeout=CLAIM_TIMEOUT, lost_after=LOST_AFTER, max_attempts=MAX_ATTEMPTS,
+              on_claim={"status": UploadStatus.SCANNING})
+
+
 def _claim(upload_id: uuid.UUID | str) -> Upload | None:
     """Take the upload for this worker: a conditional UPDATE, so two workers never both do it."""
-    now = timezone.now()
-    claimable = Q(status=UploadStatus.RECEIVED) | Q(status=UploadStatus.SCANNING, claimed_at__lt=now - CLAIM_TIMEOUT)
-    rows = Upload.objects.filter(claimable, pk=upload_id, attempts__lt=MAX_ATTEMPTS).update(
-        status=UploadStatus.SCANNING, claimed_at=now, attempts=F("attempts") + 1)
-    return Upload.objects.select_related("patient_key", "case").get(pk=upload_id) if rows else None
+    return Upload.objects.select_related("patient_key", "case").get(pk=upload_id) if WORK.claim(upload_id) else None
 
 
 def _read_raw(upload: Upload) -> bytes:
@@ -209,19 +212,12 @@ def uploads_sweep() -> dict[str, int]:
     """Recover lost work: re-queue uploads whose task message was lost or whose worker died."""
     from uploads.tasks import validate_upload_task
 
-    now = timezone.now()
-    stuck = Upload.objects.filter(
-        Q(status=UploadStatus.RECEIVED, created_at__lt=now - LOST_AFTER)
-        | Q(status=UploadStatus.SCANNING, claimed_at__lt=now - CLAIM_TIMEOUT),
-        attempts__lt=MAX_ATTEMPTS,
-    ).values_list("pk", flat=True)
     requeued = 0
-    for pk in stuck:
+    for pk in WORK.stuck():
         validate_upload_task.delay(str(pk))
         requeued += 1
     failed = 0
-    for pk in Upload.objects.filter(attempts__gte=MAX_ATTEMPTS, status__in=[UploadStatus.RECEIVED, UploadStatus.SCANNING]
-                                    ).values_list("pk", flat=True):
+    for pk in WORK.exhausted():
         upload_fail(upload_id=pk)
         failed += 1
     return {"requeued": requeued, "failed": failed}
