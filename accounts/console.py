@@ -31,9 +31,8 @@ from accounts.console_forms import (
 from accounts.forms import SpecialistProfileForm
 from accounts.models import Role, User
 from accounts.stepup import has_recent_stepup, stepup_redirect
-from audit.models import BreakGlass
 from cases.access import METADATA_FIELDS, case_metadata_for_admin
-from cases.models import Case, ConsentVersion
+from cases.models import BreakGlass, Case, ConsentVersion
 from uploads.models import Upload
 
 PAGE_SIZE = 50

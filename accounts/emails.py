@@ -200,7 +200,7 @@ def _mfa_reset(user: User, params: dict[str, Any]) -> dict[str, Any]:
 
 @email_kind("break-glass")
 def _break_glass(user: User, params: dict[str, Any]) -> dict[str, Any]:
-    from audit.models import BreakGlass
+    from cases.models import BreakGlass
 
     grant = BreakGlass.objects.select_related("admin", "case").get(pk=params["grant_id"])
     return {"admin_name": grant.admin.full_name, "reference": grant.case.reference,

@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("cases.urls")),
     path("", include("uploads.urls")),
     path("", include("reports.urls")),
+    path("", include("lifecycle.urls")),
     path("", include("audit.urls")),
 ]

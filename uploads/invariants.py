@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -52,10 +52,22 @@ CATEGORIES = {
     "key_destroyed": gettext_noop("files or reports left under a destroyed patient key"),
     "raw_left": gettext_noop("raw uploads kept after validation finished (unreadable)"),
     "orphan": gettext_noop("stored objects no row refers to (unreadable)"),
-    "erasure_not_done": gettext_noop("approved erasure requests not carried out"),
-}
+}  # then the categories contributed from above (contribute()), in the order they register
 LAST_RUN = "integrity-check:last"  # cache key: the daily check's summary, for /healthz/detail
 REPAIRABLE = ("raw_left", "orphan")
+
+ContributedCheck = Callable[[datetime], Iterable[str]]  # the cutoff -> the ids found
+CONTRIBUTED: list[tuple[str, ContributedCheck]] = []
+
+
+def contribute(category: str, meaning: str) -> Callable[[ContributedCheck], ContributedCheck]:
+    """For an app above uploads, from its AppConfig.ready(): add one category to the check
+    (the erasures not carried out, say), so that uploads imports no higher app."""
+    def register(check: ContributedCheck) -> ContributedCheck:
+        CATEGORIES[category] = meaning
+        CONTRIBUTED.append((category, check))
+        return check
+    return register
 
 
 @dataclass
@@ -158,10 +170,8 @@ def check(*, grace: timedelta = DEFAULT_GRACE) -> Findings:
                 orphans.append(name)
     found.add("orphan", orphans)
 
-    from audit.models import DeletionRequest, DeletionStatus
-
-    found.add("erasure_not_done", (str(pk) for pk in DeletionRequest.objects.filter(
-        status=DeletionStatus.APPROVED, decided_at__lt=cutoff).values_list("pk", flat=True)))
+    for category, contributed in CONTRIBUTED:
+        found.add(category, contributed(cutoff))
     return found
 
 
