@@ -157,7 +157,7 @@ def erase_certificate(request: AuthedRequest, fmt: str) -> HttpResponse:
 def deletion_requests(request: AuthedRequest) -> HttpResponse:
     rows = DeletionRequest.objects.select_related("certificate")[:100]
     return render(request, "lifecycle/deletion_requests.html", {"rows": rows, "refuse_form": RefuseForm(),
-                                                            "labels": erasure.RefusalCode.LABELS})
+                                                                "labels": erasure.RefusalCode.LABELS})
 
 
 @require_POST
@@ -229,8 +229,8 @@ class MemoryUploadHandler(FileUploadHandler):
 
 def _verify_page(request: HttpRequest, *, problem: str = "", status: int = 200) -> HttpResponse:
     return render(request, "lifecycle/verify.html", {"problem": problem, "public_key": signing.public_key_pem(),
-                                                 "key_id": signing.key_id(),
-                                                 "max_mb": certificates.MAX_BYTES // (1024 * 1024)}, status=status)
+                                                     "key_id": signing.key_id(),
+                                                     "max_mb": certificates.MAX_BYTES // (1024 * 1024)}, status=status)
 
 
 def _record_verify(request: HttpRequest, result: str) -> None:
