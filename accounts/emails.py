@@ -196,13 +196,3 @@ def _account_exists(user: User, params: dict[str, Any]) -> dict[str, Any]:
 @email_kind("mfa-reset")
 def _mfa_reset(user: User, params: dict[str, Any]) -> dict[str, Any]:
     return {"path": reverse("accounts:login")}
-
-
-@email_kind("break-glass")
-def _break_glass(user: User, params: dict[str, Any]) -> dict[str, Any]:
-    from audit.models import BreakGlass
-
-    grant = BreakGlass.objects.select_related("admin", "case").get(pk=params["grant_id"])
-    return {"admin_name": grant.admin.full_name, "reference": grant.case.reference,
-            "at": grant.granted_at.strftime("%Y-%m-%d %H:%M UTC"),
-            "path": reverse("console:console_case", args=[grant.case_id])}

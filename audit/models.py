@@ -4,14 +4,12 @@ import hashlib
 import hmac
 import ipaddress
 import json
-import uuid
 from datetime import UTC
 from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from core.signing import chain_key
 
@@ -136,108 +134,6 @@ def _str_or_none(value: object) -> str | None:
 def _ip_or_none(value: str | None) -> str | None:
     # PostgreSQL and Python may spell one IPv6 address differently.
     return str(ipaddress.ip_address(value)) if value else None
-
-
-class RetentionPolicy(models.Model):
-    """How long a closed case is kept, per country of the patient ("" is the default for the
-    countries without their own policy). The daily purge reads these."""
-
-    country = models.CharField(max_length=2, blank=True, unique=True)  # ISO 3166-1 alpha-2, "" = default
-    keep_days = models.PositiveIntegerField()
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    updated_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["country"]
-
-    def __str__(self) -> str:
-        return f"retention:{self.country or 'default'}"
-
-
-class BreakGlass(models.Model):
-    """An admin's emergency read of one case's clinical content: a reason, a time limit, an
-    audit event and an e-mail to the other admins."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    admin = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="break_glass")
-    reason = models.TextField(max_length=1000)  # the admin's words; shown to admins and auditors only
-    granted_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["-granted_at"]
-        indexes = [models.Index(fields=["case", "admin", "expires_at"])]
-
-    def __str__(self) -> str:
-        return f"break-glass:{self.pk}"
-
-
-class DeletionStatus(models.TextChoices):
-    PENDING = "pending", _("Waiting for approval")
-    APPROVED = "approved", _("Approved, being carried out")
-    REFUSED = "refused", _("Refused")
-    DONE = "done", _("Done")
-
-
-class DeletionRequest(models.Model):
-    """A patient's request to erase their data (GDPR Art. 17). `patient_ref` outlives the account."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    patient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="deletion_requests"
-    )
-    patient_ref = models.UUIDField()  # the patient's id, kept after the account is deleted
-    keep_account = models.BooleanField(default=False)
-    status = models.CharField(max_length=10, choices=DeletionStatus.choices, default=DeletionStatus.PENDING)
-    requested_at = models.DateTimeField(default=timezone.now)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    auto_approved = models.BooleanField(default=False)
-    decided_at = models.DateTimeField(null=True, blank=True)
-    refusal_code = models.CharField(max_length=32, blank=True)  # e.g. "legal_hold"
-    completed_at = models.DateTimeField(null=True, blank=True)
-    certificate = models.OneToOneField(
-        "DeletionCertificate", null=True, blank=True, on_delete=models.PROTECT, related_name="request"
-    )
-
-    class Meta:
-        ordering = ["-requested_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["patient_ref"], condition=models.Q(status__in=["pending", "approved"]),
-                name="audit_one_open_deletion_request",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"deletion-request:{self.pk}"
-
-
-class DeletionCertificate(models.Model):
-    """Signed proof of what was destroyed: `content` is the canonical JSON the Ed25519
-    signature covers (core/signing.py, purpose "deletion-certificate"). Never clinical text,
-    never a name: case references, file ids, SHA-256s, key ids, times and the approver."""
-
-    class Kind(models.TextChoices):
-        ERASURE = "erasure", _("Erasure on request")
-        RETENTION = "retention", _("Retention period ended")
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    patient_ref = models.UUIDField()
-    issued_at = models.DateTimeField(default=timezone.now)
-    content = models.TextField()  # canonical JSON, exactly the signed bytes (UTF-8)
-    signature = models.CharField(max_length=128)
-    key_id = models.CharField(max_length=16)
-
-    class Meta:
-        ordering = ["-issued_at"]
-        indexes = [models.Index(fields=["patient_ref", "issued_at"])]
-
-    def __str__(self) -> str:
-        return f"deletion-certificate:{self.pk}"
 
 
 class AuditReview(models.Model):

@@ -10,8 +10,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 import audit
-from audit.models import BreakGlass
-from cases.models import Case
+from cases.models import BreakGlass, Case
 
 # What the admin console shows of a case: no clinical text is even loaded.
 METADATA_FIELDS = ("id", "reference", "patient_id", "status", "specialty", "country", "created_at", "submitted_at",

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from accounts.emails import email_kind
 from accounts.models import User
-from cases.models import Case
+from cases.models import BreakGlass, Case
 
 # Each case e-mail: the case's reference and a link to the page where the recipient acts on it.
 PAGES = {
@@ -32,3 +32,11 @@ def _builder(view: str) -> Callable[[User, dict[str, Any]], dict[str, Any]]:
 
 for _kind, _view in PAGES.items():
     email_kind(_kind)(_builder(_view))
+
+
+@email_kind("break-glass")
+def _break_glass(user: User, params: dict[str, Any]) -> dict[str, Any]:
+    grant = BreakGlass.objects.select_related("admin", "case").get(pk=params["grant_id"])
+    return {"admin_name": grant.admin.full_name, "reference": grant.case.reference,
+            "at": grant.granted_at.strftime("%Y-%m-%d %H:%M UTC"),
+            "path": reverse("console:console_case", args=[grant.case_id])}

@@ -400,3 +400,24 @@ class Consultation(models.Model):
     class Meta:
         ordering = ["invited_at", "id"]
         constraints = [models.UniqueConstraint(fields=["case", "round", "colleague"], name="cases_one_consult_per_round")]
+
+
+class BreakGlass(models.Model):
+    """An admin's emergency read of one case's clinical content: a reason, a time limit, an
+    audit event and an e-mail to the other admins. Moved here from audit (issue 14); the table
+    keeps its name."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    admin = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="break_glass")
+    reason = models.TextField(max_length=1000)  # the admin's words; shown to admins and auditors only
+    granted_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "audit_breakglass"
+        ordering = ["-granted_at"]
+        indexes = [models.Index(fields=["case", "admin", "expires_at"], name="audit_break_case_id_85d958_idx")]
+
+    def __str__(self) -> str:
+        return f"break-glass:{self.pk}"

@@ -8,9 +8,6 @@ app_name = "cases"
 
 urlpatterns = [
     path("patient/", views.patient_home, name="patient_home"),
-    path("accounts/export/", views.export, name="export"),
-    path("accounts/export/everything.zip", views.export_zip, name="export_zip"),
-    path("accounts/export/health-record.fhir.json", views.export_fhir, name="export_fhir"),
     path("cases/new/", views.start, name="start"),
     path("cases/<uuid:case_id>/", views.detail, name="detail"),
     path("cases/<uuid:case_id>/intake/<slug:slug>/", views.step, name="step"),

@@ -6,25 +6,20 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.http.response import HttpResponseBase
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import AuthedRequest, role_required
 from accounts.models import Role
-from accounts.stepup import has_recent_stepup, stepup_required
-from cases import export as export_services
 from cases import intake, panels, services
 from cases.access import active_break_glass, case_for_user
 from cases.access_log import access_log_page
 from cases.forms import ConsentForm, MessageForm
 from cases.models import Case, ConsentVersion, MessageKind, Status
-from core.responses import attachment
 
 
 def _draft(request: HttpRequest, case_id: uuid.UUID) -> Case | HttpResponse:
@@ -218,34 +213,6 @@ def consent(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
         return redirect("cases:detail", case.pk)
     return render(request, "cases/consent_update.html", {"case": case, "form": form, "version": version,
                                                          "consent_text": version.text_for(language)})
-
-
-# --- Data export (the patient's own data, after a fresh factor) -------------------------------------
-
-@role_required(Role.PATIENT)
-def export(request: AuthedRequest) -> HttpResponse:
-    return render(request, "cases/export.html", {"stepped_up": has_recent_stepup(request)})
-
-
-def _export_name(extension: str) -> str:
-    return f"secondopinion-export-{timezone.localdate().isoformat()}.{extension}"
-
-
-@role_required(Role.PATIENT)
-@stepup_required
-def export_zip(request: AuthedRequest) -> HttpResponseBase:
-    response = StreamingHttpResponse(export_services.patient_export_zip(request=request),
-                                     content_type="application/zip")
-    return attachment(response, _export_name("zip"))
-
-
-@role_required(Role.PATIENT)
-@stepup_required
-def export_fhir(request: AuthedRequest) -> HttpResponseBase:
-    data = export_services.patient_export_fhir(request=request)
-    response = StreamingHttpResponse([data], content_type="application/fhir+json")
-    response["Content-Length"] = str(len(data))
-    return attachment(response, _export_name("fhir.json"))
 
 
 @require_GET

@@ -19,8 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 import audit
 from accounts.emails import email_user
 from accounts.models import Role, SpecialistProfile, User
-from audit.models import BreakGlass
-from cases.models import Case, CaseEvent, ConsentVersion, RequestedSpecialty, SpecialtySetting, Status
+from cases.models import BreakGlass, Case, CaseEvent, ConsentVersion, RequestedSpecialty, SpecialtySetting, Status
 
 
 class Refused(Exception):

@@ -25,9 +25,8 @@ from accounts.access import AuthedRequest, role_required, user_for_admin
 from accounts.forms import InviteForm, SpecialistProfileForm
 from accounts.models import Role, User
 from accounts.stepup import has_recent_stepup, stepup_redirect
-from audit.models import BreakGlass
 from cases.access import METADATA_FIELDS, case_metadata_for_admin
-from cases.models import Case, ConsentVersion
+from cases.models import BreakGlass, Case, ConsentVersion
 from console import services
 from console.forms import (
     BreakGlassForm,

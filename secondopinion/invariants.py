@@ -34,9 +34,9 @@ from django.utils.translation import gettext_noop
 import audit
 from accounts.emails import email_kind, email_user
 from accounts.models import Role, User
-from audit.models import DeletionRequest, DeletionStatus
 from core import storage
 from core.invariants import Findings, Store
+from lifecycle import invariants as lifecycle_invariants
 from reports import invariants as reports_invariants
 from uploads import invariants as uploads_invariants
 
@@ -83,8 +83,7 @@ def check(*, grace: timedelta = DEFAULT_GRACE) -> Findings:
                 if part.object_id(name, prefix) not in known and modified < store.cutoff:
                     orphans.append(name)
     found.add("orphan", orphans)
-    found.add("erasure_not_done", (str(pk) for pk in DeletionRequest.objects.filter(
-        status=DeletionStatus.APPROVED, decided_at__lt=store.cutoff).values_list("pk", flat=True)))
+    lifecycle_invariants.check(store, found)
     return found
 
 

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "cases",
     "uploads",
     "reports",
+    "lifecycle",
     "console",
     "secondopinion",  # last: composes the apps below it (the storage check)
 ]
@@ -165,6 +166,8 @@ SWEEP_INTERVAL = env.float("SWEEP_INTERVAL", default=300.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-uploads": {"task": "uploads.tasks.sweep_uploads_task", "schedule": SWEEP_INTERVAL},
     "sweep-report-documents": {"task": "reports.tasks.sweep_documents_task", "schedule": SWEEP_INTERVAL},
+    # The two lifecycle entries run lifecycle/tasks.py, which keeps the names the tasks had in
+    # audit/tasks.py (so messages queued before a deploy still find them): see there.
     "sweep-erasures": {"task": "audit.tasks.sweep_erasures_task", "schedule": SWEEP_INTERVAL},
     "sweep-outbox": {"task": "accounts.tasks.sweep_outbox_task", "schedule": SWEEP_INTERVAL},
     "purge-expired-cases": {"task": "audit.tasks.purge_expired_task", "schedule": 86400.0},
@@ -247,7 +250,7 @@ KEYRING = load_keyring(_secret("KEYRING"), var_dir=VAR_DIR, production=PRODUCTIO
 SIGNING_KEY = _secret("SIGNING_KEY")
 signing.load_private_key(SIGNING_KEY, var_dir=VAR_DIR, production=PRODUCTION)  # fail at start, not at first use
 
-# Retention (audit/retention.py). A case is purged this many days after it closed unless a
+# Retention (lifecycle/retention.py). A case is purged this many days after it closed unless a
 # policy for its country says otherwise or it is under legal hold. Audit events are never
 # purged before AUDIT_RETENTION_YEARS. A patient's erasure request is approved by the policy
 # when nothing holds it, unless ERASURE_AUTO_APPROVE is off (then an admin decides).

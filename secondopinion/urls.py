@@ -14,6 +14,6 @@ urlpatterns = [
     path("", include("cases.urls")),
     path("", include("uploads.urls")),
     path("", include("reports.urls")),
-    path("", include("audit.urls")),
+    path("", include("lifecycle.urls")),
     path("", include("console.urls")),
 ]

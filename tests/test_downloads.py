@@ -13,22 +13,22 @@ from django.urls import reverse
 
 from accounts.stepup import SESSION_KEY
 from tests.accounts.test_authorization_matrix import ALL_URL_NAMES, _url, clients  # noqa: F401 - the fixture
-from tests.audit.helpers import MATRIX_CERTIFICATE_ID
+from tests.lifecycle.helpers import MATRIX_CERTIFICATE_ID
 
 pytestmark = pytest.mark.django_db
 
 SANDBOX = "sandbox; default-src 'none'"
 # (url name, who downloads, URL kwargs instead of the matrix's, query string)
 DOWNLOADS: list[tuple[str, str, dict[str, Any] | None, dict[str, str]]] = [
-    ("audit:certificate_download", "admin", {"certificate_id": MATRIX_CERTIFICATE_ID, "fmt": "json"}, {}),
-    ("audit:certificate_download", "admin", {"certificate_id": MATRIX_CERTIFICATE_ID, "fmt": "pdf"}, {}),
-    ("audit:erase_certificate", "patient_a", {"fmt": "json"}, {}),
-    ("audit:erase_certificate", "patient_a", {"fmt": "pdf"}, {}),
+    ("lifecycle:certificate_download", "admin", {"certificate_id": MATRIX_CERTIFICATE_ID, "fmt": "json"}, {}),
+    ("lifecycle:certificate_download", "admin", {"certificate_id": MATRIX_CERTIFICATE_ID, "fmt": "pdf"}, {}),
+    ("lifecycle:erase_certificate", "patient_a", {"fmt": "json"}, {}),
+    ("lifecycle:erase_certificate", "patient_a", {"fmt": "pdf"}, {}),
     ("console:export_csv", "admin", None, {}),
     ("console:export_fhir", "admin", None, {}),
     ("reports:statistics", "admin", None, {"period": "90", "format": "csv"}),
-    ("cases:export_zip", "patient_a", None, {}),
-    ("cases:export_fhir", "patient_a", None, {}),
+    ("lifecycle:export_zip", "patient_a", None, {}),
+    ("lifecycle:export_fhir", "patient_a", None, {}),
     ("uploads:backup", "patient_a", None, {}),
     ("uploads:download", "patient_a", None, {}),
     ("uploads:thumbnail", "specialist", None, {}),

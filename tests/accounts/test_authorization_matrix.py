@@ -19,7 +19,6 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from cases.models import ConsentAcceptance, Status
 from reports.services import report_sign
-from tests.audit.helpers import MATRIX_CERTIFICATE_ID, matrix_certificate
 from tests.factories import (
     AdminFactory,
     CaseFactory,
@@ -30,6 +29,7 @@ from tests.factories import (
     login,
     publish_consent_v1,
 )
+from tests.lifecycle.helpers import MATRIX_CERTIFICATE_ID, matrix_certificate
 from tests.reports.helpers import case_in_review, complete_draft
 from tests.reports.samples import dicom_sample, sanitized_upload
 
@@ -150,20 +150,20 @@ MATRIX: dict[str, dict[str, Any]] = {
     "reports:assignment_list": {"anonymous": LOGIN, "admin": 200, "patient_a": 404, "patient_b": 404,
                                 "specialist": 404, "other_specialist": 404, "*": MFA},
     "reports:assign": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
-    # Retention, legal hold, erasure and deletion certificates (audit/deletion_views.py)
-    "audit:retention": {**ADMIN_ONLY},
-    "audit:retention_remove": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
-    "audit:legal_hold": {**ADMIN_ONLY},
-    "audit:legal_hold_release": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
-    "audit:deletion_requests": {**ADMIN_ONLY},
-    "audit:deletion_approve": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
-    "audit:deletion_refuse": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
-    "audit:certificates": {**ADMIN_ONLY},
-    "audit:certificate_download": {**ADMIN_ONLY},
+    # Retention, legal hold, erasure and deletion certificates (lifecycle/views.py)
+    "lifecycle:retention": {**ADMIN_ONLY},
+    "lifecycle:retention_remove": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "lifecycle:legal_hold": {**ADMIN_ONLY},
+    "lifecycle:legal_hold_release": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "lifecycle:deletion_requests": {**ADMIN_ONLY},
+    "lifecycle:deletion_approve": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "lifecycle:deletion_refuse": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "lifecycle:certificates": {**ADMIN_ONLY},
+    "lifecycle:certificate_download": {**ADMIN_ONLY},
     # The patient's erasure request needs a fresh step-up; their certificate download does not.
-    "audit:erase": {**OWNER_ONLY, "patient_a": STEP_UP, "patient_b": STEP_UP},
-    "audit:erase_certificate": {**OWNER_ONLY},
-    "audit:certificate_verify": {"*": 200, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "lifecycle:erase": {**OWNER_ONLY, "patient_a": STEP_UP, "patient_b": STEP_UP},
+    "lifecycle:erase_certificate": {**OWNER_ONLY},
+    "lifecycle:certificate_verify": {"*": 200, "unverified_specialist": MFA, "unverified_admin": MFA},
     # The admin console (issue 6): metadata only; resetting someone's MFA asks for a fresh factor.
     "console:console_users": {**ADMIN_ONLY},
     "console:console_user": {**ADMIN_ONLY},
@@ -192,12 +192,12 @@ MATRIX: dict[str, dict[str, Any]] = {
     "reports:statistics": {"anonymous": LOGIN, "admin": 200, "patient_a": 404, "patient_b": 404,
                            "specialist": 404, "other_specialist": 404, "*": MFA},
     # Data export: each patient their own data only; the downloads after a fresh factor.
-    "cases:export": {"anonymous": LOGIN, "patient_a": 200, "patient_b": 200, "specialist": 404,
-                     "other_specialist": 404, "admin": 404, "*": MFA},
-    "cases:export_zip": {"anonymous": LOGIN, "patient_a": STEP_UP, "patient_b": STEP_UP, "specialist": 404,
+    "lifecycle:export": {"anonymous": LOGIN, "patient_a": 200, "patient_b": 200, "specialist": 404,
                          "other_specialist": 404, "admin": 404, "*": MFA},
-    "cases:export_fhir": {"anonymous": LOGIN, "patient_a": STEP_UP, "patient_b": STEP_UP, "specialist": 404,
-                          "other_specialist": 404, "admin": 404, "*": MFA},
+    "lifecycle:export_zip": {"anonymous": LOGIN, "patient_a": STEP_UP, "patient_b": STEP_UP, "specialist": 404,
+                             "other_specialist": 404, "admin": 404, "*": MFA},
+    "lifecycle:export_fhir": {"anonymous": LOGIN, "patient_a": STEP_UP, "patient_b": STEP_UP, "specialist": 404,
+                              "other_specialist": 404, "admin": 404, "*": MFA},
 }
 # Reachable by staff before the second factor is verified (everything else redirects to MFA).
 MFA_EXEMPT = {"accounts:mfa_enrol", "accounts:mfa_verify", "accounts:logout", "set_language", "healthz"}

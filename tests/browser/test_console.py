@@ -10,8 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from accounts.models import User
-from audit.models import BreakGlass
-from cases.models import Status
+from cases.models import BreakGlass, Status
 from tests.browser.conftest import assert_accessible
 from tests.browser.test_queue import _sign_in_with_code
 from tests.factories import AdminFactory, CaseFactory, SpecialistFactory, publish_consent_v1

@@ -10,12 +10,12 @@ import pytest
 from django.utils import translation
 from playwright.sync_api import Page, expect
 
-from audit.models import DeletionRequest
-from audit.retention import purge_expired
 from cases.models import Case, Status
-from tests.audit.helpers import full_case
+from lifecycle.models import DeletionRequest
+from lifecycle.retention import purge_expired
 from tests.browser.conftest import assert_accessible
 from tests.factories import PASSWORD, AdminFactory, PatientFactory, add_totp, totp_code
+from tests.lifecycle.helpers import full_case
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

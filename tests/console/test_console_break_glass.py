@@ -11,8 +11,8 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from audit.models import AuditEvent, BreakGlass
-from cases.models import Status
+from audit.models import AuditEvent
+from cases.models import BreakGlass, Status
 from tests.console.console_helpers import signed_in_admin
 from tests.factories import AdminFactory, CaseFactory, accepted_upload
 
