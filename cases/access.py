@@ -15,7 +15,7 @@ from cases.models import BreakGlass, Case
 # What the admin console shows of a case: no clinical text is even loaded.
 METADATA_FIELDS = ("id", "reference", "patient_id", "status", "specialty", "country", "created_at", "submitted_at",
                    "due_at", "sla_paused_at", "closed_at", "specialist_id", "round", "legal_hold_reason",
-                   "legal_hold_at", "legal_hold_by_id")
+                   "legal_hold_at", "legal_hold_by_id", "legal_hold_note")
 
 
 def active_break_glass(user: Any, case: Case) -> BreakGlass | None:
@@ -42,33 +42,28 @@ def can_read_case(user: Any, case: Case) -> bool:
         or case.reports.filter(author=user, signed_at__isnull=False).exists()
 
 
-def case_for_user(request: HttpRequest, case_id: uuid.UUID | str, *, owner_only: bool = False) -> Case:
-    """The case if this user may see it; otherwise Http404. `owner_only` restricts to the
-    patient (intake, withdrawal, consent)."""
+def case_for_user(request: HttpRequest, case_id: uuid.UUID | str, *, owner_only: bool = False,
+                  metadata_only: bool = False) -> Case:
+    """The case if this user may see it; otherwise Http404. Every read and every denial is audited.
+
+    `owner_only` restricts to the patient (intake, withdrawal, consent). `metadata_only` is the
+    admins' view (console, legal hold): any case, but only METADATA_FIELDS are loaded, so no
+    clinical text is ever read; anyone but an admin gets the 404."""
     user = request.user
-    case = Case.objects.select_related("patient").filter(pk=case_id).first()
-    allowed = case is not None and (
-        case.patient_id == user.pk if owner_only else can_read_case(user, case)
-    )
+    if metadata_only:
+        case = Case.objects.only(*METADATA_FIELDS).filter(pk=case_id).first() if user.is_authenticated \
+            and user.is_admin else None
+        allowed, event_type = case is not None, "case.metadata.read"
+    else:
+        case = Case.objects.select_related("patient").filter(pk=case_id).first()
+        allowed = case is not None and (case.patient_id == user.pk if owner_only else can_read_case(user, case))
+        event_type = "case.read"
     if not allowed:
-        audit.record(request=request, event_type="case.read.denied", action=audit.Action.READ,
+        audit.record(request=request, event_type=f"{event_type}.denied", action=audit.Action.READ,
                      outcome=audit.Outcome.MINOR_FAILURE, entity_type="Case", entity_id=str(case_id),
                      case_id=case.pk if case else None, patient_id=case.patient_id if case else None)
         raise Http404
     assert case is not None
-    audit.record(request=request, event_type="case.read", action=audit.Action.READ, entity_type="Case",
-                 entity_id=str(case.pk), case_id=case.pk, patient_id=case.patient_id)
-    return case
-
-
-def case_metadata_for_admin(request: HttpRequest, case_id: uuid.UUID | str) -> Case:
-    """A case's metadata for the admin console (the view is admins-only): 404 when missing;
-    every read is audited like any other case read."""
-    case = Case.objects.only(*METADATA_FIELDS).filter(pk=case_id).first()
-    if case is None:
-        audit.record(request=request, event_type="case.metadata.read.denied", action=audit.Action.READ,
-                     outcome=audit.Outcome.MINOR_FAILURE, entity_type="Case", entity_id=str(case_id))
-        raise Http404
-    audit.record(request=request, event_type="case.metadata.read", action=audit.Action.READ, entity_type="Case",
+    audit.record(request=request, event_type=event_type, action=audit.Action.READ, entity_type="Case",
                  entity_id=str(case.pk), case_id=case.pk, patient_id=case.patient_id)
     return case

@@ -25,7 +25,7 @@ from accounts.access import AuthedRequest, role_required, user_for_admin
 from accounts.forms import InviteForm, SpecialistProfileForm
 from accounts.models import Role, User
 from accounts.stepup import has_recent_stepup, stepup_redirect
-from cases.access import METADATA_FIELDS, case_metadata_for_admin
+from cases.access import METADATA_FIELDS, case_for_user
 from cases.models import BreakGlass, Case, ConsentVersion
 from console import services
 from console.forms import (
@@ -232,13 +232,13 @@ def _case_page(request: AuthedRequest, case: Case, form: BreakGlassForm) -> Http
 
 @role_required(Role.ADMIN)
 def case_detail(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
-    return _case_page(request, case_metadata_for_admin(request, case_id), BreakGlassForm())
+    return _case_page(request, case_for_user(request, case_id, metadata_only=True), BreakGlassForm())
 
 
 @require_POST
 @role_required(Role.ADMIN)
 def break_glass(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
-    case = case_metadata_for_admin(request, case_id)
+    case = case_for_user(request, case_id, metadata_only=True)
     form = BreakGlassForm(request.POST)
     if not form.is_valid():
         return _case_page(request, case, form)

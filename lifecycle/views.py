@@ -20,7 +20,7 @@ import audit
 from accounts.access import AuthedRequest, role_required
 from accounts.models import Role
 from accounts.stepup import has_recent_stepup, stepup_redirect, stepup_required
-from cases.models import Case
+from cases.access import case_for_user
 from core import ratelimit, signing
 from core.responses import attachment
 from lifecycle import certificates, erasure, retention
@@ -62,19 +62,6 @@ def retention_remove(request: AuthedRequest, policy_id: int) -> HttpResponse:
 
 # --- Legal hold (admins) -----------------------------------------------------------------------
 
-def _case_for_admin(request: HttpRequest, case_id: uuid.UUID) -> Case:
-    """Admins manage every case's hold; they see its reference and status, no clinical content.
-    Audited like every access to a case; a missing case is a 404."""
-    case = Case.objects.filter(pk=case_id).first()
-    audit.record(request=request, event_type="legal_hold.view" if case else "legal_hold.view.denied",
-                 action=audit.Action.READ, outcome=audit.Outcome.SUCCESS if case else audit.Outcome.MINOR_FAILURE,
-                 entity_type="Case", entity_id=str(case_id), case_id=case.pk if case else None,
-                 patient_id=case.patient_id if case else None)
-    if case is None:
-        raise Http404
-    return case
-
-
 def _back(request: HttpRequest) -> HttpResponse:
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
@@ -85,7 +72,7 @@ def _back(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.ADMIN)
 def legal_hold(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
-    case = _case_for_admin(request, case_id)
+    case = case_for_user(request, case_id, metadata_only=True)
     form = LegalHoldForm(_posted(request), prefix="hold",
                          initial={"reason": case.legal_hold_reason, "note": case.legal_hold_note})
     if request.method == "POST" and form.is_valid():
@@ -99,7 +86,7 @@ def legal_hold(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
 @require_POST
 @role_required(Role.ADMIN)
 def legal_hold_release(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
-    case = _case_for_admin(request, case_id)
+    case = case_for_user(request, case_id, metadata_only=True)
     retention.legal_hold_release(request=request, case=case)
     messages.success(request, _("The legal hold on case %(reference)s is lifted.") % {"reference": case.reference})
     return _back(request)
