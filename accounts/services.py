@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.http import HttpRequest
@@ -15,23 +14,24 @@ BACKUP_CODE_COUNT = 10
 
 
 @transaction.atomic
-def patient_register(*, request: HttpRequest, full_name: str, email: str, password: str, language: str) -> None:
+def patient_register(*, full_name: str, email: str, password: str, language: str) -> None:
     """Create a patient account and send the confirmation link.
 
     An address that already has an account gets a warning e-mail instead. Both paths do the same
     work (hash the password, write an audit event and an e-mail to send) and answer with the same
-    page, so neither the page nor its timing tells who has an account (bench/timing.py)."""
+    page, so neither the page nor its timing tells who has an account (bench/timing.py).
+    Nobody is signed in: the warning's event has no actor, the new account's has the patient."""
     hashed = make_password(password)
     existing = User.objects.filter(email=email).first()
     if existing is not None:
-        audit.record(request=request, event_type="register.existing", action=audit.Action.EXECUTE,
+        audit.record(event_type="register.existing", action=audit.Action.EXECUTE,
                      entity_type="User", entity_id=str(existing.pk), patient_id=existing.pk)
         email_user(user=existing, name="account-exists")
         return
     user = User(email=email, full_name=full_name, language=language, role=Role.PATIENT, password=hashed)
     user.full_clean()
     user.save()
-    audit.record(request=request, actor=user, event_type="register", action=audit.Action.CREATE,
+    audit.record(actor=user, event_type="register", action=audit.Action.CREATE,
                  entity_type="User", entity_id=str(user.pk), patient_id=user.pk)
     email_user(user=user, name="verify-email")
 
@@ -43,9 +43,9 @@ def verification_resend(*, email: str) -> None:
 
 
 @transaction.atomic
-def email_verify(*, request: HttpRequest, user: User) -> None:
+def email_verify(*, user: User) -> None:
     if User.objects.filter(pk=user.pk, email_verified=False).update(email_verified=True):
-        audit.record(request=request, actor=user, event_type="email.verified", action=audit.Action.UPDATE,
+        audit.record(actor=user, event_type="email.verified", action=audit.Action.UPDATE,
                      entity_type="User", entity_id=str(user.pk))
 
 
@@ -78,10 +78,10 @@ def user_invite(
 
 
 @transaction.atomic
-def invitation_accept(*, request: HttpRequest, user: User) -> None:
+def invitation_accept(*, user: User) -> None:
     User.objects.filter(pk=user.pk).update(email_verified=True)
     user.email_verified = True
-    audit.record(request=request, actor=user, event_type="invite.accepted", action=audit.Action.UPDATE,
+    audit.record(actor=user, event_type="invite.accepted", action=audit.Action.UPDATE,
                  entity_type="User", entity_id=str(user.pk))
 
 
@@ -101,26 +101,28 @@ def backup_codes_regenerate(*, user: User) -> list[str]:
 
 
 @transaction.atomic
-def mfa_enrol_confirm(*, request: HttpRequest, user: User, device: TOTPDevice) -> list[str]:
-    """Confirm a TOTP device; any older device goes, and every other session of the user ends."""
+def mfa_enrol_confirm(*, user: User, device: TOTPDevice) -> list[str]:
+    """The user confirms their TOTP device; any older device goes, and every session of the user ends
+    (the caller keeps its own: factor_changed)."""
     TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     codes = backup_codes_regenerate(user=user)
-    factor_changed(request=request, user=user, event_type="mfa.enrol")
+    factor_changed(user=user, event_type="mfa.enrol")
     return codes
 
 
 @transaction.atomic
-def mfa_remove(*, request: HttpRequest, user: User) -> None:
+def mfa_remove(*, user: User) -> None:
+    """The user removes their second factor; every session of the user ends (factor_changed)."""
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
-    factor_changed(request=request, user=user, event_type="mfa.remove")
+    factor_changed(user=user, event_type="mfa.remove")
 
 
-def factor_changed(*, request: HttpRequest, user: User, event_type: str) -> None:
-    """A change of factor ends the user's other sessions; this one goes on."""
+def factor_changed(*, user: User, event_type: str) -> None:
+    """The user changed a factor of their own: it ends all their sessions. The view keeps the one
+    it serves with django's update_session_auth_hash(request, user), which needs the session."""
     user.end_all_sessions()
-    update_session_auth_hash(request, user)
-    audit.record(request=request, event_type=event_type, action=audit.Action.UPDATE,
+    audit.record(actor=user, event_type=event_type, action=audit.Action.UPDATE,
                  entity_type="User", entity_id=str(user.pk))

@@ -4,6 +4,7 @@ from typing import Any
 
 import segno
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -77,7 +78,7 @@ def register(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         services.patient_register(
-            request=request, full_name=d["full_name"], email=d["email"], password=d["password1"], language=d["language"]
+            full_name=d["full_name"], email=d["email"], password=d["password1"], language=d["language"]
         )
         return redirect("accounts:register_done")
     return render(request, "accounts/register.html", {"form": form})
@@ -92,7 +93,7 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
     user = User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
     if user is None:
         return render(request, "accounts/verify_email_invalid.html", status=400)
-    services.email_verify(request=request, user=user)
+    services.email_verify(user=user)
     messages.success(request, _("Your e-mail address is confirmed. You can sign in now."))
     return redirect("accounts:login")
 
@@ -138,7 +139,7 @@ class InvitationAcceptView(auth_views.PasswordResetConfirmView):
     success_url = reverse_lazy("accounts:mfa_enrol")
 
     def form_valid(self, form: Any) -> HttpResponse:
-        services.invitation_accept(request=self.request, user=form.user)
+        services.invitation_accept(user=form.user)
         return super().form_valid(form)
 
 
@@ -153,7 +154,8 @@ def mfa_enrol(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         check = mfa.enrolment_code_check(device=device, code=form.cleaned_data["code"])
         if check.device is not None:
-            codes = services.mfa_enrol_confirm(request=request, user=user, device=device)
+            codes = services.mfa_enrol_confirm(user=user, device=device)
+            update_session_auth_hash(request, user)  # this session goes on
             otp_login(request, device)
             request.session.cycle_key()
             request.session["new_backup_codes"] = codes
@@ -227,7 +229,8 @@ def security(request: AuthedRequest) -> HttpResponse:
 @stepup_required
 def backup_codes_regenerate(request: AuthedRequest) -> HttpResponse:
     codes = services.backup_codes_regenerate(user=request.user)
-    services.factor_changed(request=request, user=request.user, event_type="mfa.backup_codes")
+    services.factor_changed(user=request.user, event_type="mfa.backup_codes")
+    update_session_auth_hash(request, request.user)  # this session goes on
     request.session["new_backup_codes"] = codes
     return redirect("accounts:backup_codes")
 
@@ -239,7 +242,8 @@ def mfa_remove(request: AuthedRequest) -> HttpResponse:
     if request.user.is_care_staff:
         messages.error(request, _("Specialists and administrators must keep two-step verification."))
         return redirect("accounts:security")
-    services.mfa_remove(request=request, user=request.user)
+    services.mfa_remove(user=request.user)
+    update_session_auth_hash(request, request.user)  # this session goes on
     messages.success(request, _("Two-step verification is off."))
     return redirect("accounts:security")
 

@@ -4,13 +4,13 @@ import hashlib
 from datetime import datetime
 
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import audit
 from accounts.emails import email_user
 from accounts.models import User
+from audit.context import client
 from cases import panels
 from cases.models import (
     TRANSITIONS,
@@ -78,9 +78,9 @@ def case_transition(*, case: Case, to: str, actor: User | None, reason: str = ""
 
 
 @transaction.atomic
-def case_create(*, request: HttpRequest, patient: User) -> Case:
+def case_create(*, patient: User) -> Case:
     case = Case.objects.create(patient=patient)
-    audit.record(request=request, event_type="case.create", action=audit.Action.CREATE, entity_type="Case",
+    audit.record(actor=patient, event_type="case.create", action=audit.Action.CREATE, entity_type="Case",
                  entity_id=str(case.pk), case_id=case.pk, patient_id=patient.pk)
     return case
 
@@ -117,7 +117,7 @@ def completeness_warnings(case: Case) -> list[str]:
 
 
 @transaction.atomic
-def case_submit(*, request: HttpRequest, case: Case) -> None:
+def case_submit(*, actor: User, case: Case) -> None:
     """Submit a draft. A second submit (double click, two tabs) finds the case already moved
     and does nothing."""
     case = Case.objects.select_for_update().get(pk=case.pk)
@@ -130,7 +130,7 @@ def case_submit(*, request: HttpRequest, case: Case) -> None:
     case.submitted_at = now
     case.due_at = now + SpecialtySetting.turnaround_for(case.specialty)
     case.save(update_fields=["submitted_at", "due_at"])
-    case_transition(case=case, to=Status.SUBMITTED, actor=request.user, now=now)  # type: ignore[arg-type]
+    case_transition(case=case, to=Status.SUBMITTED, actor=actor, now=now)
     email_user(user=case.patient, name="case-receipt", params={"case_id": case.pk})
 
 
@@ -144,42 +144,44 @@ def consent_is_current(case: Case) -> bool:
 
 
 @transaction.atomic
-def consent_accept(*, request: HttpRequest, case: Case, version: ConsentVersion, language: str) -> ConsentAcceptance:
+def consent_accept(*, actor: User, case: Case, version: ConsentVersion, language: str) -> ConsentAcceptance:
+    """The address and browser it was accepted from are those of the request being served."""
     text = version.text_for(language)
+    origin = client.get()
     acceptance = ConsentAcceptance.objects.create(
         case=case, version=version, text_sha256=consent_text_sha256(text), language=language,
-        ip=request.META.get("REMOTE_ADDR") or None, user_agent=request.headers.get("User-Agent", "")[:256],
+        ip=origin.ip, user_agent=origin.user_agent,
     )
-    audit.record(request=request, event_type="consent.accept", action=audit.Action.CREATE, entity_type="Consent",
+    audit.record(actor=actor, event_type="consent.accept", action=audit.Action.CREATE, entity_type="Consent",
                  entity_id=str(acceptance.pk), case_id=case.pk, patient_id=case.patient_id,
                  detail={"version": version.version, "language": language})
     return acceptance
 
 
 @transaction.atomic
-def consent_withdraw(*, request: HttpRequest, case: Case) -> None:
+def consent_withdraw(*, actor: User, case: Case) -> None:
     """Withdrawing consent withdraws the case."""
     case.consents.filter(withdrawn_at__isnull=True).update(withdrawn_at=timezone.now())
-    audit.record(request=request, event_type="consent.withdraw", action=audit.Action.UPDATE, entity_type="Case",
+    audit.record(actor=actor, event_type="consent.withdraw", action=audit.Action.UPDATE, entity_type="Case",
                  entity_id=str(case.pk), case_id=case.pk, patient_id=case.patient_id)
     if case.is_open:
-        case_transition(case=case, to=Status.WITHDRAWN, actor=request.user, reason="consent_withdrawn")  # type: ignore[arg-type]
+        case_transition(case=case, to=Status.WITHDRAWN, actor=actor, reason="consent_withdrawn")
 
 
 @transaction.atomic
-def case_withdraw(*, request: HttpRequest, case: Case) -> None:
-    case_transition(case=case, to=Status.WITHDRAWN, actor=request.user, reason="patient_withdrew")  # type: ignore[arg-type]
+def case_withdraw(*, actor: User, case: Case) -> None:
+    case_transition(case=case, to=Status.WITHDRAWN, actor=actor, reason="patient_withdrew")
 
 
 @transaction.atomic
-def message_send(*, request: HttpRequest, case: Case, author: User, body: str, kind: str = MessageKind.MESSAGE) -> Message:
+def message_send(*, case: Case, author: User, body: str, kind: str = MessageKind.MESSAGE) -> Message:
     """A message on the case thread. A specialist's request for information moves the case to
     awaiting_patient (pausing the SLA); the patient's reply moves it back to in_review."""
     case = Case.objects.select_for_update().get(pk=case.pk)
     if case.status in {Status.DRAFT, Status.CLOSED, Status.WITHDRAWN}:
         raise ThreadClosed(case.pk)
     message = Message.objects.create(case=case, author=author, body=body, kind=kind)
-    audit.record(request=request, event_type="message.send", action=audit.Action.CREATE, entity_type="Message",
+    audit.record(actor=author, event_type="message.send", action=audit.Action.CREATE, entity_type="Message",
                  entity_id=str(message.pk), case_id=case.pk, patient_id=case.patient_id, detail={"kind": kind})
     if kind == MessageKind.REQUEST:
         case_transition(case=case, to=Status.AWAITING_PATIENT, actor=author, reason="information_requested")
@@ -257,7 +259,7 @@ def case_start_review(*, case: Case, specialist: User) -> None:
 
 
 @transaction.atomic
-def consultation_invite(*, request: HttpRequest, case: Case, lead: User, colleague: User) -> Consultation:
+def consultation_invite(*, case: Case, lead: User, colleague: User) -> Consultation:
     """The lead asks another specialist (any specialty) to look at the case."""
     if case.specialist_id != lead.pk or colleague.pk == lead.pk or not colleague.is_active \
             or not colleague.is_specialist or case.status not in {Status.IN_REVIEW, Status.AWAITING_PATIENT}:
@@ -265,7 +267,7 @@ def consultation_invite(*, request: HttpRequest, case: Case, lead: User, colleag
     consultation, created = Consultation.objects.get_or_create(
         case=case, round=case.round, colleague=colleague, defaults={"invited_by": lead})
     if created:
-        audit.record(request=request, event_type="consultation.invite", action=audit.Action.CREATE,
+        audit.record(actor=lead, event_type="consultation.invite", action=audit.Action.CREATE,
                      entity_type="Consultation", entity_id=str(consultation.pk), case_id=case.pk,
                      patient_id=case.patient_id)
         email_user(user=colleague, name="consultation-invite", params={"case_id": case.pk})
@@ -273,12 +275,12 @@ def consultation_invite(*, request: HttpRequest, case: Case, lead: User, colleag
 
 
 @transaction.atomic
-def consultation_note(*, request: HttpRequest, consultation: Consultation, note: str) -> None:
+def consultation_note(*, actor: User, consultation: Consultation, note: str) -> None:
     """The colleague's note; the report names them as a contributor."""
     if consultation.case.status not in {Status.IN_REVIEW, Status.AWAITING_PATIENT}:
         raise ThreadClosed(consultation.case_id)
     consultation.note, consultation.noted_at = note, timezone.now()
     consultation.save(update_fields=["note", "noted_at"])
-    audit.record(request=request, event_type="consultation.note", action=audit.Action.UPDATE,
+    audit.record(actor=actor, event_type="consultation.note", action=audit.Action.UPDATE,
                  entity_type="Consultation", entity_id=str(consultation.pk), case_id=consultation.case_id,
                  patient_id=consultation.case.patient_id)

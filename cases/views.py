@@ -38,7 +38,7 @@ def patient_home(request: AuthedRequest) -> HttpResponse:
 @role_required(Role.PATIENT)
 def start(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
-        case = services.case_create(request=request, patient=request.user)
+        case = services.case_create(patient=request.user)
         return redirect("cases:step", case.pk, intake.STEPS[0].slug)
     return render(request, "cases/start.html", {"steps": intake.STEPS})
 
@@ -84,7 +84,7 @@ def _consent_step(request: AuthedRequest, case: Case, current: intake.Step, back
     language = get_language() or "en"
     form = ConsentForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and version is not None and form.is_valid():
-        services.consent_accept(request=request, case=case, version=version, language=language)
+        services.consent_accept(actor=request.user, case=case, version=version, language=language)
         return redirect(next_url)
     return render(request, current.template, {
         "case": case, "step": current, "form": form, "back": back, "version": version,
@@ -116,7 +116,7 @@ def check(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
 def submit(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
     case = case_for_user(request, case_id, owner_only=True)
     try:
-        services.case_submit(request=request, case=case)
+        services.case_submit(actor=request.user, case=case)
     except services.NotReady as e:
         for problem in e.problems:
             messages.error(request, problem)
@@ -160,8 +160,7 @@ def message(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
         and case.specialist_id == request.user.pk else MessageKind.MESSAGE
     if form.is_valid():
         try:
-            services.message_send(request=request, case=case, author=request.user, body=form.cleaned_data["body"],  # type: ignore[arg-type]
-                                  kind=kind)
+            services.message_send(case=case, author=request.user, body=form.cleaned_data["body"], kind=kind)
         except services.ThreadClosed:
             messages.error(request, _("This case is not open for messages."))
             return redirect("cases:detail", case.pk)
@@ -180,7 +179,7 @@ def withdraw(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
         return redirect("cases:detail", case.pk)
     if request.method == "POST":
         with contextlib.suppress(services.ConcurrentTransition):  # someone else withdrew it first
-            services.case_withdraw(request=request, case=case)
+            services.case_withdraw(actor=request.user, case=case)
         messages.success(request, _("Your case %(reference)s has been withdrawn.") % {"reference": case.reference})
         return redirect("cases:detail", case.pk)
     return render(request, "cases/withdraw.html", {"case": case})
@@ -192,7 +191,7 @@ def consent_withdraw(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse
     case = case_for_user(request, case_id, owner_only=True)
     if case.is_open:
         with contextlib.suppress(services.ConcurrentTransition):
-            services.consent_withdraw(request=request, case=case)
+            services.consent_withdraw(actor=request.user, case=case)
         messages.success(request, _("You have withdrawn your consent, and your case %(reference)s is withdrawn.")
                          % {"reference": case.reference})
     return redirect("cases:detail", case.pk)
@@ -208,7 +207,7 @@ def consent(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
     language = get_language() or "en"
     form = ConsentForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        services.consent_accept(request=request, case=case, version=version, language=language)
+        services.consent_accept(actor=request.user, case=case, version=version, language=language)
         messages.success(request, _("Thank you. Work on your case goes on."))
         return redirect("cases:detail", case.pk)
     return render(request, "cases/consent_update.html", {"case": case, "form": form, "version": version,

@@ -5,7 +5,6 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Max, Q
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -83,7 +82,7 @@ def _issue_document(report: Report, *, signer: User, now: datetime) -> SignedDoc
 
 
 @transaction.atomic
-def report_sign(*, request: HttpRequest | None, report: Report, signer: User) -> SignedDocument:
+def report_sign(*, report: Report, signer: User) -> SignedDocument:
     """Freeze the report under the author's signature (the caller checked the step-up)."""
     report = Report.objects.select_for_update().select_related("case__patient").get(pk=report.pk)
     if report.is_signed:
@@ -100,14 +99,14 @@ def report_sign(*, request: HttpRequest | None, report: Report, signer: User) ->
     report.save(update_fields=["signed_at", "updated_at"])
     document = _issue_document(report, signer=signer, now=now)
     case_transition(case=report.case, to=Status.REPORT_READY, actor=signer, reason="report_signed", now=now)
-    audit.record(request=request, actor=signer, event_type="report.sign", action=audit.Action.UPDATE,
+    audit.record(actor=signer, event_type="report.sign", action=audit.Action.UPDATE,
                  entity_type="Report", entity_id=str(report.pk), case_id=report.case_id,
                  patient_id=report.case.patient_id, detail={"version": document.version})
     return document
 
 
 @transaction.atomic
-def addendum_sign(*, request: HttpRequest | None, addendum: Addendum, signer: User) -> SignedDocument:
+def addendum_sign(*, addendum: Addendum, signer: User) -> SignedDocument:
     """Sign a dated addendum to a signed report: a new document version supersedes the last."""
     addendum = Addendum.objects.select_for_update().select_related("report__case__patient").get(pk=addendum.pk)
     report = addendum.report
@@ -123,7 +122,7 @@ def addendum_sign(*, request: HttpRequest | None, addendum: Addendum, signer: Us
     addendum.signed_at = now
     addendum.save(update_fields=["signed_at"])
     document = _issue_document(report, signer=signer, now=now)
-    audit.record(request=request, actor=signer, event_type="report.addendum.sign", action=audit.Action.UPDATE,
+    audit.record(actor=signer, event_type="report.addendum.sign", action=audit.Action.UPDATE,
                  entity_type="Report", entity_id=str(report.pk), case_id=report.case_id,
                  patient_id=report.case.patient_id, detail={"version": document.version, "kind": addendum.kind})
     case = report.case
@@ -153,7 +152,7 @@ def report_draft_for(*, case: Case, author: User) -> Report:
 
 
 @transaction.atomic
-def report_save_draft(*, request: HttpRequest, report: Report, fields: dict[str, Any],
+def report_save_draft(*, actor: User, report: Report, fields: dict[str, Any],
                       answers: dict[int, str]) -> None:
     """Save draft sections and answers (by question id). A signed report never changes."""
     report = Report.objects.select_for_update().get(pk=report.pk)
@@ -167,7 +166,7 @@ def report_save_draft(*, request: HttpRequest, report: Report, fields: dict[str,
     for question_id, text in answers.items():
         if question_id in questions:
             Answer.objects.update_or_create(report=report, question_id=question_id, defaults={"text": text})
-    audit.record(request=request, event_type="report.draft.save", action=audit.Action.UPDATE, entity_type="Report",
+    audit.record(actor=actor, event_type="report.draft.save", action=audit.Action.UPDATE, entity_type="Report",
                  entity_id=str(report.pk), case_id=report.case_id, patient_id=report.case.patient_id)
 
 
@@ -181,7 +180,7 @@ def latest_signed_report(case: Case) -> Report | None:
 
 
 @transaction.atomic
-def follow_up_ask(*, request: HttpRequest, case: Case, text: str) -> FollowUp:
+def follow_up_ask(*, actor: User, case: Case, text: str) -> FollowUp:
     """A patient's question about the report they read (at most MAX_FOLLOW_UPS per report)."""
     case = Case.objects.select_for_update().get(pk=case.pk)
     report = latest_signed_report(case)
@@ -193,7 +192,7 @@ def follow_up_ask(*, request: HttpRequest, case: Case, text: str) -> FollowUp:
         raise NotAllowed(_("You have already asked %(n)d follow-up questions, the most for one report.")
                          % {"n": MAX_FOLLOW_UPS})
     follow_up = FollowUp.objects.create(report=report, text=text)
-    audit.record(request=request, event_type="report.follow_up", action=audit.Action.CREATE, entity_type="FollowUp",
+    audit.record(actor=actor, event_type="report.follow_up", action=audit.Action.CREATE, entity_type="FollowUp",
                  entity_id=str(follow_up.pk), case_id=case.pk, patient_id=case.patient_id)
     email_user(user=report.author, name="case-follow-up", params={"case_id": case.pk})
     return follow_up
@@ -219,7 +218,7 @@ def addendum_draft_for(*, report: Report, author: User) -> Addendum:
 
 
 @transaction.atomic
-def addendum_save_draft(*, request: HttpRequest, addendum: Addendum, body: str, answers: dict[str, str]) -> None:
+def addendum_save_draft(*, actor: User, addendum: Addendum, body: str, answers: dict[str, str]) -> None:
     addendum = Addendum.objects.select_for_update().get(pk=addendum.pk)
     if addendum.signed_at is not None:
         raise NotAllowed(_("This addendum is signed and cannot be changed."))
@@ -229,13 +228,13 @@ def addendum_save_draft(*, request: HttpRequest, addendum: Addendum, body: str, 
         if str(follow_up.pk) in answers:
             follow_up.answer = answers[str(follow_up.pk)]
             follow_up.save(update_fields=["answer"])
-    audit.record(request=request, event_type="report.addendum.save", action=audit.Action.UPDATE,
+    audit.record(actor=actor, event_type="report.addendum.save", action=audit.Action.UPDATE,
                  entity_type="Report", entity_id=str(addendum.report_id), case_id=addendum.report.case_id,
                  patient_id=addendum.report.case.patient_id)
 
 
 @transaction.atomic
-def case_close(*, request: HttpRequest, case: Case) -> None:
+def case_close(*, actor: User, case: Case) -> None:
     """The patient has no (more) questions: the case closes."""
     case = Case.objects.select_for_update().get(pk=case.pk)
     report = latest_signed_report(case)
@@ -243,11 +242,11 @@ def case_close(*, request: HttpRequest, case: Case) -> None:
         raise NotAllowed(_("Only a case with a report ready can be closed."))
     if pending_follow_ups(report):
         raise NotAllowed(_("The specialist has not answered your follow-up questions yet."))
-    case_transition(case=case, to=Status.CLOSED, actor=request.user, reason="patient_closed")  # type: ignore[arg-type]
+    case_transition(case=case, to=Status.CLOSED, actor=actor, reason="patient_closed")
 
 
 @transaction.atomic
-def second_opinion_request(*, request: HttpRequest, case: Case) -> None:
+def second_opinion_request(*, actor: User, case: Case) -> None:
     """The patient asks another specialist for an opinion on the same case (round 2): the case
     goes back to the queue, unassigned, with a new SLA; the first specialist is excluded."""
     case = Case.objects.select_for_update().get(pk=case.pk)
@@ -258,7 +257,7 @@ def second_opinion_request(*, request: HttpRequest, case: Case) -> None:
                                            due_at=now + SpecialtySetting.turnaround_for(case.specialty),
                                            sla_paused_at=None)
     case.refresh_from_db()
-    case_transition(case=case, to=Status.TRIAGE, actor=request.user, reason="second_opinion", now=now)  # type: ignore[arg-type]
+    case_transition(case=case, to=Status.TRIAGE, actor=actor, reason="second_opinion", now=now)
 
 
 def signed_views(case: Case) -> list[dict[str, Any]]:

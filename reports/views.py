@@ -98,7 +98,7 @@ def edit(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
                 return JsonResponse({"saved": False}, status=400)
             return render(request, "reports/edit.html", {"case": case, "report": report, "form": form}, status=400)
         try:
-            services.report_save_draft(request=request, report=report, fields=form.sections(), answers=form.answers())
+            services.report_save_draft(actor=request.user, report=report, fields=form.sections(), answers=form.answers())
         except services.NotAllowed as e:
             if autosave:
                 return JsonResponse({"saved": False}, status=409)
@@ -156,7 +156,7 @@ def sign(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
     form = ConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.report_sign(request=request, report=report, signer=request.user)
+            services.report_sign(report=report, signer=request.user)
         except services.CannotSign as e:
             for problem in e.problems:
                 messages.error(request, problem)
@@ -183,7 +183,7 @@ def addendum(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
     draft = services.addendum_draft_for(report=report, author=request.user)
     form = AddendumForm(request.POST if request.method == "POST" else None, addendum=draft)
     if request.method == "POST" and form.is_valid():
-        services.addendum_save_draft(request=request, addendum=draft, body=form.cleaned_data["body"],
+        services.addendum_save_draft(actor=request.user, addendum=draft, body=form.cleaned_data["body"],
                                      answers=form.answers())
         if "sign" in request.POST:
             return redirect("reports:addendum_sign", report.case_id)
@@ -202,7 +202,7 @@ def addendum_sign(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
     form = ConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.addendum_sign(request=request, addendum=draft, signer=request.user)
+            services.addendum_sign(addendum=draft, signer=request.user)
         except services.CannotSign as e:
             for problem in e.problems:
                 messages.error(request, problem)
@@ -230,7 +230,7 @@ def follow_up(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
         messages.error(request, _("Write your question."))
         return _back_to_case(request, case)
     try:
-        services.follow_up_ask(request=request, case=case, text=form.cleaned_data["text"])
+        services.follow_up_ask(actor=request.user, case=case, text=form.cleaned_data["text"])
     except services.NotAllowed as e:
         return _back_to_case(request, case, e)
     messages.success(request, _("Your question was sent. The specialist answers in a signed addendum."))
@@ -242,7 +242,7 @@ def follow_up(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
 def close(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
     case = case_for_user(request, case_id, owner_only=True)
     try:
-        services.case_close(request=request, case=case)
+        services.case_close(actor=request.user, case=case)
     except services.NotAllowed as e:
         return _back_to_case(request, case, e)
     messages.success(request, _("Your case is closed. You can still read and download the report."))
@@ -254,7 +254,7 @@ def close(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
 def second_opinion(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
     case = case_for_user(request, case_id, owner_only=True)
     try:
-        services.second_opinion_request(request=request, case=case)
+        services.second_opinion_request(actor=request.user, case=case)
     except services.NotAllowed as e:
         return _back_to_case(request, case, e)
     messages.success(request, _("We are looking for a second specialist to review your case."))
@@ -443,7 +443,7 @@ def consult_invite(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
         messages.error(request, _first_error(form))
         return redirect("reports:workspace", case.pk)
     try:
-        consultation_invite(request=request, case=case, lead=request.user, colleague=form.cleaned_data["colleague"])
+        consultation_invite(case=case, lead=request.user, colleague=form.cleaned_data["colleague"])
     except NotEligible:
         messages.error(request, _("You can consult a colleague only while the case is in review."))
     else:
@@ -534,7 +534,7 @@ def _deliver(request: AuthedRequest, case: Case, kind: str, body: str) -> bool:
         messages.error(request, not_in_review)
         return False
     try:
-        case_services.message_send(request=request, case=case, author=request.user, body=body, kind=kind)
+        case_services.message_send(case=case, author=request.user, body=body, kind=kind)
     except case_services.ThreadClosed:
         messages.error(request, _("This case is not open for messages."))
         return False
@@ -558,7 +558,7 @@ def consult_note(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
         messages.error(request, _first_error(form))
         return redirect("reports:workspace", case.pk)
     try:
-        consultation_note(request=request, consultation=consultation, note=form.cleaned_data["note"])
+        consultation_note(actor=request.user, consultation=consultation, note=form.cleaned_data["note"])
     except ThreadClosed:
         messages.error(request, _("The review is finished: notes can no longer change."))
     else:

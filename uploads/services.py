@@ -28,7 +28,7 @@ from uploads.limits import Limits
 from uploads.models import PatientKey, Upload, UploadStatus
 
 if TYPE_CHECKING:
-    from accounts.access import AuthedRequest
+    from accounts.models import User
     from cases.models import Case
     from uploads.sanitize import Sanitized
 
@@ -68,18 +68,18 @@ def limits_for(case: Case) -> Limits:
 
 
 @transaction.atomic
-def upload_receive(*, request: AuthedRequest, case: Case, patient_key: PatientKey, received: list[ReceivedFile]) -> list[Upload]:
+def upload_receive(*, actor: User, case: Case, patient_key: PatientKey, received: list[ReceivedFile]) -> list[Upload]:
     """Record files the handler has stored (encrypted) and queue their validation."""
     from uploads.tasks import validate_upload_task
 
     uploads = []
     for f in received:
         upload = Upload.objects.create(
-            id=f.object_id, case=case, patient_key=patient_key, uploaded_by=request.user,
+            id=f.object_id, case=case, patient_key=patient_key, uploaded_by=actor,
             original_name=f.name or "file", declared_type=f.content_type or "", size=f.size or 0, sha256=f.sha256,
             raw_wrapped_key=f.wrapped_key,
         )
-        audit.record(request=request, event_type="upload.create", action=audit.Action.CREATE, entity_type="Upload",
+        audit.record(actor=actor, event_type="upload.create", action=audit.Action.CREATE, entity_type="Upload",
                      entity_id=str(upload.pk), case_id=case.pk, patient_id=case.patient_id, detail={"size": f.size})
         # robust: a broker outage must not lose the upload; the sweeper queues it again later.
         transaction.on_commit(lambda pk=str(upload.pk): validate_upload_task.delay(pk), robust=True)  # type: ignore[misc]

@@ -84,7 +84,7 @@ def upload(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
 
 def _receive(request: AuthedRequest, case: Case, handler: EncryptingUploadHandler, recorded: list[Upload]) -> HttpResponse:
     request.FILES.getlist("files")  # parse: the handler streams each file into storage
-    recorded += services.upload_receive(request=request, case=case, patient_key=handler.patient_key,
+    recorded += services.upload_receive(actor=request.user, case=case, patient_key=handler.patient_key,
                                         received=handler.received)
     return _answer(request, case, handler, recorded)
 
@@ -104,7 +104,7 @@ def upload_file(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
     try:
         handler.receive_body(request, name=unquote(request.headers.get("X-File-Name", "")),
                              content_type=request.content_type or "", content_length=_content_length(request))
-        recorded += services.upload_receive(request=request, case=case, patient_key=handler.patient_key,
+        recorded += services.upload_receive(actor=request.user, case=case, patient_key=handler.patient_key,
                                             received=handler.received)
     except StopUpload:
         pass

@@ -76,14 +76,6 @@ def _accepted_upload(case: Any, seed: SeedFile, name: str) -> Any:
     return upload
 
 
-def _request(user: Any) -> Any:
-    from django.test import RequestFactory
-
-    request = RequestFactory().post("/", REMOTE_ADDR="127.0.0.1", HTTP_USER_AGENT="load-test seed")
-    request.user = user
-    return request
-
-
 def _user(email: str, full_name: str, role: str, password_hash: str) -> Any:
     """An account with the seed's password (hashed once for all: Argon2 is slow on purpose)."""
     from accounts.models import User
@@ -122,7 +114,7 @@ def _complete_draft(case: Any, specialist: Any, photo_ids: list[str]) -> None:
         "limitations": "No physical examination.", "key_photos": photo_ids[:1],
     }
     answers = {q.pk: "Load test answer." for q in case.questions.all()}
-    report_save_draft(request=_request(specialist), report=report, fields=fields, answers=answers)
+    report_save_draft(actor=specialist, report=report, fields=fields, answers=answers)
 
 
 def seed() -> dict[str, list[dict[str, Any]]]:
@@ -142,19 +134,18 @@ def seed() -> dict[str, list[dict[str, Any]]]:
     for n in range(PATIENTS):
         patient = _user(f"load-patient-{n + 1:02d}@example.org", f"Load Patient {n + 1:02d}", Role.PATIENT,
                         password_hash)
-        request = _request(patient)
-        case = case_create(request=request, patient=patient)
+        case = case_create(patient=patient)
         Case.objects.filter(pk=case.pk).update(
             specialty=SPECIALTY, country=COUNTRY, red_flags_answered=True, reason="Load test case.",
             first_diagnosis="Benign mole.", first_opinion_by="GP")
         case.refresh_from_db()
         Question.objects.create(case=case, position=0, text="Is the first diagnosis right?")
-        consent_accept(request=request, case=case, version=version, language="en")
+        consent_accept(actor=patient, case=case, version=version, language="en")
         photos: list[str] = []
         if n < IN_REVIEW + SUBMITTED:
             photos = [str(_accepted_upload(case, photo, f"photo-{i + 1}.jpg").pk) for i in range(PHOTOS_PER_CASE)]
             _accepted_upload(case, letter, "letter.pdf")
-            case_submit(request=request, case=case)
+            case_submit(actor=patient, case=case)
         if n < IN_REVIEW:
             lead = specialists[n % SPECIALISTS]
             case.refresh_from_db()

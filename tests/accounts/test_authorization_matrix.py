@@ -354,7 +354,7 @@ def clients(db: Any, settings: Any) -> dict[str, Client]:
         ConsentAcceptance.objects.create(case=case, version=publish_consent_v1(), text_sha256="0" * 64,
                                          language="en")
     CASES["reported"] = case_in_review(patient_a, specialist)
-    report_sign(request=None, report=complete_draft(CASES["reported"], specialist), signer=specialist)
+    report_sign(report=complete_draft(CASES["reported"], specialist), signer=specialist)
     matrix_certificate(patient_a)  # patient A kept the account after an erasure
     CASES["user"] = other_specialist
     unverified_specialist = SpecialistFactory()

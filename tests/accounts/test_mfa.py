@@ -13,6 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEvent
 from tests.accounts.mfa_helpers import THROTTLED, WRONG, page_text, wrong_codes
+from tests.cases.helpers import last_event_id, origins_since
 from tests.factories import PASSWORD, PatientFactory, SpecialistFactory, add_totp, login, totp_code
 
 pytestmark = pytest.mark.django_db
@@ -161,3 +162,17 @@ def test_a_throttled_enrolment_code_says_to_wait(client: Client) -> None:
         response = client.post("/accounts/mfa/enrol/", {"code": totp_code(device)})
         assert THROTTLED["en"] in page_text(response) and WRONG["en"] not in page_text(response)
         assert not TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def test_turning_mfa_off_records_the_patient_their_address_and_browser_and_this_session_goes_on() -> None:
+    user = PatientFactory()
+    device = add_totp(user)
+    client = login(Client(REMOTE_ADDR="198.51.100.23", HTTP_USER_AGENT="Phone/2.0"), user)
+    client.post("/accounts/security/step-up/", {"code": totp_code(device)})
+    before = last_event_id()
+
+    client.post("/accounts/mfa/remove/")
+
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    assert origins_since(before).get("mfa.remove") == {(user.pk, "patient", "198.51.100.23", "Phone/2.0")}
+    assert client.get("/patient/").status_code == 200

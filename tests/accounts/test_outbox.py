@@ -20,7 +20,6 @@ from django.utils import timezone
 from accounts.emails import MAX_ATTEMPTS, email_user, outbox_sweep, outgoing_send
 from accounts.models import OutgoingEmail
 from reports import services as report_services
-from tests.cases.helpers import service_request
 from tests.factories import PatientFactory, SpecialistFactory, add_totp
 from tests.reports.helpers import case_in_review, complete_draft
 
@@ -47,7 +46,7 @@ def test_a_broker_outage_delays_reset_and_report_emails_but_loses_neither(
     mail.outbox.clear()
     with broker_down(), django_capture_on_commit_callbacks(execute=True):
         reset = Client().post("/accounts/password-reset/", {"email": "rosa@example.org"})
-        report_services.report_sign(request=service_request(specialist), report=report, signer=specialist)
+        report_services.report_sign(report=report, signer=specialist)
     assert reset.status_code == 302
     assert mail.outbox == []  # nothing could be queued
     assert OutgoingEmail.objects.filter(done_at__isnull=True).count() == 2

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.http import HttpRequest
 from django.test import RequestFactory
 
 from accounts.models import User
+from audit.context import client, client_of
+from audit.models import Action, AuditEvent
 from cases.models import Case, ConsentAcceptance, ConsentVersion, Question
 from cases.services import consent_text_sha256
 from tests.factories import CaseFactory
@@ -38,6 +42,30 @@ def service_request(user: User, *, ip: str = "203.0.113.7", user_agent: str = "p
     request = RequestFactory().post("/", REMOTE_ADDR=ip, HTTP_USER_AGENT=user_agent)
     request.user = user
     return request
+
+
+@contextmanager
+def serving(*, ip: str = "203.0.113.7", user_agent: str = "pytest-agent") -> Iterator[None]:
+    """While a view serves a request from that address and browser: what AuditContextMiddleware
+    gives the services (audit/context.py)."""
+    token = client.set(client_of(RequestFactory().post("/", REMOTE_ADDR=ip, HTTP_USER_AGENT=user_agent)))
+    try:
+        yield
+    finally:
+        client.reset(token)
+
+
+def last_event_id() -> int:
+    return AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def origins_since(event_id: int) -> dict[str, set[tuple[Any, str, str | None, str]]]:
+    """Who recorded each kind of event after `event_id` (reads left out): actor, role, address, browser."""
+    origins: dict[str, set[tuple[Any, str, str | None, str]]] = {}
+    for event in AuditEvent.objects.filter(id__gt=event_id).exclude(action=Action.READ):
+        origins.setdefault(event.event_type, set()).add(
+            (event.actor_id, event.actor_role, event.source_ip, event.user_agent))
+    return origins
 
 
 def rows(*forms: dict[str, Any], initial: int = 0) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from accounts.models import User
 from audit.models import AuditEvent
 from cases.models import Case, CaseEvent, ConsentAcceptance, ConsentVersion, Status
 from cases.services import consent_accept, consent_withdraw, submission_problems
-from tests.cases.helpers import accept_consent, ready_case, service_request
+from tests.cases.helpers import accept_consent, ready_case, serving
 from tests.factories import CaseFactory, PatientFactory, login
 
 CONSENT_PROBLEM = "Read and accept the consent."
@@ -66,9 +66,9 @@ def test_the_service_records_the_address_and_user_agent_of_the_request(
     consent_version: ConsentVersion, patient_a: User
 ) -> None:
     case = CaseFactory(patient=patient_a)
-    request = service_request(patient_a, ip="2001:db8::7", user_agent="x" * 300)
 
-    acceptance = consent_accept(request=request, case=case, version=consent_version, language="es")
+    with serving(ip="2001:db8::7", user_agent="x" * 300):
+        acceptance = consent_accept(actor=patient_a, case=case, version=consent_version, language="es")
 
     acceptance.refresh_from_db()
     assert (acceptance.ip, acceptance.user_agent) == ("2001:db8::7", "x" * 256)
@@ -120,7 +120,7 @@ def test_submitting_under_an_old_consent_is_refused(
 
 def test_a_withdrawn_acceptance_is_not_current(consent_version: ConsentVersion, patient_a: User) -> None:
     case = ready_case(patient_a, status=Status.CLOSED)
-    consent_withdraw(request=service_request(patient_a), case=case)
+    consent_withdraw(actor=patient_a, case=case)
     assert CONSENT_PROBLEM in submission_problems(case)
 
 
@@ -131,7 +131,7 @@ def test_withdrawing_consent_withdraws_an_open_case(
     case = CaseFactory(patient=patient_a, status=status)
     acceptance = accept_consent(case)
 
-    consent_withdraw(request=service_request(patient_a), case=case)
+    consent_withdraw(actor=patient_a, case=case)
 
     case.refresh_from_db()
     assert case.status == Status.WITHDRAWN
@@ -151,7 +151,7 @@ def test_withdrawing_consent_of_a_closed_case_keeps_it_closed(consent_version: C
     case = CaseFactory(patient=patient_a, status=Status.CLOSED)
     acceptance = accept_consent(case)
 
-    consent_withdraw(request=service_request(patient_a), case=case)
+    consent_withdraw(actor=patient_a, case=case)
 
     assert Case.objects.get(pk=case.pk).status == Status.CLOSED
     assert not CaseEvent.objects.filter(case=case).exists()

@@ -10,7 +10,7 @@ import time_machine
 from accounts.models import User
 from cases.models import Case, MessageKind, SpecialtySetting, Status
 from cases.services import case_submit, case_transition, message_send
-from tests.cases.helpers import ready_case, service_request
+from tests.cases.helpers import ready_case
 
 pytestmark = pytest.mark.usefixtures("consent_version")
 
@@ -25,7 +25,7 @@ def clock() -> Iterator[time_machine.Coordinates]:
 
 def _submit(patient: User, **kwargs: Any) -> Case:
     case = ready_case(patient, **kwargs)
-    case_submit(request=service_request(patient), case=case)
+    case_submit(actor=patient, case=case)
     case.refresh_from_db()
     return case
 
@@ -106,7 +106,6 @@ def test_the_patients_reply_resumes_the_clock(clock: Any, patient_a: User, speci
     case = _in_review(patient_a, specialist)
     due = case.due_at
     message_send(
-        request=service_request(specialist),
         case=case,
         author=specialist,
         body="Please send a photo of the mole.",
@@ -117,7 +116,7 @@ def test_the_patients_reply_resumes_the_clock(clock: Any, patient_a: User, speci
     clock.shift(timedelta(hours=36))
 
     case = Case.objects.get(pk=case.pk)  # a new request loads the case again
-    message_send(request=service_request(patient_a), case=case, author=patient_a, body="Here it is.")
+    message_send(case=case, author=patient_a, body="Here it is.")
 
     case.refresh_from_db()
     assert case.status == Status.IN_REVIEW

@@ -78,10 +78,10 @@ def consult(case: Case, note: str = "I agree with the assessment.") -> Consultat
 def signed_document(case: Case | None = None, **report_fields: Any) -> SignedDocument:
     case = case or case_in_review()
     report = draft_report(case, **report_fields)
-    return report_sign(request=None, report=report, signer=case.specialist)
+    return report_sign(report=report, signer=case.specialist)
 
 
 def sign_addendum(document: SignedDocument, body: str = "A correction: the size was 5.2 mm.") -> SignedDocument:
     report = document.report
     addendum = Addendum.objects.create(report=report, author=report.author, body=body)
-    return addendum_sign(request=None, addendum=addendum, signer=report.author)
+    return addendum_sign(addendum=addendum, signer=report.author)

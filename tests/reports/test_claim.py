@@ -11,7 +11,6 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from cases.models import Case, ConsentVersion, Status
 from cases.services import AlreadyTaken, NotEligible, case_claim, consent_withdraw
-from tests.cases.helpers import service_request
 from tests.factories import login
 from tests.reports.conftest import specialist_with, waiting_case
 
@@ -118,7 +117,7 @@ def test_an_ineligible_specialist_does_not_learn_that_a_case_was_taken(specialis
 @pytest.mark.django_db
 def test_a_case_whose_consent_was_withdrawn_cannot_be_claimed(specialist: Any, specialist_client: Client) -> None:
     case = waiting_case()
-    consent_withdraw(request=service_request(case.patient), case=case)
+    consent_withdraw(actor=case.patient, case=case)
     assert _claim(specialist_client, case).status_code == 404
     with pytest.raises(NotEligible):
         case_claim(case=case, specialist=specialist)

@@ -12,7 +12,6 @@ from django.test import Client
 from cases.models import Case, Status
 from reports import services
 from reports.models import AddendumKind, FollowUp, Report
-from tests.cases.helpers import service_request
 from tests.factories import SpecialistFactory, add_totp, login
 from tests.reports.helpers import case_in_review, complete_draft
 
@@ -22,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def _signed(patient: Any, specialist: Any) -> tuple[Case, Report]:
     case = case_in_review(patient, specialist)
     report = complete_draft(case, specialist)
-    services.report_sign(request=None, report=report, signer=specialist)
+    services.report_sign(report=report, signer=specialist)
     case.refresh_from_db()
     report.refresh_from_db()
     return case, report
@@ -44,9 +43,8 @@ def test_follow_up_questions_need_the_report_read_and_stop_at_three(patient_a: A
                                                                     patient_client: Client,
                                                                     django_capture_on_commit_callbacks: Any) -> None:
     case, report = _signed(patient_a, specialist)
-    request = service_request(patient_a)
     with pytest.raises(services.NotAllowed, match="Read the report"):
-        services.follow_up_ask(request=request, case=case, text="Why?")
+        services.follow_up_ask(actor=patient_a, case=case, text="Why?")
 
     patient_client.get(f"/cases/{case.pk}/")  # reading it
     for n in range(3):
@@ -65,16 +63,16 @@ def test_answers_to_follow_ups_are_a_signed_addendum_and_close_the_case(patient_
                                                                         patient_client: Client) -> None:
     case, report = _signed(patient_a, specialist)
     patient_client.get(f"/cases/{case.pk}/")
-    services.follow_up_ask(request=service_request(patient_a), case=case, text="Can I swim?")
+    services.follow_up_ask(actor=patient_a, case=case, text="Can I swim?")
 
     addendum = services.addendum_draft_for(report=report, author=specialist)
     assert addendum.kind == AddendumKind.FOLLOW_UP
     with pytest.raises(services.CannotSign, match="Answer every follow-up question"):
-        services.addendum_sign(request=None, addendum=addendum, signer=specialist)
+        services.addendum_sign(addendum=addendum, signer=specialist)
     follow_up = addendum.follow_ups.get()
-    services.addendum_save_draft(request=service_request(specialist), addendum=addendum, body="",
+    services.addendum_save_draft(actor=specialist, addendum=addendum, body="",
                                  answers={str(follow_up.pk): "Yes, with sunscreen."})
-    document = services.addendum_sign(request=None, addendum=addendum, signer=specialist)
+    document = services.addendum_sign(addendum=addendum, signer=specialist)
 
     case.refresh_from_db()
     assert case.status == Status.CLOSED
@@ -90,12 +88,12 @@ def test_a_correction_addendum_supersedes_the_document_and_keeps_the_case_open(
         patient_a: Any, specialist: Any, django_capture_on_commit_callbacks: Any) -> None:
     case, report = _signed(patient_a, specialist)
     addendum = services.addendum_draft_for(report=report, author=specialist)
-    services.addendum_save_draft(request=service_request(specialist), addendum=addendum,
+    services.addendum_save_draft(actor=specialist, addendum=addendum,
                                  body="Correction: the mole is 7 mm.", answers={})
     mail.outbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
-        document = services.addendum_sign(request=None, addendum=addendum, signer=specialist)
+        document = services.addendum_sign(addendum=addendum, signer=specialist)
 
     case.refresh_from_db()
     assert case.status == Status.REPORT_READY
@@ -108,7 +106,7 @@ def test_the_patient_closes_the_case_when_no_questions_wait(patient_a: Any, spec
                                                            patient_client: Client) -> None:
     case, _ = _signed(patient_a, specialist)
     patient_client.get(f"/cases/{case.pk}/")
-    services.follow_up_ask(request=service_request(patient_a), case=case, text="And sport?")
+    services.follow_up_ask(actor=patient_a, case=case, text="And sport?")
 
     response = patient_client.post(f"/cases/{case.pk}/close/", follow=True)
     assert "has not answered your follow-up questions yet" in response.content.decode()
@@ -136,7 +134,7 @@ def test_a_second_specialist_gives_a_second_opinion_shown_side_by_side(patient_a
     case.refresh_from_db()
     second = complete_draft(case, second_specialist, summary="A different view: remove it.",
                             diagnosis_agreement="changed")
-    services.report_sign(request=None, report=second, signer=second_specialist)
+    services.report_sign(report=second, signer=second_specialist)
 
     page = patient_client.get(f"/cases/{case.pk}/").content.decode()
     assert "The two opinions side by side" in page

@@ -123,13 +123,13 @@ def _every_kind(client: Client) -> str:
     publish_consent_v1()
     case = ready_case(patient, reason=FREE_TEXT)
     accepted_upload(case, name=FILE_NAME)
-    case_submit(request=service_request(patient), case=case)  # case-receipt
+    case_submit(actor=patient, case=case)  # case-receipt
     case_assign(case=case, specialist=lead, admin=admin)  # case-assigned, case-status
     from cases.services import case_start_review
 
     case_start_review(case=case, specialist=lead)
-    consultation_invite(request=service_request(lead), case=case, lead=lead, colleague=colleague)
-    message_send(request=service_request(lead), case=case, author=lead, body=FREE_TEXT)  # case-message
+    consultation_invite(case=case, lead=lead, colleague=colleague)
+    message_send(case=case, author=lead, body=FREE_TEXT)  # case-message
     console_services.break_glass_open(request=service_request(admin), case=case, admin=admin,
                                       reason=FREE_TEXT + " for the emergency review")  # break-glass to other_admin
     # The follow-up question and the two alerts to admins need a signed report or a broken store to

@@ -139,7 +139,7 @@ def test_only_accepted_photos_of_this_case_are_embedded(db: Any, bucket: str) ->
     report.save(update_fields=["key_photos"])
     from reports.services import report_sign
 
-    document = report_sign(request=None, report=report, signer=case.specialist)
+    document = report_sign(report=report, signer=case.specialist)
     html = rendering.render_html(document.content, language="en")
     assert html.count('src="data:image/jpeg;base64,') == 2
 

@@ -9,7 +9,6 @@ from django.test import Client
 from cases.models import CaseEvent, Status
 from reports import services, snapshot
 from reports.models import Answer, RenderStatus, SignedDocument
-from tests.cases.helpers import service_request
 from tests.factories import SpecialistFactory, login
 from tests.reports.helpers import case_in_review, complete_draft
 
@@ -22,7 +21,7 @@ def test_signing_freezes_the_report_and_tells_the_patient(patient_a: Any, specia
     report = complete_draft(case, specialist)
 
     with django_capture_on_commit_callbacks(execute=True):
-        document = services.report_sign(request=service_request(specialist), report=report, signer=specialist)
+        document = services.report_sign(report=report, signer=specialist)
 
     case.refresh_from_db()
     assert case.status == Status.REPORT_READY
@@ -36,7 +35,7 @@ def test_signing_freezes_the_report_and_tells_the_patient(patient_a: Any, specia
     assert case.reference in email.subject
     assert report.summary not in email.body and "mole" not in email.body
     with pytest.raises(services.NotAllowed):
-        services.report_save_draft(request=service_request(specialist), report=report,
+        services.report_save_draft(actor=specialist, report=report,
                                    fields={"summary": "changed"}, answers={})
 
 
@@ -46,7 +45,7 @@ def test_signing_is_refused_while_a_question_is_unanswered(patient_a: Any, speci
     Answer.objects.filter(report=report, question__position=1).update(text="  ")
 
     with pytest.raises(services.CannotSign) as refused:
-        services.report_sign(request=None, report=report, signer=specialist)
+        services.report_sign(report=report, signer=specialist)
 
     assert refused.value.problems == ["Answer the patient's question 2."]
     assert not SignedDocument.objects.exists()
@@ -59,7 +58,7 @@ def test_signing_lists_every_missing_section(patient_a: Any, specialist: Any) ->
     report = complete_draft(case, specialist, summary="", certainty="", in_person_reason="")
 
     with pytest.raises(services.CannotSign) as refused:
-        services.report_sign(request=None, report=report, signer=specialist)
+        services.report_sign(report=report, signer=specialist)
 
     assert refused.value.problems == ["Write the summary.", "Choose your level of certainty.",
                                       "Explain why an in-person evaluation is needed."]
@@ -71,7 +70,7 @@ def test_a_colleague_cannot_sign_the_leads_report(patient_a: Any, specialist: An
     colleague = SpecialistFactory()
 
     with pytest.raises(services.CannotSign):
-        services.report_sign(request=None, report=report, signer=colleague)
+        services.report_sign(report=report, signer=colleague)
     assert report.documents.count() == 0
 
 
@@ -82,7 +81,7 @@ def test_a_report_cannot_be_signed_while_the_case_waits_for_the_patient(patient_
     report = complete_draft(case, specialist)
 
     with pytest.raises(services.CannotSign) as refused:
-        services.report_sign(request=None, report=report, signer=specialist)
+        services.report_sign(report=report, signer=specialist)
     assert "waiting for the patient" in refused.value.problems[0]
 
 
@@ -168,7 +167,7 @@ def test_patient_text_and_report_text_render_as_text(patient_a: Any, specialist:
 
     Question.objects.create(case=case, text="<script>alert('q')</script>")
     report = complete_draft(case, specialist, summary="<img src=x onerror=alert(1)>")
-    services.report_sign(request=None, report=report, signer=specialist)
+    services.report_sign(report=report, signer=specialist)
 
     page = login(Client(), patient_a).get(f"/cases/{case.pk}/").content.decode()
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
@@ -199,7 +198,7 @@ def test_the_workspace_leads_to_the_report_and_then_shows_it_signed(patient_a: A
     report = complete_draft(case, specialist)
     assert "Continue the report" in specialist_client.get(url).content.decode()
 
-    document = services.report_sign(request=None, report=report, signer=specialist)
+    document = services.report_sign(report=report, signer=specialist)
     page = specialist_client.get(url).content.decode()
     assert "Write the report" not in page and document.verification_code in page
     assert "Add a signed addendum" in page
@@ -219,7 +218,7 @@ def test_a_broker_outage_neither_fails_nor_undoes_the_signature(patient_a: Any, 
     report = complete_draft(case, specialist)
     mail.outbox.clear()
     with broker_down(), django_capture_on_commit_callbacks(execute=True):
-        document = services.report_sign(request=service_request(specialist), report=report, signer=specialist)
+        document = services.report_sign(report=report, signer=specialist)
 
     document.refresh_from_db()
     case.refresh_from_db()

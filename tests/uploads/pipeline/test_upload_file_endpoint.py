@@ -224,3 +224,14 @@ def test_a_withdrawn_case_takes_no_files(put: Put, case: Case, bucket: str) -> N
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_only_put_is_answered(patient_client: Client, case: Case, method: str) -> None:
     assert getattr(patient_client, method)(_url(case)).status_code == 405
+
+
+def test_the_upload_event_names_the_patient_their_address_and_browser(put: Put, patient_a: Any, case: Case,
+                                                                       bucket: str) -> None:
+    client = login(Client(REMOTE_ADDR="198.51.100.23", HTTP_USER_AGENT="Phone/2.0"), patient_a)
+
+    assert put(pdf(), "letter.pdf", client=client, content_type="application/pdf").status_code == 200
+
+    event = AuditEvent.objects.get(event_type="upload.create", case_id=case.pk)
+    assert (event.actor_id, event.actor_role, event.source_ip, event.user_agent) == (
+        patient_a.pk, "patient", "198.51.100.23", "Phone/2.0")
