@@ -14,7 +14,7 @@ from audit.models import DeletionRequest
 from audit.retention import purge_expired
 from cases.models import Case, Status
 from tests.audit.helpers import full_case
-from tests.browser.conftest import assert_accessible
+from tests.browser.helpers import assert_accessible
 from tests.factories import PASSWORD, AdminFactory, PatientFactory, add_totp, totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
