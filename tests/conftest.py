@@ -9,6 +9,17 @@ from django.test import Client
 from secondopinion.celery import app as celery_app
 from tests.factories import AdminFactory, PatientFactory, SpecialistFactory, add_totp, login
 
+# Fixtures more than one test directory uses. Test modules never import fixtures, nor import a
+# conftest or another test module for helpers (tests/test_test_layout.py checks it).
+pytest_plugins = [
+    "tests.fixtures.checkpoints",
+    "tests.fixtures.clamd",
+    "tests.fixtures.matrix",
+    "tests.fixtures.storage",
+]
+# Its asserts were rewritten when it was part of tests/browser/conftest.py; they still are.
+pytest.register_assert_rewrite("tests.browser.helpers")
+
 
 def pytest_configure(config: Any) -> None:
     # Unit tests run tasks in-process; the pipeline tests start a real worker and turn this off.

@@ -18,7 +18,7 @@ import yaml
 from django.conf import settings
 
 from tests.uploads.sanitize import corpus
-from tests.uploads.sanitize.test_clamd import _clamd_binary, _wait_for
+from tests.uploads.sanitize.daemon import _clamd_binary, _wait_for
 from uploads import clamd
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from core.keyring import KeyRing
+from tests.deploy import PRODUCTION
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,12 +22,6 @@ def _manage(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProce
         [sys.executable, "manage.py", *args],
         cwd=ROOT, env={**base, "VAR_DIR": str(tmp_path), **env}, capture_output=True, text=True, timeout=120,
     )
-
-
-SIGNING_PEM = Ed25519PrivateKey.generate().private_bytes(
-    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
-PRODUCTION = {"DEPLOYMENT": "production", "ALLOWED_HOSTS": "clinic.example.org", "SECRET_KEY": secrets.token_urlsafe(60),
-              "KEYRING": KeyRing.generate("prod-1").to_json(), "SIGNING_KEY": SIGNING_PEM}
 
 
 def test_check_deploy_passes_with_production_settings(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.stepup import SESSION_KEY
-from tests.accounts.test_authorization_matrix import ALL_URL_NAMES, _url, clients  # noqa: F401 - the fixture
+from tests.accounts.matrix import ALL_URL_NAMES, _url
 from tests.lifecycle.helpers import MATRIX_CERTIFICATE_ID
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +49,7 @@ def _stepped_up(client: Client) -> Client:
 
 
 @pytest.fixture
-def world(clients: dict[str, Client]) -> dict[str, Client]:  # noqa: F811 - the fixture imported above
+def world(clients: dict[str, Client]) -> dict[str, Client]:
     """The authorization matrix's cases, files, report and certificate; every client with a fresh factor."""
     return {role: _stepped_up(client) for role, client in clients.items() if role != "anonymous"}
 

@@ -25,8 +25,7 @@ from django.test import Client
 
 from cases.models import Case
 from secondopinion.observability import sentry_before_send
-from tests.cases.helpers import step_url
-from tests.cases.test_submit import INTAKE
+from tests.cases.helpers import INTAKE, step_url
 from tests.factories import publish_consent_v1, tiny_jpeg
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tests.accounts.test_authorization_matrix import ALL_URL_NAMES, _url
+from tests.accounts.matrix import ALL_URL_NAMES, _url
 
 pytestmark = pytest.mark.django_db
 

@@ -28,8 +28,8 @@ import pytest
 from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.db import connection
 
+from tests.deploy import PRODUCTION
 from tests.factories import PASSWORD, CaseFactory, PatientFactory, tiny_jpeg
-from tests.test_deploy_settings import PRODUCTION
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS, THREADS = 2, 2

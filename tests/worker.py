@@ -8,8 +8,8 @@ Use the fixtures from a test module or a conftest::
 (the functions are named *_fixture, the fixtures `worker`, `worker_bucket`, `bucket`,
 `real_worker`, so the imports do not shadow test arguments).
 
-They need the `s3` fixture and the shared key ring (tests.uploads.pipeline.conftest: `s3`,
-`keyring`), since the worker process is started with PIPELINE_KEYRING."""
+They need the `s3` fixture (tests/fixtures/storage.py) and the shared key ring in the settings
+(the `pipeline_keyring` fixture there), since the worker process is started with PIPELINE_KEYRING."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from secondopinion.celery import app as celery_app
-from tests.uploads.pipeline.conftest import PIPELINE_KEYRING, drop_bucket, new_bucket
+from tests.storage import PIPELINE_KEYRING, drop_bucket, new_bucket
 from tests.uploads.pipeline.samples import empty_bucket
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,25 +13,18 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.utils import timezone
+from django.urls import URLResolver, get_resolver
 
 from audit.models import AuditEvent
-from cases.models import ConsentAcceptance, Status
-from reports.services import report_sign
-from tests.factories import (
-    AdminFactory,
-    CaseFactory,
-    PatientFactory,
-    SpecialistFactory,
-    accepted_upload,
-    add_totp,
-    login,
-    publish_consent_v1,
+from cases.models import Status
+from tests.accounts.matrix import (
+    ALL_URL_NAMES,
+    CASE_KWARGS,
+    CASES,
+    SAMPLE_KWARGS,
+    _kwargs,
+    _url,
 )
-from tests.lifecycle.helpers import MATRIX_CERTIFICATE_ID, matrix_certificate
-from tests.reports.helpers import case_in_review, complete_draft
-from tests.reports.samples import dicom_sample, sanitized_upload
 
 ROLES = ["anonymous", "patient_a", "patient_b", "specialist", "other_specialist", "admin",
          "unverified_specialist", "unverified_admin"]
@@ -201,101 +194,6 @@ MATRIX: dict[str, dict[str, Any]] = {
 }
 # Reachable by staff before the second factor is verified (everything else redirects to MFA).
 MFA_EXEMPT = {"accounts:mfa_enrol", "accounts:mfa_verify", "accounts:logout", "set_language", "healthz"}
-SAMPLE_KWARGS: dict[str, dict[str, Any]] = {
-    "verify_email": {"token": "not-a-valid-token"},
-    "password_reset_confirm": {"uidb64": "MTIz", "token": "abc-def"},
-    "invitation_accept": {"uidb64": "MTIz", "token": "abc-def"},
-    "step": {"case_id": "draft", "slug": "reason"},
-    "emergency": {"case_id": "draft"},
-    "check": {"case_id": "draft"},
-    "submit": {"case_id": "draft"},
-    "submitted": {"case_id": "review"},
-    "detail": {"case_id": "review"},
-    "message": {"case_id": "review"},
-    "withdraw": {"case_id": "review"},
-    "consent_withdraw": {"case_id": "review"},
-    "consent": {"case_id": "review"},
-    "files": {"case_id": "review"},
-    "status": {"case_id": "review"},
-    "backup": {"case_id": "review"},
-    "upload": {"case_id": "review"},
-    "upload_file": {"case_id": "review"},
-    "download": {"upload_id": "photo"},
-    "thumbnail": {"upload_id": "photo"},
-    "workspace": {"case_id": "review"},
-    "edit": {"case_id": "review"},
-    "preview": {"case_id": "review"},
-    "preview_pdf": {"case_id": "review"},
-    "sign": {"case_id": "review"},
-    "addendum": {"case_id": "reported"},
-    "addendum_sign": {"case_id": "reported"},
-    "follow_up": {"case_id": "reported"},
-    "close": {"case_id": "reported"},
-    "second_opinion": {"case_id": "reported"},
-    "photo": {"case_id": "review", "upload_id": "photo"},
-    "compare": {"case_id": "review"},
-    "series": {"case_id": "review", "upload_id": "dicom"},
-    "request_information": {"case_id": "review"},
-    "image": {"upload_id": "photo"},
-    "frame": {"upload_id": "dicom", "index": 0},
-    "reports:download": {"document_id": "document"},  # a full name where the short one is taken
-    "verify_code": {"code": "ABCD-EFGH-JKMN"},
-    "claim": {"case_id": "unassigned"},
-    "start_review": {"case_id": "review"},
-    "consult_invite": {"case_id": "review"},
-    "consult_note": {"case_id": "review"},
-    "assign": {"case_id": "unassigned"},
-    "retention_remove": {"policy_id": 1},
-    "legal_hold": {"case_id": "review"},
-    "legal_hold_release": {"case_id": "review"},
-    "deletion_approve": {"request_id": "00000000-0000-4000-8000-000000000000"},
-    "deletion_refuse": {"request_id": "00000000-0000-4000-8000-000000000000"},
-    "certificate_download": {"certificate_id": MATRIX_CERTIFICATE_ID, "fmt": "json"},
-    "erase_certificate": {"fmt": "json"},
-    "console_user": {"user_id": "user"},
-    "console_user_deactivate": {"user_id": "user"},
-    "console_user_reactivate": {"user_id": "user"},
-    "console_user_mfa_reset": {"user_id": "user"},
-    "console_specialist_edit": {"user_id": "user"},
-    "console_consent_version": {"version": 1},
-    "console_case": {"case_id": "review"},
-    "console_break_glass": {"case_id": "review"},
-    "access_log": {"case_id": "review"},
-}
-# Kwargs naming an object of the `clients` fixture (CASES) rather than a literal value.
-CASE_KWARGS = ("case_id", "upload_id", "document_id")
-OBJECT_KWARGS = (*CASE_KWARGS, "user_id")
-CASES: dict[str, Any] = {}  # filled by the `clients` fixture: patient A's "draft" and "review" cases, a "photo",
-# a "dicom", a signed, rendered "document" on a third case, a "reported" case, and a "user" (the other specialist)
-
-
-
-def _url_names(patterns: list[Any], namespace: str = "") -> list[str]:
-    names: list[str] = []
-    for p in patterns:
-        if isinstance(p, URLResolver):
-            ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
-            names += _url_names(p.url_patterns, ns)
-        elif isinstance(p, URLPattern) and p.name:
-            names.append(namespace + p.name)
-    return names
-
-
-ALL_URL_NAMES = sorted(set(_url_names(get_resolver().url_patterns)))
-
-
-def _kwargs(name: str) -> dict[str, Any]:
-    return SAMPLE_KWARGS.get(name, SAMPLE_KWARGS.get(name.split(":")[-1], {}))
-
-
-def _url(name: str) -> str:
-    kwargs = dict(_kwargs(name))
-    for key in OBJECT_KWARGS:
-        if key in kwargs:
-            kwargs[key] = CASES[kwargs[key]].pk if CASES else "00000000-0000-0000-0000-000000000000"
-    return reverse(name, kwargs=kwargs or None)
-
-
 def test_every_url_is_in_the_matrix() -> None:
     missing = [n for n in ALL_URL_NAMES if n not in MATRIX]
     assert not missing, f"add these URLs to the authorization matrix: {missing}"
@@ -313,63 +211,6 @@ def test_every_url_pattern_is_named() -> None:
         return out
 
     assert unnamed(get_resolver().url_patterns) == []
-
-
-def _rendered_document(case: Any) -> Any:
-    """A signed report on `case`, marked rendered (a placeholder stands in for the PDF: rendering
-    one for every cell would be slow, and no cell here downloads it)."""
-    import hashlib
-
-    from reports.models import RenderStatus
-    from tests.reports.signed import signed_document
-    from uploads.services import store_bytes
-
-    document = signed_document(case, photos=0, measurements=False)
-    data = b"%PDF-1.7 placeholder"
-    document.pdf_wrapped_key = store_bytes(document.patient_key, document.id, "report", document.pdf_name, data)
-    document.pdf_size, document.pdf_sha256 = len(data), hashlib.sha256(data).hexdigest()
-    document.render_status, document.rendered_at = RenderStatus.READY, timezone.now()
-    document.save(update_fields=["pdf_wrapped_key", "pdf_size", "pdf_sha256", "render_status", "rendered_at"])
-    return document
-
-
-@pytest.fixture
-def clients(db: Any, settings: Any) -> dict[str, Client]:
-    settings.REPORT_VERIFY_RATE = (10_000, 600)  # every client here comes from 127.0.0.1
-    specialist, other_specialist, admin = SpecialistFactory(), SpecialistFactory(), AdminFactory()
-    for staff in (specialist, other_specialist, admin):
-        add_totp(staff)
-    patient_a = PatientFactory()
-    CASES["draft"] = CaseFactory(patient=patient_a)
-    CASES["review"] = CaseFactory(patient=patient_a, status=Status.IN_REVIEW, specialist=specialist,
-                                  submitted_at=timezone.now(), due_at=timezone.now())
-    CASES["photo"] = accepted_upload(CASES["review"])
-    CASES["dicom"] = sanitized_upload(CASES["review"], dicom_sample(), "ct.dcm")
-    CASES["document"] = _rendered_document(CaseFactory(
-        patient=patient_a, status=Status.IN_REVIEW, specialist=specialist, submitted_at=timezone.now(),
-        due_at=timezone.now()))
-    CASES["unassigned"] = CaseFactory(patient=patient_a, status=Status.SUBMITTED, submitted_at=timezone.now(),
-                                      due_at=timezone.now())
-    for case in (CASES["review"], CASES["unassigned"]):
-        ConsentAcceptance.objects.create(case=case, version=publish_consent_v1(), text_sha256="0" * 64,
-                                         language="en")
-    CASES["reported"] = case_in_review(patient_a, specialist)
-    report_sign(report=complete_draft(CASES["reported"], specialist), signer=specialist)
-    matrix_certificate(patient_a)  # patient A kept the account after an erasure
-    CASES["user"] = other_specialist
-    unverified_specialist = SpecialistFactory()
-    add_totp(unverified_specialist)  # enrolled, not verified this session
-    unverified_admin = AdminFactory()  # invited, not enrolled yet
-    return {
-        "anonymous": Client(),
-        "patient_a": login(Client(), patient_a),
-        "patient_b": login(Client(), PatientFactory()),
-        "specialist": login(Client(), specialist),
-        "other_specialist": login(Client(), other_specialist),
-        "admin": login(Client(), admin),
-        "unverified_specialist": login(Client(), unverified_specialist, verified=False),
-        "unverified_admin": login(Client(), unverified_admin, verified=False),
-    }
 
 
 def _check(response: Any, expected: Any) -> bool:

@@ -1,33 +1,14 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
-from django.db.backends.utils import CursorWrapper
 
-from audit import Action, AuditEvent, record, triggers
+from audit import Action, AuditEvent, record
+from tests.audit.chain import _triggers_bypassed
 
 pytestmark = pytest.mark.django_db
-
-
-@contextmanager
-def _triggers_bypassed() -> Iterator[CursorWrapper]:
-    """A cursor that can change audit rows, as a database superuser could."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET session_replication_role = replica")
-            yield cursor
-            cursor.execute("SET session_replication_role = origin")
-        else:  # SQLite cannot switch triggers off; drop them for the moment.
-            for sql in triggers.drop_sql(connection.vendor):
-                cursor.execute(sql)
-            yield cursor
-            for sql in triggers.create_sql(connection.vendor):
-                cursor.execute(sql)
 
 
 def _audit_verify() -> tuple[int, str]:

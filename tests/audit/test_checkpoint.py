@@ -1,33 +1,21 @@
 from __future__ import annotations
 
 import json
-from io import StringIO
 from typing import Any
 
 import pytest
 import time_machine
 from django.conf import settings
 from django.core import mail
-from django.core.management import call_command
 
 from audit import Action, AuditEvent, record
 from audit.checkpoint import PREFIX, checkpoint_write, latest_checkpoint
 from core import storage
 from core.signing import key_id
-from tests.audit.checkpoints import no_checkpoints  # noqa: F401 - fixture
-from tests.audit.test_audit_verify import _triggers_bypassed
+from tests.audit.chain import _audit_verify, _triggers_bypassed
 from tests.factories import AdminFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_checkpoints")]
-
-
-def _audit_verify() -> tuple[int, str]:
-    out, err = StringIO(), StringIO()
-    try:
-        call_command("audit_verify", stdout=out, stderr=err)
-    except SystemExit as exit_:
-        return int(exit_.code or 0), err.getvalue().strip()
-    return 0, out.getvalue().strip()
 
 
 def _events(n: int) -> list[AuditEvent]:

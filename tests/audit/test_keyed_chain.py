@@ -13,9 +13,7 @@ from django.db import connection
 from audit import Action, AuditEvent, record
 from audit.checkpoint import latest_checkpoint
 from audit.models import GENESIS_HASH
-from tests.audit.checkpoints import no_checkpoints  # noqa: F401 - fixture
-from tests.audit.test_audit_verify import _triggers_bypassed
-from tests.audit.test_checkpoint import _audit_verify
+from tests.audit.chain import _audit_verify, _triggers_bypassed
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_checkpoints")]
 

@@ -11,8 +11,7 @@ from playwright.sync_api import Page, expect
 
 from accounts.models import User
 from cases.models import BreakGlass, Status
-from tests.browser.conftest import assert_accessible
-from tests.browser.test_queue import _sign_in_with_code
+from tests.browser.helpers import _sign_in_with_code, assert_accessible
 from tests.factories import AdminFactory, CaseFactory, SpecialistFactory, publish_consent_v1
 
 pytestmark = pytest.mark.browser

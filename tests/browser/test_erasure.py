@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from cases.models import Case, Status
 from lifecycle.models import DeletionRequest
 from lifecycle.retention import purge_expired
-from tests.browser.conftest import assert_accessible
+from tests.browser.helpers import assert_accessible
 from tests.factories import PASSWORD, AdminFactory, PatientFactory, add_totp, totp_code
 from tests.lifecycle.helpers import full_case
 

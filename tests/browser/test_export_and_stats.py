@@ -12,7 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
 from accounts.models import User
-from tests.browser.conftest import assert_accessible
+from tests.browser.helpers import assert_accessible
 from tests.factories import (
     PASSWORD,
     AdminFactory,
@@ -23,7 +23,7 @@ from tests.factories import (
     add_totp,
     totp_code,
 )
-from tests.reports.test_statistics import reported_case
+from tests.reports.helpers import reported_case
 
 pytestmark = pytest.mark.browser
 

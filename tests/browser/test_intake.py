@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from playwright.sync_api import Locator, Page, expect
 
 from cases.models import Case, ConsentVersion, Status
-from tests.browser.conftest import assert_accessible
+from tests.browser.helpers import assert_accessible
 from tests.factories import PASSWORD, CaseFactory, PatientFactory
 
 pytestmark = pytest.mark.browser

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import assert_accessible, link_from_outbox
+from tests.browser.helpers import assert_accessible, link_from_outbox
 from tests.factories import PASSWORD, PatientFactory
 
 pytestmark = pytest.mark.browser

@@ -8,27 +8,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
-from accounts.models import User
 from cases.models import Case, Status
-from tests.browser.conftest import assert_accessible
-from tests.factories import PASSWORD, AdminFactory, add_totp, totp_code
-from tests.reports.conftest import specialist_with, waiting_case
+from tests.browser.helpers import _sign_in_with_code, assert_accessible
+from tests.factories import AdminFactory
+from tests.reports.helpers import specialist_with, waiting_case
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in_with_code(page: Page, live_server: Any, user: User) -> None:
-    device = TOTPDevice.objects.filter(user=user).first() or add_totp(user)
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("E-mail address").fill(user.email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Enter your verification code")
-    page.get_by_label("Code").fill(totp_code(device))
-    page.get_by_role("button", name="Continue").click()
 
 
 def test_a_specialist_filters_the_queue_and_claims_a_case(page: Page, live_server: Any, transactional_db: Any) -> None:

@@ -15,7 +15,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from cases.models import Case, Question, Status
 from reports.models import SignedDocument
-from tests.browser.conftest import assert_accessible
+from tests.browser.helpers import assert_accessible
 from tests.cases.helpers import accept_consent
 from tests.factories import (
     PASSWORD,

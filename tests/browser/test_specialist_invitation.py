@@ -8,7 +8,7 @@ import pytest
 from django_otp.oath import totp
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import assert_accessible, link_from_outbox
+from tests.browser.helpers import assert_accessible, link_from_outbox
 from tests.factories import PASSWORD, AdminFactory, add_totp, totp_code
 
 pytestmark = pytest.mark.browser

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, expect
 
 from cases.models import ConsentVersion
-from tests.browser.conftest import assert_accessible
+from tests.browser.helpers import assert_accessible
 from tests.factories import PASSWORD, CaseFactory, PatientFactory, accepted_upload, publish_consent_v1
 from uploads.models import Upload, UploadStatus
 from uploads.services import open_object

@@ -14,7 +14,7 @@ from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
 from cases.models import Case, Measurement, Question, Status
-from tests.browser.conftest import assert_accessible
+from tests.browser.helpers import assert_accessible
 from tests.factories import PASSWORD, CaseFactory, PatientFactory, SpecialistFactory, add_totp, totp_code
 from tests.reports.samples import dicom_sample, photo_sample, sanitized_upload
 

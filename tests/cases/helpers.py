@@ -83,3 +83,63 @@ def rows(*forms: dict[str, Any], initial: int = 0) -> dict[str, Any]:
 
 def step_url(case_id: Any, slug: str) -> str:
     return f"/cases/{case_id}/intake/{slug}/"
+
+
+# Every page of the intake in order, every free-text field carrying the canary.
+INTAKE: list[tuple[str, dict[str, Any]]] = [
+    ("urgent", {"flags": ["none"]}),
+    ("specialty", {"specialty": "dermatology"}),
+    ("country", {"country": "ES"}),
+    ("reason", {"reason": f"{CANARY} reason", "expectations": f"{CANARY} expectations"}),
+    (
+        "first-opinion",
+        {
+            "first_diagnosis": f"{CANARY} diagnosis",
+            "first_treatment": f"{CANARY} treatment",
+            "first_opinion_by": f"{CANARY} by",
+            "first_opinion_when_0": "3",
+            "first_opinion_when_1": "2024",
+        },
+    ),
+    ("questions", rows({"text": f"{CANARY} question one"}, {"text": f"{CANARY} question two"})),
+    (
+        "history",
+        {"diagnoses": f"{CANARY} diagnoses", "allergies": f"{CANARY} allergies", "family_history": f"{CANARY} family"},
+    ),
+    (
+        "surgeries",
+        rows(
+            {"what": f"{CANARY} surgery", "centre": f"{CANARY} centre", "when_0": "", "when_1": "6", "when_2": "2019"}
+        ),
+    ),
+    ("medication", rows({"name": f"{CANARY} medicine", "dose": f"{CANARY} dose", "since": f"{CANARY} since"})),
+    (
+        "timeline",
+        rows(
+            {
+                "what": f"{CANARY} event",
+                "symptoms": f"{CANARY} symptoms",
+                "response": f"{CANARY} response",
+                "when_0": "14",
+                "when_1": "2",
+                "when_2": "2024",
+            }
+        ),
+    ),
+    (
+        "measurements",
+        rows(
+            {
+                "site": f"{CANARY} mole",
+                "method": "ruler",
+                "value": "1.5",
+                "unit": "cm",
+                "measured_on_0": "10",
+                "measured_on_1": "1",
+                "measured_on_2": "2025",
+            }
+        ),
+    ),
+    ("files", {}),
+    ("consent", {"accept": "on"}),
+]

@@ -10,7 +10,6 @@ from django.urls import reverse
 from audit import AuditEvent
 from audit.models import AuditReview
 from cases.models import Consultation
-from tests.audit.checkpoints import no_checkpoints  # noqa: F401 - fixture
 from tests.console.review_helpers import admin_client, break_glass, denial, read, reviewed_case, staff
 from tests.factories import AdminFactory, SpecialistFactory
 

@@ -14,7 +14,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from core.keyring import KeyRing, load_keyring
-from tests.test_deploy_settings import SIGNING_PEM
+from tests.deploy import SIGNING_PEM
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 KEY = base64.b64encode(b"k" * 32).decode()

@@ -27,11 +27,10 @@ from tests.cases.helpers import accept_consent
 from tests.factories import CaseFactory, PatientFactory, accepted_upload, login, publish_consent_v1, tiny_jpeg
 from tests.reports.samples import dicom_sample, sanitized_upload
 from tests.reports.signed import case_in_review, signed_document
-from tests.uploads.pipeline.conftest import bucket, keyring, s3  # noqa: F401 - fixtures
 from uploads.models import Upload
 from uploads.services import open_object
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pipeline_keyring")]  # the ring a worker shares
 
 # Patient B's data is made distinctive so the whole export can be searched for it.
 B_MARK = "ZEBRA-B-ONLY"
@@ -58,7 +57,7 @@ def _fill_case(case: Case, mark: str) -> None:
 
 
 @pytest.fixture
-def world(bucket: str) -> dict[str, Any]:  # noqa: F811 - the fixture imported above
+def world(bucket: str) -> dict[str, Any]:
     """Patient A with a draft and a reported case (photo, DICOM, ZIP member, rendered report, a
     second report still rendering); patient B with a case of their own, full of B_MARK."""
     publish_consent_v1()
@@ -263,7 +262,7 @@ def test_the_export_page_explains_both_downloads(world: dict[str, Any]) -> None:
     assert reverse("lifecycle:export") in security
 
 
-def test_a_patient_without_cases_gets_an_empty_but_valid_export(bucket: str) -> None:  # noqa: F811
+def test_a_patient_without_cases_gets_an_empty_but_valid_export(bucket: str) -> None:
     patient = PatientFactory()
     response = stepped_up(patient).get(reverse("lifecycle:export_zip"))
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))

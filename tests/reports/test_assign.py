@@ -14,7 +14,7 @@ from django.utils import timezone
 from cases.models import Status
 from reports.models import Report
 from tests.factories import SpecialistFactory, accepted_upload
-from tests.reports.conftest import QUESTION, specialist_with, waiting_case
+from tests.reports.helpers import QUESTION, specialist_with, waiting_case
 
 pytestmark = pytest.mark.django_db
 URL = "/console/assign/"

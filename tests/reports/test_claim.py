@@ -12,7 +12,7 @@ from audit.models import AuditEvent
 from cases.models import Case, ConsentVersion, Status
 from cases.services import AlreadyTaken, NotEligible, case_claim, consent_withdraw
 from tests.factories import login
-from tests.reports.conftest import specialist_with, waiting_case
+from tests.reports.helpers import specialist_with, waiting_case
 
 
 def _claim(client: Client, case: Case) -> Any:

@@ -14,7 +14,7 @@ from audit.models import AuditEvent
 from cases.models import ConsentVersion, Consultation, Status
 from reports.models import Report
 from tests.factories import SpecialistFactory, accepted_upload, login
-from tests.reports.conftest import QUESTION, specialist_with, waiting_case
+from tests.reports.helpers import QUESTION, specialist_with, waiting_case
 from uploads.models import Upload
 
 pytestmark = pytest.mark.django_db

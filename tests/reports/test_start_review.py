@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from cases.models import Consultation, Status
 from tests.factories import login
-from tests.reports.conftest import specialist_with, waiting_case
+from tests.reports.helpers import specialist_with, waiting_case
 
 pytestmark = pytest.mark.django_db
 

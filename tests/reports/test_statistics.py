@@ -19,24 +19,12 @@ from django.utils import timezone
 
 from accounts.models import User
 from cases.models import Case, Status
-from reports.models import Report
 from reports.statistics import Figure, percentile, protect
 from tests.factories import CaseFactory, PatientFactory, SpecialistFactory
+from tests.reports.helpers import reported_case
 
 pytestmark = pytest.mark.django_db
 URL = reverse("reports:statistics")
-
-
-def reported_case(specialist: User, *, specialty: str, took_days: float, sla_days: float = 7,
-                  agreement: str = "confirmed", in_person: str = "no", submitted_days_ago: float = 20,
-                  patient: User | None = None) -> Case:
-    submitted = timezone.now() - timedelta(days=submitted_days_ago)
-    case = CaseFactory(specialty=specialty, status=Status.REPORT_READY, specialist=specialist,
-                       submitted_at=submitted, due_at=submitted + timedelta(days=sla_days),
-                       **({"patient": patient} if patient else {}))
-    Report.objects.create(case=case, round=1, author=specialist, summary="s", diagnosis_agreement=agreement,
-                          in_person=in_person, signed_at=submitted + timedelta(days=took_days))
-    return case
 
 
 def waiting(specialty: str, n: int) -> list[Case]:

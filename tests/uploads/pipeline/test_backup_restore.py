@@ -22,7 +22,7 @@ from reports.models import RenderStatus
 from reports.rendering import open_document
 from tests.factories import PatientFactory, accepted_upload, tiny_jpeg
 from tests.reports.signed import case_in_review, signed_document
-from tests.uploads.pipeline.conftest import PIPELINE_KEYRING, drop_bucket, new_bucket
+from tests.storage import PIPELINE_KEYRING, drop_bucket, new_bucket
 from uploads.backup import BackupError, read_manifest
 from uploads.services import open_object
 

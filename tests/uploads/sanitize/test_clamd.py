@@ -3,71 +3,14 @@ databases are not reachable from CI): SECURITY.md row 18."""
 
 from __future__ import annotations
 
-import hashlib
-import shutil
-import socket
-import subprocess
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.uploads.sanitize import corpus
+from tests.uploads.sanitize.daemon import STREAM_MAX
 from uploads import clamd
-
-STREAM_MAX = 8 * 1024 * 1024
-
-
-def _clamd_binary() -> str | None:
-    return shutil.which("clamd") or shutil.which("clamd", path="/usr/sbin:/usr/local/sbin")
-
-
-@pytest.fixture(scope="session")
-def clamd_socket(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    binary = _clamd_binary()
-    if binary is None:
-        pytest.skip("clamd is not installed (apt-get install clamav-daemon)")
-    tmp = tmp_path_factory.mktemp("clamd")
-    (tmp / "db").mkdir()
-    # A hash signature (what `sigtool --md5` prints) for the EICAR test file.
-    (tmp / "db" / "test.hdb").write_text(
-        f"{hashlib.md5(corpus.EICAR).hexdigest()}:{len(corpus.EICAR)}:Eicar-Test-Signature\n"
-    )
-    sock = tmp / "clamd.sock"
-    conf = tmp / "clamd.conf"
-    conf.write_text(
-        f"LocalSocket {sock}\nDatabaseDirectory {tmp / 'db'}\nTemporaryDirectory {tmp}\n"
-        f"LogFile {tmp / 'clamd.log'}\nForeground yes\nStreamMaxLength {STREAM_MAX}\n"
-    )
-    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait_for(sock, proc, tmp / "clamd.log")
-        yield str(sock)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _wait_for(sock: Path, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"clamd exited with {proc.returncode}: {log.read_text() if log.exists() else ''}")
-        if sock.exists():
-            with socket.socket(socket.AF_UNIX) as s:
-                try:
-                    s.connect(str(sock))
-                    return
-                except OSError:
-                    pass
-        time.sleep(0.1)
-    pytest.fail("clamd did not open its socket within 30 s")
 
 
 @pytest.fixture
