@@ -25,6 +25,7 @@ from reports.models import (
     Report,
     SignedDocument,
 )
+from uploads.keys import patient_key_for
 
 
 class CannotSign(Exception):
@@ -65,7 +66,6 @@ def _issue_document(report: Report, *, signer: User, now: datetime) -> SignedDoc
     """A new signed version (the report with every signed addendum), superseding the previous
     one; a worker renders its PDF once the transaction commits."""
     from reports.tasks import render_document_task
-    from uploads.keys import patient_key_for
 
     version = (report.documents.aggregate(n=Max("version"))["n"] or 0) + 1
     content = snapshot.build(report, version=version, signer=signer, signed_at=now)

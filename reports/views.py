@@ -46,7 +46,7 @@ from reports.forms import AddendumForm, ConfirmForm, FollowUpForm, ReportForm, S
 from reports.models import RenderStatus, Report, SignedDocument
 from uploads import services as upload_services
 from uploads.access import upload_for_user
-from uploads.models import Upload, UploadStatus
+from uploads.models import Kind, Upload, UploadStatus
 
 
 @role_required(Role.SPECIALIST)
@@ -59,8 +59,6 @@ def workspace(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
 # --- Report authoring (lead specialist) -------------------------------------------------------
 
 def _photo_choices(case: Case) -> list[tuple[str, str]]:
-    from uploads.models import Kind, Upload, UploadStatus
-
     photos = Upload.objects.filter(case=case, kind=Kind.IMAGE, status=UploadStatus.ACCEPTED).order_by("created_at")
     return [(str(u.pk), f"{u.original_name} ({date_format(u.created_at, 'SHORT_DATE_FORMAT')})") for u in photos]
 
