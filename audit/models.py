@@ -134,19 +134,3 @@ def _str_or_none(value: object) -> str | None:
 def _ip_or_none(value: str | None) -> str | None:
     # PostgreSQL and Python may spell one IPv6 address differently.
     return str(ipaddress.ip_address(value)) if value else None
-
-
-class AuditReview(models.Model):
-    """The monthly audit review an admin signs off: which checks were done, and when."""
-
-    month = models.DateField(unique=True)  # first day of the reviewed month
-    checks = models.JSONField(default=list)  # codes of the checklist items confirmed
-    note = models.TextField(max_length=2000, blank=True)  # the admin's words, no patient data
-    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    signed_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-month"]
-
-    def __str__(self) -> str:
-        return f"audit-review:{self.month:%Y-%m}"

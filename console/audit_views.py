@@ -22,10 +22,10 @@ from accounts.access import AuthedRequest, role_required
 from accounts.models import Role
 from accounts.stepup import has_recent_stepup, stepup_redirect
 from audit.checkpoint import Checkpoint, latest_checkpoint
-from audit.models import AuditReview
 from console import review
 from console.export import audit_export
 from console.forms import AuditSearchForm, SignOffForm, last_full_month, month_start, parse_month
+from console.models import AuditReview
 from core.responses import attachment
 
 PAGE_SIZE = 50

@@ -16,8 +16,9 @@ from django.utils.translation import ngettext
 from django_countries import countries
 
 from accounts.models import Role, User
-from audit.models import Action, AuditReview
+from audit.models import Action
 from cases.models import Case, RequestedSpecialty, Status
+from console.models import AuditReview
 
 BREAK_GLASS_MIN_REASON = 20
 BREAK_GLASS_MAX_REASON = 1000

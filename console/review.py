@@ -20,9 +20,10 @@ from django.utils.http import urlencode
 
 import audit
 from accounts.models import Role, User
-from audit.models import Action, AuditEvent, AuditReview, Outcome
+from audit.models import Action, AuditEvent, Outcome
 from cases.models import Case, Consultation
 from console.forms import FAILURE
+from console.models import AuditReview
 from reports.models import Report
 
 STAFF_ROLES = (Role.SPECIALIST, Role.ADMIN)

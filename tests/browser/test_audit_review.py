@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
-from audit.models import AuditReview
+from console.models import AuditReview
 from tests.browser.helpers import _sign_in_with_code, assert_accessible
 from tests.console.review_helpers import break_glass, read, reviewed_case, staff
 from tests.factories import PASSWORD, AdminFactory, totp_code

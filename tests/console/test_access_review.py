@@ -8,8 +8,8 @@ import time_machine
 from django.urls import reverse
 
 from audit import AuditEvent
-from audit.models import AuditReview
 from cases.models import Consultation
+from console.models import AuditReview
 from tests.console.review_helpers import admin_client, break_glass, denial, read, reviewed_case, staff
 from tests.factories import AdminFactory, SpecialistFactory
 

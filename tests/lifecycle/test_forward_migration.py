@@ -1,7 +1,7 @@
 """A database of the last release migrates forward with nothing lost (issue 14, item 9).
 
 The last release (before the lifecycle app) had RetentionPolicy, DeletionRequest,
-DeletionCertificate and BreakGlass in audit. Here the database goes back to that release's
+DeletionCertificate, BreakGlass and AuditReview in audit. Here the database goes back to that release's
 migration nodes, rows are written with the historical models of that release (a patient, a case,
 a photo, a signed and rendered report, a retention policy, a done erasure with its signed
 certificate, a pending erasure, a break-glass grant), the photo and the PDF are stored encrypted
@@ -22,7 +22,7 @@ import secrets
 import subprocess
 import sys
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +43,9 @@ LAST_RELEASE = {
     "reports": "0001_initial",
     "uploads": "0003_patient_key_outlives_account",
 }
-NEW_APPS = ("lifecycle",)  # not in the last release at all
-MOVED_TABLES = ("audit_retentionpolicy", "audit_deletionrequest", "audit_deletioncertificate", "audit_breakglass")
+NEW_APPS = ("lifecycle", "console")  # no migrations in the last release at all
+MOVED_TABLES = ("audit_retentionpolicy", "audit_deletionrequest", "audit_deletioncertificate", "audit_breakglass",
+                "audit_auditreview")
 TRIGGER_TABLES = (*MOVED_TABLES, "audit_auditevent")
 # (app label then, app label now, model): every row of these is compared field by field.
 ROWS = [
@@ -58,6 +59,7 @@ ROWS = [
     ("audit", "lifecycle", "DeletionCertificate"),
     ("audit", "lifecycle", "DeletionRequest"),
     ("audit", "cases", "BreakGlass"),
+    ("audit", "console", "AuditReview"),
 ]
 PHOTO = b"\xff\xd8\xff\xe0 a photo of the last release " + bytes(range(256)) * 300  # > one 64 KiB chunk
 PDF = b"%PDF-1.7 a report of the last release\n" + bytes(range(256)) * 10
@@ -157,6 +159,8 @@ def _write_last_release(apps: Any) -> dict[str, Any]:
     grant = apps.get_model("audit", "BreakGlass").objects.create(
         admin=admin, case=case, reason="Patient unreachable, urgent question from the ward",
         expires_at=now + timedelta(days=1))
+    apps.get_model("audit", "AuditReview").objects.create(month=date(2026, 11, 1), checks=["failures", "break_glass"],
+                                                         note="Nothing unusual.", signed_by=admin)
     return {"upload": upload.pk, "document": document.pk, "certificate": certificate.pk, "grant": grant.pk,
             "case": case.pk, "admin": admin.pk, "patient": patient.pk, "pending": pending.pk}
 
@@ -182,6 +186,7 @@ def _check_latest(ids: dict[str, Any]) -> None:
 
     from cases.access import active_break_glass
     from cases.models import BreakGlass, Case
+    from console.models import AuditReview
     from lifecycle.certificates import certificate_json, certificate_verify
     from lifecycle.models import DeletionCertificate, DeletionRequest, RetentionPolicy
     from reports.models import SignedDocument
@@ -205,7 +210,8 @@ def _check_latest(ids: dict[str, Any]) -> None:
     assert list(case.break_glass.all()) == [grant]
     assert active_break_glass(grant.admin, case) == grant
     assert apps.get_model("audit", "AuditEvent")  # the trail stays in audit
-    for moved in ("RetentionPolicy", "DeletionRequest", "DeletionCertificate", "BreakGlass"):
+    assert AuditReview.objects.get().signed_by_id == ids["admin"]
+    for moved in ("RetentionPolicy", "DeletionRequest", "DeletionCertificate", "BreakGlass", "AuditReview"):
         with pytest.raises(LookupError):
             apps.get_model("audit", moved)
 
