@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.http import HttpRequest
 from django.test import RequestFactory
 
 from accounts.models import User
@@ -35,13 +34,6 @@ def ready_case(patient: User, *, consent: bool = True, question: bool = True, **
     if consent:
         accept_consent(case)
     return case
-
-
-def service_request(user: User, *, ip: str = "203.0.113.7", user_agent: str = "pytest-agent") -> HttpRequest:
-    """What services get from a view: the signed-in user, the address and the browser."""
-    request = RequestFactory().post("/", REMOTE_ADDR=ip, HTTP_USER_AGENT=user_agent)
-    request.user = user
-    return request
 
 
 @contextmanager
