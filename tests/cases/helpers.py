@@ -51,10 +51,12 @@ def last_event_id() -> int:
     return AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
-def origins_since(event_id: int) -> dict[str, set[tuple[Any, str, str | None, str]]]:
-    """Who recorded each kind of event after `event_id` (reads left out): actor, role, address, browser."""
+def origins_since(event_id: int, *, reads: bool = False) -> dict[str, set[tuple[Any, str, str | None, str]]]:
+    """Who recorded each kind of event after `event_id` (reads left out unless `reads`): actor, role,
+    address, browser."""
     origins: dict[str, set[tuple[Any, str, str | None, str]]] = {}
-    for event in AuditEvent.objects.filter(id__gt=event_id).exclude(action=Action.READ):
+    events = AuditEvent.objects.filter(id__gt=event_id)
+    for event in events if reads else events.exclude(action=Action.READ):
         origins.setdefault(event.event_type, set()).add(
             (event.actor_id, event.actor_role, event.source_ip, event.user_agent))
     return origins
