@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.http import HttpRequest
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -52,7 +51,6 @@ def email_verify(*, user: User) -> None:
 @transaction.atomic
 def user_invite(
     *,
-    request: HttpRequest,
     email: str,
     full_name: str,
     role: str,
@@ -71,7 +69,7 @@ def user_invite(
         SpecialistProfile.objects.create(
             user=user, licence_number=licence_number, specialties=specialties or [], jurisdictions=jurisdictions or []
         )
-    audit.record(request=request, event_type="invite.sent", action=audit.Action.CREATE,
+    audit.record(actor=invited_by, event_type="invite.sent", action=audit.Action.CREATE,
                  entity_type="User", entity_id=str(user.pk), detail={"role": role})
     email_user(user=user, name="invitation")
     return user

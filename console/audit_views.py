@@ -46,7 +46,7 @@ def search(request: AuthedRequest) -> HttpResponse:
     if canonical != filters:  # an e-mail address was typed: the address bar keeps ids only
         return redirect(review.search_url(**filters))
     page = Paginator(review.search_events(filters).select_related("actor"), PAGE_SIZE).get_page(request.GET.get("page"))
-    audit.record(request=request, event_type="audit.search", action=audit.Action.READ, entity_type="AuditEvent",
+    audit.record(actor=request.user, event_type="audit.search", action=audit.Action.READ, entity_type="AuditEvent",
                  detail={"filters": filters, "page": page.number})
     references = review.case_references({e.case_id for e in page if e.case_id})
     rows = [(e, references.get(e.case_id, "") if e.case_id else "") for e in page]
@@ -62,7 +62,7 @@ def _export(request: AuthedRequest, fmt: str) -> HttpResponseBase:
         messages.error(request, _("Correct the search before exporting it."))
         return redirect("console:search")
     filters = form.filters()
-    stream = audit_export(request=request, events=review.search_events(filters), fmt=fmt, filters=filters)
+    stream = audit_export(actor=request.user, events=review.search_events(filters), fmt=fmt, filters=filters)
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/fhir+json"
     extension = "csv" if fmt == "csv" else "json"
@@ -90,7 +90,7 @@ def _latest_checkpoint() -> Checkpoint | None:
 
 def _access_review_page(request: AuthedRequest, month: Any, form: SignOffForm, status: int = 200) -> HttpResponse:
     report = review.access_review(month=month)
-    audit.record(request=request, event_type="audit.access_review.read", action=audit.Action.READ,
+    audit.record(actor=request.user, event_type="audit.access_review.read", action=audit.Action.READ,
                  entity_type="AuditEvent", detail={"month": f"{month:%Y-%m}"})
     return render(request, "console/access_review.html", {
         "report": report, "form": form, "month": month, "checkpoint": _latest_checkpoint(),
@@ -118,7 +118,7 @@ def sign_off(request: AuthedRequest) -> HttpResponse:
         return _access_review_page(request, month, form)
     month = form.cleaned_data["month"]
     try:
-        review.audit_review_sign_off(request=request, admin=request.user, month=month,
+        review.audit_review_sign_off(admin=request.user, month=month,
                                      checks=form.cleaned_data["checks"], note=form.cleaned_data["note"])
     except review.AlreadySigned:
         messages.error(request, _("This month was already signed off."))

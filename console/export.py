@@ -18,10 +18,10 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
 from django.utils import timezone
 
 import audit
+from accounts.models import User
 from audit.fhir import bundle_chunks
 from audit.models import AuditEvent
 from console.review import case_references
@@ -79,12 +79,11 @@ def fhir_chunks(events: QuerySet[AuditEvent]) -> Iterator[bytes]:
 
 
 @transaction.atomic
-def audit_export(*, request: HttpRequest, events: QuerySet[AuditEvent], fmt: str,
-                 filters: dict[str, str]) -> Any:
+def audit_export(*, actor: User, events: QuerySet[AuditEvent], fmt: str, filters: dict[str, str]) -> Any:
     """Audit the export (format, row count, filters as codes and ids), then hand back the stream.
     Events written after this one are not in the export: it ends at the current last id."""
     last = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     events = events.filter(id__lte=last)
-    audit.record(request=request, event_type="audit.export", action=audit.Action.EXECUTE,
+    audit.record(actor=actor, event_type="audit.export", action=audit.Action.EXECUTE,
                  entity_type="AuditEvent", detail={"format": fmt, "rows": events.count(), "filters": filters})
     return csv_lines(events) if fmt == "csv" else fhir_chunks(events)

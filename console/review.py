@@ -14,7 +14,6 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Min, Q, QuerySet
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.http import urlencode
 
@@ -214,8 +213,7 @@ class AlreadySigned(Exception):
 
 
 @transaction.atomic
-def audit_review_sign_off(*, request: HttpRequest, admin: User, month: date, checks: list[str],
-                          note: str) -> AuditReview:
+def audit_review_sign_off(*, admin: User, month: date, checks: list[str], note: str) -> AuditReview:
     """Record the admin's sign-off of a month's review, once per month."""
     review = AuditReview(month=month, checks=checks, note=note, signed_by=admin)
     review.full_clean(validate_unique=False)
@@ -224,6 +222,6 @@ def audit_review_sign_off(*, request: HttpRequest, admin: User, month: date, che
             review.save()
     except IntegrityError:
         raise AlreadySigned(month) from None
-    audit.record(request=request, event_type="audit.review.sign_off", action=Action.CREATE,
+    audit.record(actor=admin, event_type="audit.review.sign_off", action=Action.CREATE,
                  entity_type="AuditReview", entity_id=review.pk, detail={"month": f"{month:%Y-%m}", "checks": checks})
     return review

@@ -11,7 +11,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
-from django.http import HttpRequest
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -30,13 +29,13 @@ class Refused(Exception):
         self.code = code
 
 
-def _audit_user(request: HttpRequest, event_type: str, user: User, action: str = audit.Action.UPDATE) -> None:
-    audit.record(request=request, event_type=event_type, action=action, entity_type="User", entity_id=str(user.pk),
+def _audit_user(actor: User, event_type: str, user: User, action: str = audit.Action.UPDATE) -> None:
+    audit.record(actor=actor, event_type=event_type, action=action, entity_type="User", entity_id=str(user.pk),
                  patient_id=user.pk if user.is_patient else None, detail={"role": user.role})
 
 
 @transaction.atomic
-def user_deactivate(*, request: HttpRequest, user: User, by: User) -> None:
+def user_deactivate(*, user: User, by: User) -> None:
     """Deactivate an account and end all its sessions. Admins cannot lock themselves out, and the
     last active admin stays: the active admins are locked first, so two admins deactivating each
     other at once cannot both succeed."""
@@ -49,18 +48,18 @@ def user_deactivate(*, request: HttpRequest, user: User, by: User) -> None:
     user.is_active = False
     user.save(update_fields=["is_active"])
     user.end_all_sessions()
-    _audit_user(request, "user.deactivate", user)
+    _audit_user(by, "user.deactivate", user)
 
 
 @transaction.atomic
-def user_reactivate(*, request: HttpRequest, user: User) -> None:
+def user_reactivate(*, actor: User, user: User) -> None:
     user.is_active = True
     user.save(update_fields=["is_active"])
-    _audit_user(request, "user.reactivate", user)
+    _audit_user(actor, "user.reactivate", user)
 
 
 @transaction.atomic
-def user_mfa_reset(*, request: HttpRequest, user: User, by: User) -> None:
+def user_mfa_reset(*, user: User, by: User) -> None:
     """Remove the user's authenticator and backup codes and end their sessions; they set up
     two-step verification again at their next sign-in (staff must)."""
     if user.pk == by.pk:
@@ -68,13 +67,13 @@ def user_mfa_reset(*, request: HttpRequest, user: User, by: User) -> None:
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
     user.end_all_sessions()
-    _audit_user(request, "mfa.reset", user)
+    _audit_user(by, "mfa.reset", user)
     email_user(user=user, name="mfa-reset")
 
 
 @transaction.atomic
 def specialist_profile_update(
-    *, request: HttpRequest, profile: SpecialistProfile, licence_number: str, specialties: list[str],
+    *, actor: User, profile: SpecialistProfile, licence_number: str, specialties: list[str],
     jurisdictions: list[str],
 ) -> None:
     profile.licence_number = licence_number
@@ -82,7 +81,7 @@ def specialist_profile_update(
     profile.jurisdictions = jurisdictions
     profile.full_clean()
     profile.save(update_fields=["licence_number", "specialties", "jurisdictions"])
-    audit.record(request=request, event_type="specialist.update", action=audit.Action.UPDATE,
+    audit.record(actor=actor, event_type="specialist.update", action=audit.Action.UPDATE,
                  entity_type="SpecialistProfile", entity_id=str(profile.user_id),
                  detail={"specialties": specialties, "jurisdictions": jurisdictions})
 
@@ -107,7 +106,7 @@ def turnaround_medians(*, days: int = 90) -> dict[str, tuple[float, int]]:
 
 
 @transaction.atomic
-def turnaround_update(*, request: HttpRequest, hours: dict[str, int]) -> list[str]:
+def turnaround_update(*, actor: User, hours: dict[str, int]) -> list[str]:
     """Save the changed turnarounds; returns the specialty codes that changed. Cases already
     sent keep their due time; new submissions use the new value."""
     current = turnaround_current()
@@ -118,25 +117,25 @@ def turnaround_update(*, request: HttpRequest, hours: dict[str, int]) -> list[st
         setting.full_clean()
         setting.save()
     if changed:
-        audit.record(request=request, event_type="turnaround.update", action=audit.Action.UPDATE,
+        audit.record(actor=actor, event_type="turnaround.update", action=audit.Action.UPDATE,
                      entity_type="SpecialtySetting", detail={code: hours[code] for code in changed})
     return changed
 
 
 @transaction.atomic
-def consent_publish(*, request: HttpRequest, text_en: str, text_es: str) -> ConsentVersion:
+def consent_publish(*, actor: User, text_en: str, text_es: str) -> ConsentVersion:
     """Publish the next consent version. The unique version number refuses a concurrent twin."""
     last = ConsentVersion.current()
     version = ConsentVersion(version=(last.version + 1) if last else 1, text_en=text_en, text_es=text_es)
     version.full_clean()
     version.save()
-    audit.record(request=request, event_type="consent.publish", action=audit.Action.CREATE,
+    audit.record(actor=actor, event_type="consent.publish", action=audit.Action.CREATE,
                  entity_type="ConsentVersion", entity_id=str(version.pk), detail={"version": version.version})
     return version
 
 
 @transaction.atomic
-def break_glass_open(*, request: HttpRequest, case: Case, admin: User, reason: str) -> BreakGlass:
+def break_glass_open(*, case: Case, admin: User, reason: str) -> BreakGlass:
     """Give `admin` read access to the case's clinical content for BREAK_GLASS_MINUTES, audit it
     and tell every other active admin (by reference and link: never the reason or content)."""
     now = timezone.now()
@@ -144,7 +143,7 @@ def break_glass_open(*, request: HttpRequest, case: Case, admin: User, reason: s
                        expires_at=now + timedelta(minutes=settings.BREAK_GLASS_MINUTES))
     grant.full_clean()
     grant.save()
-    audit.record(request=request, actor=admin, event_type="case.break_glass", action=audit.Action.EXECUTE,
+    audit.record(actor=admin, event_type="case.break_glass", action=audit.Action.EXECUTE,
                  entity_type="Case", entity_id=str(case.pk), case_id=case.pk, patient_id=case.patient_id,
                  detail={"break_glass_id": grant.pk})
     for other in User.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk=admin.pk):

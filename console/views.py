@@ -66,7 +66,7 @@ def console(request: AuthedRequest) -> HttpResponse:
 def invite(request: AuthedRequest) -> HttpResponse:
     form = InviteForm(request.POST or None, initial={"role": Role.SPECIALIST, "language": request.LANGUAGE_CODE})
     if request.method == "POST" and form.is_valid():
-        account_services.user_invite(request=request, invited_by=request.user, **form.cleaned_data)
+        account_services.user_invite(invited_by=request.user, **form.cleaned_data)
         messages.success(request, _("Invitation sent. The link works for 3 days."))
         return redirect("console:console")
     return render(request, "console/invite.html", {"form": form})
@@ -121,7 +121,7 @@ def _confirm_then(request: AuthedRequest, target: User, template: str, action: C
 def user_deactivate(request: AuthedRequest, user_id: uuid.UUID) -> HttpResponse:
     target = user_for_admin(request, user_id)
     return _confirm_then(request, target, "console/user_deactivate.html",
-                         lambda: services.user_deactivate(request=request, user=target, by=request.user),
+                         lambda: services.user_deactivate(user=target, by=request.user),
                          _("The account is deactivated and all its sessions have ended."))
 
 
@@ -129,7 +129,7 @@ def user_deactivate(request: AuthedRequest, user_id: uuid.UUID) -> HttpResponse:
 @role_required(Role.ADMIN)
 def user_reactivate(request: AuthedRequest, user_id: uuid.UUID) -> HttpResponse:
     target = user_for_admin(request, user_id)
-    services.user_reactivate(request=request, user=target)
+    services.user_reactivate(actor=request.user, user=target)
     messages.success(request, _("The account is active again."))
     return redirect("console:console_user", target.pk)
 
@@ -141,7 +141,7 @@ def user_mfa_reset(request: AuthedRequest, user_id: uuid.UUID) -> HttpResponse:
     if not has_recent_stepup(request):
         return stepup_redirect(request)
     return _confirm_then(request, target, "console/user_mfa_reset.html",
-                         lambda: services.user_mfa_reset(request=request, user=target, by=request.user),
+                         lambda: services.user_mfa_reset(user=target, by=request.user),
                          _("Two-step verification is reset. We have e-mailed the person to set it up again."))
 
 
@@ -155,7 +155,7 @@ def specialist_edit(request: AuthedRequest, user_id: uuid.UUID) -> HttpResponse:
                "jurisdictions": ", ".join(profile.jurisdictions)}
     form = SpecialistProfileForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        services.specialist_profile_update(request=request, profile=profile, **form.cleaned_data)
+        services.specialist_profile_update(actor=request.user, profile=profile, **form.cleaned_data)
         messages.success(request, _("The specialist's details are saved."))
         return redirect("console:console_user", target.pk)
     return render(request, "console/specialist_edit.html", {"target": target, "form": form})
@@ -166,7 +166,7 @@ def turnaround(request: AuthedRequest) -> HttpResponse:
     form = TurnaroundForm(request.POST or None, current=services.turnaround_current(),
                           medians=services.turnaround_medians())
     if request.method == "POST" and form.is_valid():
-        changed = services.turnaround_update(request=request, hours=form.cleaned_data)
+        changed = services.turnaround_update(actor=request.user, hours=form.cleaned_data)
         messages.success(request, _("Turnaround saved.") if changed else _("Nothing changed."))
         return redirect("console:console_turnaround")
     return render(request, "console/turnaround.html", {"form": form})
@@ -191,7 +191,7 @@ def consent_version(request: AuthedRequest, version: int) -> HttpResponse:
 def consent_publish(request: AuthedRequest) -> HttpResponse:
     form = ConsentVersionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        version = services.consent_publish(request=request, **form.cleaned_data)
+        version = services.consent_publish(actor=request.user, **form.cleaned_data)
         messages.success(request, _("Consent version %(n)d is published.") % {"n": version.version})
         return redirect("console:console_consent_versions")
     return render(request, "console/consent_publish.html", {"form": form, "current": ConsentVersion.current()})
@@ -213,7 +213,7 @@ def cases(request: AuthedRequest) -> HttpResponse:
     if form.is_valid():
         found = _filter_cases(found, form.cleaned_data)
     page = _page(request, found)
-    audit.record(request=request, event_type="console.cases.read", action=audit.Action.READ, entity_type="Case",
+    audit.record(actor=request.user, event_type="console.cases.read", action=audit.Action.READ, entity_type="Case",
                  detail={"cases": [c.pk for c in page]})
     return render(request, "console/cases.html", {"form": form, "page_obj": page,
                                                   "filtered": any(request.GET.get(f) for f in form.fields)})
@@ -242,5 +242,5 @@ def break_glass(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
     form = BreakGlassForm(request.POST)
     if not form.is_valid():
         return _case_page(request, case, form)
-    services.break_glass_open(request=request, case=case, admin=request.user, reason=form.cleaned_data["reason"])
+    services.break_glass_open(case=case, admin=request.user, reason=form.cleaned_data["reason"])
     return redirect("cases:detail", case.pk)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -48,31 +47,34 @@ def held_cases(patient_id: uuid.UUID) -> list[Case]:
     return list(Case.objects.filter(patient_id=patient_id).exclude(legal_hold_reason="").order_by("created_at"))
 
 
-def _refuse(deletion_request: DeletionRequest, *, code: str, request: Any = None, actor: User | None = None) -> None:
+def _refuse(deletion_request: DeletionRequest, *, code: str, actor: User | None = None, auto: bool = False) -> None:
+    """Refuse. `actor` is the admin who decides, or with `auto` (the policy decides) the patient
+    whose request it is; the worker refusing a run has none."""
     deletion_request.status, deletion_request.refusal_code = DeletionStatus.REFUSED, code
-    deletion_request.decided_at, deletion_request.decided_by = timezone.now(), actor
+    deletion_request.decided_at, deletion_request.decided_by = timezone.now(), None if auto else actor
     deletion_request.save(update_fields=["status", "refusal_code", "decided_at", "decided_by"])
     held = [str(c.pk) for c in held_cases(deletion_request.patient_ref)] if code == RefusalCode.LEGAL_HOLD else []
-    audit.record(request=request, actor=actor, event_type="erasure.refuse", action=audit.Action.UPDATE,
+    audit.record(actor=actor, event_type="erasure.refuse", action=audit.Action.UPDATE,
                  outcome=audit.Outcome.MINOR_FAILURE, entity_type="DeletionRequest",
                  entity_id=str(deletion_request.pk), patient_id=deletion_request.patient_ref,
                  detail={"code": code, "held_cases": held})
 
 
-def _approve(deletion_request: DeletionRequest, *, request: Any, admin: User | None) -> None:
-    """Approve, withdraw the open cases (the specialist loses access at once) and queue the run."""
+def _approve(deletion_request: DeletionRequest, *, actor: User, auto: bool) -> None:
+    """Approve, withdraw the open cases (the specialist loses access at once) and queue the run.
+    `actor` is the admin, or the patient whose request the policy approves (`auto`)."""
     from lifecycle.tasks import erasure_run_task  # lifecycle.tasks imports this module
 
     deletion_request.status, deletion_request.decided_at = DeletionStatus.APPROVED, timezone.now()
-    deletion_request.decided_by, deletion_request.auto_approved = admin, admin is None
+    deletion_request.decided_by, deletion_request.auto_approved = None if auto else actor, auto
     deletion_request.save(update_fields=["status", "decided_at", "decided_by", "auto_approved"])
     patient = deletion_request.patient
     for case in Case.objects.select_for_update().filter(patient_id=deletion_request.patient_ref,
                                                         status__in=OPEN_STATUSES):
         case_transition(case=case, to=Status.WITHDRAWN, actor=patient, reason="erasure_requested")
-    audit.record(request=request, actor=admin, event_type="erasure.approve", action=audit.Action.UPDATE,
+    audit.record(actor=actor, event_type="erasure.approve", action=audit.Action.UPDATE,
                  entity_type="DeletionRequest", entity_id=str(deletion_request.pk),
-                 patient_id=deletion_request.patient_ref, detail={"auto": admin is None})
+                 patient_id=deletion_request.patient_ref, detail={"auto": auto})
     request_id = str(deletion_request.pk)
     # robust: with the broker down the approval stands and the page answers; erasure_sweep runs it.
     transaction.on_commit(lambda: erasure_run_task.delay(request_id), robust=True)
@@ -96,7 +98,7 @@ def erasure_sweep() -> int:
 
 
 @transaction.atomic
-def erasure_request(*, request: Any, patient: User, keep_account: bool) -> DeletionRequest:
+def erasure_request(*, patient: User, keep_account: bool) -> DeletionRequest:
     """The patient's request: refused at once when a case is on legal hold; otherwise approved
     by the policy (ERASURE_AUTO_APPROVE) or left for an admin."""
     User.objects.select_for_update().filter(pk=patient.pk).first()  # one request at a time per patient
@@ -105,32 +107,32 @@ def erasure_request(*, request: Any, patient: User, keep_account: bool) -> Delet
     deletion_request = DeletionRequest(patient=patient, patient_ref=patient.pk, keep_account=keep_account)
     deletion_request.full_clean(exclude=["certificate"])
     deletion_request.save(force_insert=True)
-    audit.record(request=request, event_type="erasure.request", action=audit.Action.CREATE,
+    audit.record(actor=patient, event_type="erasure.request", action=audit.Action.CREATE,
                  entity_type="DeletionRequest", entity_id=str(deletion_request.pk), patient_id=patient.pk,
                  detail={"keep_account": keep_account})
     if held_cases(patient.pk):
-        _refuse(deletion_request, code=RefusalCode.LEGAL_HOLD, request=request)
+        _refuse(deletion_request, code=RefusalCode.LEGAL_HOLD, actor=patient, auto=True)
     elif settings.ERASURE_AUTO_APPROVE:
-        _approve(deletion_request, request=request, admin=None)
+        _approve(deletion_request, actor=patient, auto=True)
     return deletion_request
 
 
 @transaction.atomic
-def erasure_approve(*, request: Any, deletion_request: DeletionRequest) -> None:
+def erasure_approve(*, actor: User, deletion_request: DeletionRequest) -> None:
     deletion_request = DeletionRequest.objects.select_for_update().get(pk=deletion_request.pk)
     if deletion_request.status != DeletionStatus.PENDING:
         return
     if held_cases(deletion_request.patient_ref):
-        _refuse(deletion_request, code=RefusalCode.LEGAL_HOLD, request=request, actor=request.user)
+        _refuse(deletion_request, code=RefusalCode.LEGAL_HOLD, actor=actor)
     else:
-        _approve(deletion_request, request=request, admin=request.user)
+        _approve(deletion_request, actor=actor, auto=False)
 
 
 @transaction.atomic
-def erasure_refuse(*, request: Any, deletion_request: DeletionRequest, code: str) -> None:
+def erasure_refuse(*, actor: User, deletion_request: DeletionRequest, code: str) -> None:
     deletion_request = DeletionRequest.objects.select_for_update().get(pk=deletion_request.pk)
     if deletion_request.status == DeletionStatus.PENDING:
-        _refuse(deletion_request, code=code, request=request, actor=request.user)
+        _refuse(deletion_request, code=code, actor=actor)
 
 
 def erasure_run(*, request_id: uuid.UUID | str) -> None:

@@ -24,7 +24,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 import audit
-from accounts.access import AuthedRequest
 from accounts.models import User
 from cases.models import Case
 from reports.models import RenderStatus, Report, SignedDocument
@@ -177,23 +176,23 @@ def _members(plan: ExportPlan) -> Iterator[tuple[str, Callable[[], Iterable[byte
 # --- Services ---------------------------------------------------------------------------------------
 
 @transaction.atomic
-def _audited_plan(request: AuthedRequest, event_type: str) -> ExportPlan:
+def _audited_plan(patient: User, event_type: str) -> ExportPlan:
     """The plan, read in one transaction with its audit event (counts only, never names)."""
-    plan = ExportPlan.of(request.user)
-    audit.record(request=request, event_type=event_type, action=audit.Action.READ, entity_type="User",
-                 entity_id=str(request.user.pk), patient_id=request.user.pk, detail=plan.counts())
+    plan = ExportPlan.of(patient)
+    audit.record(actor=patient, event_type=event_type, action=audit.Action.READ, entity_type="User",
+                 entity_id=str(patient.pk), patient_id=patient.pk, detail=plan.counts())
     return plan
 
 
-def patient_export_zip(*, request: AuthedRequest) -> Iterator[bytes]:
-    """The signed-in patient's export as a ZIP stream. Storage is read as the ZIP streams out,
-    after the transaction."""
-    return zip_stream(_members(_audited_plan(request, "export.zip")))
+def patient_export_zip(*, patient: User) -> Iterator[bytes]:
+    """The patient's own export (they are the actor) as a ZIP stream. Storage is read as the ZIP
+    streams out, after the transaction."""
+    return zip_stream(_members(_audited_plan(patient, "export.zip")))
 
 
-def patient_export_fhir(*, request: AuthedRequest) -> bytes:
-    """The signed-in patient's health record as a FHIR R4 Bundle (JSON). The report PDFs are
+def patient_export_fhir(*, patient: User) -> bytes:
+    """The patient's own health record as a FHIR R4 Bundle (JSON). The report PDFs are
     read from storage after the transaction."""
     from lifecycle.fhir import bundle_json  # lifecycle.fhir imports this module
 
-    return bundle_json(_audited_plan(request, "export.fhir"))
+    return bundle_json(_audited_plan(patient, "export.fhir"))

@@ -27,7 +27,7 @@ def _export_name(extension: str) -> str:
 @role_required(Role.PATIENT)
 @stepup_required
 def export_zip(request: AuthedRequest) -> HttpResponseBase:
-    response = StreamingHttpResponse(export_services.patient_export_zip(request=request),
+    response = StreamingHttpResponse(export_services.patient_export_zip(patient=request.user),
                                      content_type="application/zip")
     return attachment(response, _export_name("zip"))
 
@@ -35,7 +35,7 @@ def export_zip(request: AuthedRequest) -> HttpResponseBase:
 @role_required(Role.PATIENT)
 @stepup_required
 def export_fhir(request: AuthedRequest) -> HttpResponseBase:
-    data = export_services.patient_export_fhir(request=request)
+    data = export_services.patient_export_fhir(patient=request.user)
     response = StreamingHttpResponse([data], content_type="application/fhir+json")
     response["Content-Length"] = str(len(data))
     return attachment(response, _export_name("fhir.json"))

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import audit
+from accounts.models import User
 from cases.models import Case, Status
 from lifecycle.certificates import certificate_issue
 from lifecycle.models import DeletionCertificate, RetentionPolicy
@@ -29,44 +30,44 @@ def keep_days_for(country: str, policies: dict[str, int] | None = None) -> int:
 
 
 @transaction.atomic
-def policy_save(*, request: Any, country: str, keep_days: int) -> RetentionPolicy:
+def policy_save(*, actor: User, country: str, keep_days: int) -> RetentionPolicy:
     policy, created = RetentionPolicy.objects.select_for_update().get_or_create(
-        country=country, defaults={"keep_days": keep_days, "updated_by": request.user})
+        country=country, defaults={"keep_days": keep_days, "updated_by": actor})
     old = None if created else policy.keep_days
-    policy.keep_days, policy.updated_by, policy.updated_at = keep_days, request.user, timezone.now()
+    policy.keep_days, policy.updated_by, policy.updated_at = keep_days, actor, timezone.now()
     policy.full_clean()
     policy.save()
-    audit.record(request=request, event_type="retention.policy", action=audit.Action.CREATE if created
+    audit.record(actor=actor, event_type="retention.policy", action=audit.Action.CREATE if created
                  else audit.Action.UPDATE, entity_type="RetentionPolicy", entity_id=str(policy.pk),
                  detail={"country": country, "keep_days": keep_days, "old_keep_days": old})
     return policy
 
 
 @transaction.atomic
-def policy_remove(*, request: Any, policy: RetentionPolicy) -> None:
-    audit.record(request=request, event_type="retention.policy.remove", action=audit.Action.DELETE,
+def policy_remove(*, actor: User, policy: RetentionPolicy) -> None:
+    audit.record(actor=actor, event_type="retention.policy.remove", action=audit.Action.DELETE,
                  entity_type="RetentionPolicy", entity_id=str(policy.pk),
                  detail={"country": policy.country, "keep_days": policy.keep_days})
     policy.delete()
 
 
 @transaction.atomic
-def legal_hold_set(*, request: Any, case: Case, reason: str, note: str) -> None:
+def legal_hold_set(*, actor: User, case: Case, reason: str, note: str) -> None:
     case = Case.objects.select_for_update().get(pk=case.pk)
     case.legal_hold_reason, case.legal_hold_note = reason, note
-    case.legal_hold_by, case.legal_hold_at = request.user, timezone.now()
+    case.legal_hold_by, case.legal_hold_at = actor, timezone.now()
     case.save(update_fields=["legal_hold_reason", "legal_hold_note", "legal_hold_by", "legal_hold_at"])
-    audit.record(request=request, event_type="legal_hold.set", action=audit.Action.UPDATE, entity_type="Case",
+    audit.record(actor=actor, event_type="legal_hold.set", action=audit.Action.UPDATE, entity_type="Case",
                  entity_id=str(case.pk), case_id=case.pk, patient_id=case.patient_id, detail={"reason": reason})
 
 
 @transaction.atomic
-def legal_hold_release(*, request: Any, case: Case) -> None:
+def legal_hold_release(*, actor: User, case: Case) -> None:
     case = Case.objects.select_for_update().get(pk=case.pk)
     old = case.legal_hold_reason
     case.legal_hold_reason, case.legal_hold_note, case.legal_hold_by, case.legal_hold_at = "", "", None, None
     case.save(update_fields=["legal_hold_reason", "legal_hold_note", "legal_hold_by", "legal_hold_at"])
-    audit.record(request=request, event_type="legal_hold.release", action=audit.Action.UPDATE, entity_type="Case",
+    audit.record(actor=actor, event_type="legal_hold.release", action=audit.Action.UPDATE, entity_type="Case",
                  entity_id=str(case.pk), case_id=case.pk, patient_id=case.patient_id, detail={"reason": old})
 
 

@@ -41,7 +41,7 @@ def _posted(request: HttpRequest) -> Any:
 def retention_policies(request: AuthedRequest) -> HttpResponse:
     form = RetentionPolicyForm(_posted(request))
     if request.method == "POST" and form.is_valid():
-        retention.policy_save(request=request, country=form.cleaned_data["country"],
+        retention.policy_save(actor=request.user, country=form.cleaned_data["country"],
                               keep_days=form.cleaned_data["keep_days"])
         messages.success(request, _("Retention policy saved."))
         return redirect("lifecycle:retention")
@@ -55,7 +55,7 @@ def retention_policies(request: AuthedRequest) -> HttpResponse:
 @require_POST
 @role_required(Role.ADMIN)
 def retention_remove(request: AuthedRequest, policy_id: int) -> HttpResponse:
-    retention.policy_remove(request=request, policy=get_object_or_404(RetentionPolicy, pk=policy_id))
+    retention.policy_remove(actor=request.user, policy=get_object_or_404(RetentionPolicy, pk=policy_id))
     messages.success(request, _("Retention policy removed."))
     return redirect("lifecycle:retention")
 
@@ -76,7 +76,7 @@ def legal_hold(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
     form = LegalHoldForm(_posted(request), prefix="hold",
                          initial={"reason": case.legal_hold_reason, "note": case.legal_hold_note})
     if request.method == "POST" and form.is_valid():
-        retention.legal_hold_set(request=request, case=case, **form.cleaned_data)
+        retention.legal_hold_set(actor=request.user, case=case, **form.cleaned_data)
         messages.success(request, _("Case %(reference)s is on legal hold.") % {"reference": case.reference})
         return _back(request)
     return render(request, "lifecycle/legal_hold.html", {"case": case, "form": form, "next": request.POST.get("next", "")},
@@ -87,7 +87,7 @@ def legal_hold(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
 @role_required(Role.ADMIN)
 def legal_hold_release(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
     case = case_for_user(request, case_id, metadata_only=True)
-    retention.legal_hold_release(request=request, case=case)
+    retention.legal_hold_release(actor=request.user, case=case)
     messages.success(request, _("The legal hold on case %(reference)s is lifted.") % {"reference": case.reference})
     return _back(request)
 
@@ -103,7 +103,7 @@ def erase(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST" and pending is None and form.is_valid():
         keep = form.cleaned_data["account"] == "keep"
         try:
-            deletion_request = erasure.erasure_request(request=request, patient=request.user, keep_account=keep)
+            deletion_request = erasure.erasure_request(patient=request.user, keep_account=keep)
         except erasure.AlreadyRequested:
             return redirect("accounts:security")
         if keep or deletion_request.status in (DeletionStatus.REFUSED, DeletionStatus.PENDING):
@@ -123,8 +123,8 @@ def _certificate_response(certificate: DeletionCertificate, fmt: str, language: 
     return attachment(HttpResponse(body, content_type=mime), certificates.certificate_filename(certificate, fmt))
 
 
-def _record_download(request: HttpRequest, certificate: DeletionCertificate, fmt: str) -> None:
-    audit.record(request=request, event_type="certificate.download", action=audit.Action.READ,
+def _record_download(request: AuthedRequest, certificate: DeletionCertificate, fmt: str) -> None:
+    audit.record(actor=request.user, event_type="certificate.download", action=audit.Action.READ,
                  entity_type="DeletionCertificate", entity_id=str(certificate.pk),
                  patient_id=certificate.patient_ref, detail={"format": fmt})
 
@@ -153,7 +153,7 @@ def deletion_approve(request: AuthedRequest, request_id: uuid.UUID) -> HttpRespo
     deletion_request = get_object_or_404(DeletionRequest, pk=request_id)
     if not has_recent_stepup(request):
         return stepup_redirect(request)
-    erasure.erasure_approve(request=request, deletion_request=deletion_request)
+    erasure.erasure_approve(actor=request.user, deletion_request=deletion_request)
     deletion_request.refresh_from_db()
     if deletion_request.status == DeletionStatus.REFUSED:
         messages.error(request, _("Refused: one of the patient's cases is on legal hold."))
@@ -170,7 +170,7 @@ def deletion_refuse(request: AuthedRequest, request_id: uuid.UUID) -> HttpRespon
     if not form.is_valid():
         messages.error(request, _("Choose why the request is refused."))
         return redirect("lifecycle:deletion_requests")
-    erasure.erasure_refuse(request=request, deletion_request=deletion_request, code=form.cleaned_data["code"])
+    erasure.erasure_refuse(actor=request.user, deletion_request=deletion_request, code=form.cleaned_data["code"])
     messages.success(request, _("Request refused."))
     return redirect("lifecycle:deletion_requests")
 

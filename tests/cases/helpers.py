@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.http import HttpRequest
 from django.test import RequestFactory
 
 from accounts.models import User
@@ -37,13 +36,6 @@ def ready_case(patient: User, *, consent: bool = True, question: bool = True, **
     return case
 
 
-def service_request(user: User, *, ip: str = "203.0.113.7", user_agent: str = "pytest-agent") -> HttpRequest:
-    """What services get from a view: the signed-in user, the address and the browser."""
-    request = RequestFactory().post("/", REMOTE_ADDR=ip, HTTP_USER_AGENT=user_agent)
-    request.user = user
-    return request
-
-
 @contextmanager
 def serving(*, ip: str = "203.0.113.7", user_agent: str = "pytest-agent") -> Iterator[None]:
     """While a view serves a request from that address and browser: what AuditContextMiddleware
@@ -59,10 +51,12 @@ def last_event_id() -> int:
     return AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
-def origins_since(event_id: int) -> dict[str, set[tuple[Any, str, str | None, str]]]:
-    """Who recorded each kind of event after `event_id` (reads left out): actor, role, address, browser."""
+def origins_since(event_id: int, *, reads: bool = False) -> dict[str, set[tuple[Any, str, str | None, str]]]:
+    """Who recorded each kind of event after `event_id` (reads left out unless `reads`): actor, role,
+    address, browser."""
     origins: dict[str, set[tuple[Any, str, str | None, str]]] = {}
-    for event in AuditEvent.objects.filter(id__gt=event_id).exclude(action=Action.READ):
+    events = AuditEvent.objects.filter(id__gt=event_id)
+    for event in events if reads else events.exclude(action=Action.READ):
         origins.setdefault(event.event_type, set()).add(
             (event.actor_id, event.actor_role, event.source_ip, event.user_agent))
     return origins

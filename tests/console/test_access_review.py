@@ -176,14 +176,11 @@ def test_the_page_shows_the_latest_checkpoint() -> None:
 
 
 def test_the_sign_off_service_refuses_a_second_sign_off_of_the_same_month() -> None:
-    from django.test import RequestFactory
-
     from console.review import AlreadySigned, audit_review_sign_off
 
     _client, admin = admin_client()
-    request = RequestFactory().post("/")
-    audit_review_sign_off(request=request, admin=admin, month=date(2025, 1, 1), checks=CHECKS, note="")
+    audit_review_sign_off(admin=admin, month=date(2025, 1, 1), checks=CHECKS, note="")
 
     with pytest.raises(AlreadySigned):
-        audit_review_sign_off(request=request, admin=admin, month=date(2025, 1, 1), checks=CHECKS, note="")
+        audit_review_sign_off(admin=admin, month=date(2025, 1, 1), checks=CHECKS, note="")
     assert AuditReview.objects.count() == 1

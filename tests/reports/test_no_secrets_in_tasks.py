@@ -30,7 +30,7 @@ from accounts.emails import email_user, kinds
 from accounts.models import OutgoingEmail, Role
 from cases.services import case_assign, case_submit, consultation_invite, message_send
 from console import services as console_services
-from tests.cases.helpers import ready_case, service_request
+from tests.cases.helpers import ready_case
 from tests.factories import (
     PASSWORD,
     AdminFactory,
@@ -115,10 +115,10 @@ def _every_kind(client: Client) -> str:
     assert client.post("/accounts/register/", form).status_code == 302  # account-exists
     assert client.post("/accounts/password-reset/", {"email": EMAIL}).status_code == 302  # password-reset
     patient = PatientFactory(full_name=NAME + " Senior")
-    services.user_invite(request=service_request(admin), email="invitee.canary@example.org", full_name=NAME + " Jr",
+    services.user_invite(email="invitee.canary@example.org", full_name=NAME + " Jr",
                          role=Role.SPECIALIST, language="es", licence_number="LIC-1", specialties=["dermatology"],
                          jurisdictions=["ES"], invited_by=admin)  # invitation
-    console_services.user_mfa_reset(request=service_request(admin), user=lead, by=admin)  # mfa-reset
+    console_services.user_mfa_reset(user=lead, by=admin)  # mfa-reset
 
     publish_consent_v1()
     case = ready_case(patient, reason=FREE_TEXT)
@@ -130,7 +130,7 @@ def _every_kind(client: Client) -> str:
     case_start_review(case=case, specialist=lead)
     consultation_invite(case=case, lead=lead, colleague=colleague)
     message_send(case=case, author=lead, body=FREE_TEXT)  # case-message
-    console_services.break_glass_open(request=service_request(admin), case=case, admin=admin,
+    console_services.break_glass_open(case=case, admin=admin,
                                       reason=FREE_TEXT + " for the emergency review")  # break-glass to other_admin
     # The follow-up question and the two alerts to admins need a signed report or a broken store to
     # happen; their e-mails are queued the way those paths queue them.
