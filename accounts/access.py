@@ -35,10 +35,15 @@ def role_required(*roles: str) -> Callable[[Callable[..., HttpResponseBase]], Ca
                 return redirect_to_login(request.get_full_path())
             if request.user.role not in roles:
                 case_id = kwargs.get("case_id")
-                audit.record(request=request, event_type="page.denied", action=audit.Action.READ,
-                             outcome=audit.Outcome.MINOR_FAILURE, entity_type="Case" if case_id else "Page",
-                             entity_id=str(case_id or getattr(request.resolver_match, "view_name", "")),
-                             case_id=case_id)
+                audit.record(
+                    request=request,
+                    event_type="page.denied",
+                    action=audit.Action.READ,
+                    outcome=audit.Outcome.MINOR_FAILURE,
+                    entity_type="Case" if case_id else "Page",
+                    entity_id=str(case_id or getattr(request.resolver_match, "view_name", "")),
+                    case_id=case_id,
+                )
                 raise Http404
             return view(request, *args, **kwargs)
 
@@ -53,6 +58,12 @@ def user_for_admin(request: HttpRequest, user_id: uuid.UUID | str) -> User:
     user = User.objects.select_related("specialist_profile", "invited_by").filter(pk=user_id).first()
     if user is None:
         raise Http404
-    audit.record(request=request, event_type="user.read", action=audit.Action.READ, entity_type="User",
-                 entity_id=str(user.pk), patient_id=user.pk if user.is_patient else None)
+    audit.record(
+        request=request,
+        event_type="user.read",
+        action=audit.Action.READ,
+        entity_type="User",
+        entity_id=str(user.pk),
+        patient_id=user.pk if user.is_patient else None,
+    )
     return user

@@ -177,8 +177,10 @@ def _invitation(user: User, params: dict[str, Any]) -> dict[str, Any]:
     from accounts.tokens import invitation_token
 
     token = invitation_token.make_token(user)
-    return {"path": reverse("accounts:invitation_accept", kwargs={"uidb64": _uid(user), "token": token}),
-            "role": user.role}
+    return {
+        "path": reverse("accounts:invitation_accept", kwargs={"uidb64": _uid(user), "token": token}),
+        "role": user.role,
+    }
 
 
 @email_kind("verify-email")

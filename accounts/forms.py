@@ -52,7 +52,9 @@ class LoginForm(AuthenticationForm):
 
 class RegisterForm(forms.Form):
     full_name = forms.CharField(
-        label=_("Full name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        label=_("Full name"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
         error_messages={"required": _("Enter your full name.")},
     )
     email = forms.EmailField(
@@ -62,7 +64,9 @@ class RegisterForm(forms.Form):
         error_messages={"required": _("Enter your e-mail address."), "invalid": _EMAIL_INVALID},
     )
     language = forms.ChoiceField(
-        label=_("Language for e-mails and pages"), choices=Language.choices, widget=forms.RadioSelect,
+        label=_("Language for e-mails and pages"),
+        choices=Language.choices,
+        widget=forms.RadioSelect,
         error_messages={"required": _("Choose a language.")},
     )
     password1 = forms.CharField(
@@ -98,14 +102,17 @@ class RegisterForm(forms.Form):
 
 class EmailForm(forms.Form):
     email = forms.EmailField(
-        label=_("E-mail address"), widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        label=_("E-mail address"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         error_messages={"required": _("Enter your e-mail address."), "invalid": _EMAIL_INVALID},
     )
 
 
 class ResetForm(PasswordResetForm):
     email = forms.EmailField(
-        label=_("E-mail address"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        label=_("E-mail address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         error_messages={"required": _("Enter your e-mail address."), "invalid": _EMAIL_INVALID},
     )
 
@@ -146,7 +153,9 @@ class EnrolForm(CodeForm):
 
 class PasswordConfirmForm(forms.Form):
     password = forms.CharField(
-        label=_("Your password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         error_messages={"required": _("Enter your password.")},
     )
 
@@ -159,12 +168,14 @@ class LanguageForm(forms.ModelForm):
 
 
 def clean_jurisdiction_codes(value: str) -> list[str]:
-    """"es, US-FL" → ["ES", "US-FL"]: ISO 3166 country codes, optionally with a region."""
+    """ "es, US-FL" → ["ES", "US-FL"]: ISO 3166 country codes, optionally with a region."""
     codes = [c.strip().upper() for c in value.split(",") if c.strip()]
     for code in codes:
         parts = code.split("-")
         if not (len(parts[0]) == 2 and parts[0].isalpha() and len(parts) <= 2 and all(p.isalnum() for p in parts)):
-            raise ValidationError(_("“%(code)s” is not a country or region code such as ES or US-FL."), params={"code": code})
+            raise ValidationError(
+                _("“%(code)s” is not a country or region code such as ES or US-FL."), params={"code": code}
+            )
     return sorted(set(codes))
 
 
@@ -210,11 +221,15 @@ class InviteForm(SpecialistProfileForm):
         error_messages={"required": _("Enter the person's e-mail address."), "invalid": _EMAIL_INVALID},
     )
     role = forms.ChoiceField(
-        label=_("Role"), choices=[(Role.SPECIALIST, Role.SPECIALIST.label), (Role.ADMIN, Role.ADMIN.label)],
-        widget=forms.RadioSelect, error_messages={"required": _("Choose a role.")},
+        label=_("Role"),
+        choices=[(Role.SPECIALIST, Role.SPECIALIST.label), (Role.ADMIN, Role.ADMIN.label)],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose a role.")},
     )
     language = forms.ChoiceField(
-        label=_("Language"), choices=Language.choices, widget=forms.RadioSelect,
+        label=_("Language"),
+        choices=Language.choices,
+        widget=forms.RadioSelect,
         error_messages={"required": _("Choose a language.")},
     )
 

@@ -59,16 +59,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(_("e-mail address"), unique=True)
     full_name = models.CharField(_("full name"), max_length=150)
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.PATIENT)
-    language = models.CharField(
-        _("language"), max_length=5, choices=Language.choices, default=Language.ENGLISH
-    )
+    language = models.CharField(_("language"), max_length=5, choices=Language.choices, default=Language.ENGLISH)
     email_verified = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)  # Django admin access, not our "staff" roles
     date_joined = models.DateTimeField(default=timezone.now)
-    invited_by = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    invited_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # Changing the stamp logs the user out everywhere (see get_session_auth_hash).
     security_stamp = models.CharField(max_length=32, default=_new_security_stamp)
 

@@ -23,15 +23,26 @@ def patient_register(*, full_name: str, email: str, password: str, language: str
     hashed = make_password(password)
     existing = User.objects.filter(email=email).first()
     if existing is not None:
-        audit.record(event_type="register.existing", action=audit.Action.EXECUTE,
-                     entity_type="User", entity_id=str(existing.pk), patient_id=existing.pk)
+        audit.record(
+            event_type="register.existing",
+            action=audit.Action.EXECUTE,
+            entity_type="User",
+            entity_id=str(existing.pk),
+            patient_id=existing.pk,
+        )
         email_user(user=existing, name="account-exists")
         return
     user = User(email=email, full_name=full_name, language=language, role=Role.PATIENT, password=hashed)
     user.full_clean()
     user.save()
-    audit.record(actor=user, event_type="register", action=audit.Action.CREATE,
-                 entity_type="User", entity_id=str(user.pk), patient_id=user.pk)
+    audit.record(
+        actor=user,
+        event_type="register",
+        action=audit.Action.CREATE,
+        entity_type="User",
+        entity_id=str(user.pk),
+        patient_id=user.pk,
+    )
     email_user(user=user, name="verify-email")
 
 
@@ -44,8 +55,13 @@ def verification_resend(*, email: str) -> None:
 @transaction.atomic
 def email_verify(*, user: User) -> None:
     if User.objects.filter(pk=user.pk, email_verified=False).update(email_verified=True):
-        audit.record(actor=user, event_type="email.verified", action=audit.Action.UPDATE,
-                     entity_type="User", entity_id=str(user.pk))
+        audit.record(
+            actor=user,
+            event_type="email.verified",
+            action=audit.Action.UPDATE,
+            entity_type="User",
+            entity_id=str(user.pk),
+        )
 
 
 @transaction.atomic
@@ -69,8 +85,14 @@ def user_invite(
         SpecialistProfile.objects.create(
             user=user, licence_number=licence_number, specialties=specialties or [], jurisdictions=jurisdictions or []
         )
-    audit.record(actor=invited_by, event_type="invite.sent", action=audit.Action.CREATE,
-                 entity_type="User", entity_id=str(user.pk), detail={"role": role})
+    audit.record(
+        actor=invited_by,
+        event_type="invite.sent",
+        action=audit.Action.CREATE,
+        entity_type="User",
+        entity_id=str(user.pk),
+        detail={"role": role},
+    )
     email_user(user=user, name="invitation")
     return user
 
@@ -79,8 +101,9 @@ def user_invite(
 def invitation_accept(*, user: User) -> None:
     User.objects.filter(pk=user.pk).update(email_verified=True)
     user.email_verified = True
-    audit.record(actor=user, event_type="invite.accepted", action=audit.Action.UPDATE,
-                 entity_type="User", entity_id=str(user.pk))
+    audit.record(
+        actor=user, event_type="invite.accepted", action=audit.Action.UPDATE, entity_type="User", entity_id=str(user.pk)
+    )
 
 
 def totp_device_for_enrolment(user: User) -> TOTPDevice:
@@ -122,5 +145,6 @@ def factor_changed(*, user: User, event_type: str) -> None:
     """The user changed a factor of their own: it ends all their sessions. The view keeps the one
     it serves with django's update_session_auth_hash(request, user), which needs the session."""
     user.end_all_sessions()
-    audit.record(actor=user, event_type=event_type, action=audit.Action.UPDATE,
-                 entity_type="User", entity_id=str(user.pk))
+    audit.record(
+        actor=user, event_type=event_type, action=audit.Action.UPDATE, entity_type="User", entity_id=str(user.pk)
+    )

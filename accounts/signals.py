@@ -32,29 +32,57 @@ def on_login(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any
     now = time.time()
     request.session["login_at"] = now
     request.session["last_seen"] = now
-    audit.record(request=request, actor=user, event_type="login", action=audit.Action.EXECUTE,
-                 entity_type="User", entity_id=str(user.pk))
+    audit.record(
+        request=request,
+        actor=user,
+        event_type="login",
+        action=audit.Action.EXECUTE,
+        entity_type="User",
+        entity_id=str(user.pk),
+    )
 
 
 @receiver(user_logged_out)
 def on_logout(sender: Any, request: HttpRequest | None, user: User | None, **kwargs: Any) -> None:
     if request is not None and user is not None:
-        audit.record(request=request, actor=user, event_type="logout", action=audit.Action.EXECUTE,
-                     entity_type="User", entity_id=str(user.pk))
+        audit.record(
+            request=request,
+            actor=user,
+            event_type="logout",
+            action=audit.Action.EXECUTE,
+            entity_type="User",
+            entity_id=str(user.pk),
+        )
 
 
 @receiver(user_login_failed)
-def on_login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any) -> None:
+def on_login_failed(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
     user = _user_for(credentials)
-    audit.record(request=request, actor=user, event_type="login.failed", action=audit.Action.EXECUTE,
-                 outcome=audit.Outcome.MINOR_FAILURE, entity_type="User", entity_id=str(user.pk) if user else "")
+    audit.record(
+        request=request,
+        actor=user,
+        event_type="login.failed",
+        action=audit.Action.EXECUTE,
+        outcome=audit.Outcome.MINOR_FAILURE,
+        entity_type="User",
+        entity_id=str(user.pk) if user else "",
+    )
 
 
 @receiver(user_locked_out)
 def on_locked_out(sender: Any, request: HttpRequest, username: str | None = None, **kwargs: Any) -> None:
     user = _user_for({"username": username})
-    audit.record(request=request, actor=user, event_type="lockout", action=audit.Action.EXECUTE,
-                 outcome=audit.Outcome.SERIOUS_FAILURE, entity_type="User", entity_id=str(user.pk) if user else "")
+    audit.record(
+        request=request,
+        actor=user,
+        event_type="lockout",
+        action=audit.Action.EXECUTE,
+        outcome=audit.Outcome.SERIOUS_FAILURE,
+        entity_type="User",
+        entity_id=str(user.pk) if user else "",
+    )
 
 
 @receiver(chain_broken)

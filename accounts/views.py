@@ -55,8 +55,11 @@ def landing(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def home(request: AuthedRequest) -> HttpResponse:
-    target: dict[str, str] = {Role.PATIENT: "cases:patient_home", Role.SPECIALIST: "reports:specialist_home",
-              Role.ADMIN: "console:console"}
+    target: dict[str, str] = {
+        Role.PATIENT: "cases:patient_home",
+        Role.SPECIALIST: "reports:specialist_home",
+        Role.ADMIN: "console:console",
+    }
     return redirect(target[request.user.role])
 
 
@@ -123,8 +126,14 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         user = form.user
         axes_reset(username=user.email)  # a new password lifts the lockout
         user.end_all_sessions()
-        audit.record(request=self.request, actor=user, event_type="password.reset", action=audit.Action.UPDATE,
-                     entity_type="User", entity_id=str(user.pk))
+        audit.record(
+            request=self.request,
+            actor=user,
+            event_type="password.reset",
+            action=audit.Action.UPDATE,
+            entity_type="User",
+            entity_id=str(user.pk),
+        )
         return response
 
 
@@ -160,14 +169,20 @@ def mfa_enrol(request: HttpRequest) -> HttpResponse:
             request.session.cycle_key()
             request.session["new_backup_codes"] = codes
             return redirect(reverse("accounts:backup_codes") + "?" + _safe_next_query(request))
-        form.add_error("code", check.problem(_("That code is not right or has expired. Enter the code the app shows now.")))
+        form.add_error(
+            "code", check.problem(_("That code is not right or has expired. Enter the code the app shows now."))
+        )
     uri = device.config_url
-    return render(request, "accounts/mfa_enrol.html", {
-        "form": form,
-        "qr_svg": segno.make(uri, error="m").svg_inline(scale=5, title=_("QR code for your authenticator app")),
-        "secret": _base32(device.bin_key),
-        "next": _next_url(request, ""),
-    })
+    return render(
+        request,
+        "accounts/mfa_enrol.html",
+        {
+            "form": form,
+            "qr_svg": segno.make(uri, error="m").svg_inline(scale=5, title=_("QR code for your authenticator app")),
+            "secret": _base32(device.bin_key),
+            "next": _next_url(request, ""),
+        },
+    )
 
 
 def _safe_next_query(request: HttpRequest) -> str:
@@ -196,12 +211,23 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
         if check.device is not None:
             otp_login(request, check.device)
             request.session.cycle_key()
-            audit.record(request=request, event_type="mfa.verify", action=audit.Action.EXECUTE,
-                         entity_type="User", entity_id=str(request.user.pk))
+            audit.record(
+                request=request,
+                event_type="mfa.verify",
+                action=audit.Action.EXECUTE,
+                entity_type="User",
+                entity_id=str(request.user.pk),
+            )
             return redirect(_next_url(request, reverse("accounts:home")))
-        audit.record(request=request, event_type="mfa.verify.failed", action=audit.Action.EXECUTE,
-                     outcome=audit.Outcome.MINOR_FAILURE, entity_type="User", entity_id=str(request.user.pk),
-                     detail=check.audit_detail())
+        audit.record(
+            request=request,
+            event_type="mfa.verify.failed",
+            action=audit.Action.EXECUTE,
+            outcome=audit.Outcome.MINOR_FAILURE,
+            entity_type="User",
+            entity_id=str(request.user.pk),
+            detail=check.audit_detail(),
+        )
         form.add_error("code", check.problem(_wrong_code()))
     return render(request, "accounts/mfa_verify.html", {"form": form, "next": _next_url(request, "")})
 
@@ -211,17 +237,23 @@ def backup_codes(request: AuthedRequest) -> HttpResponse:
     codes = request.session.pop("new_backup_codes", None)
     if not codes:
         return redirect("accounts:security")
-    return render(request, "accounts/backup_codes.html", {"codes": codes, "next": _next_url(request, reverse("accounts:home"))})
+    return render(
+        request, "accounts/backup_codes.html", {"codes": codes, "next": _next_url(request, reverse("accounts:home"))}
+    )
 
 
 @login_required
 def security(request: AuthedRequest) -> HttpResponse:
     static = StaticDevice.objects.filter(user=request.user).first()
-    return render(request, "accounts/security.html", {
-        "has_mfa": user_has_device(request.user, confirmed=True),
-        "backup_codes_left": static.token_set.count() if static else 0,
-        "language_form": LanguageForm(instance=request.user),
-    })
+    return render(
+        request,
+        "accounts/security.html",
+        {
+            "has_mfa": user_has_device(request.user, confirmed=True),
+            "backup_codes_left": static.token_set.count() if static else 0,
+            "language_form": LanguageForm(instance=request.user),
+        },
+    )
 
 
 @require_POST
@@ -254,10 +286,20 @@ def step_up(request: AuthedRequest) -> HttpResponse:
     form = (CodeForm if with_code else PasswordConfirmForm)(request.POST or None)
     if request.method == "POST" and form.is_valid():
         check = mfa.code_check(user=request.user, code=form.cleaned_data["code"]) if with_code else None
-        ok = check.device is not None if check is not None else request.user.check_password(form.cleaned_data["password"])
-        audit.record(request=request, event_type="stepup", action=audit.Action.EXECUTE,
-                     outcome=audit.Outcome.SUCCESS if ok else audit.Outcome.MINOR_FAILURE,
-                     entity_type="User", entity_id=str(request.user.pk), detail=check.audit_detail() if check is not None else None)
+        ok = (
+            check.device is not None
+            if check is not None
+            else request.user.check_password(form.cleaned_data["password"])
+        )
+        audit.record(
+            request=request,
+            event_type="stepup",
+            action=audit.Action.EXECUTE,
+            outcome=audit.Outcome.SUCCESS if ok else audit.Outcome.MINOR_FAILURE,
+            entity_type="User",
+            entity_id=str(request.user.pk),
+            detail=check.audit_detail() if check is not None else None,
+        )
         if ok:
             mark_stepped_up(request)
             return redirect(_next_url(request, reverse("accounts:security")))
@@ -265,7 +307,9 @@ def step_up(request: AuthedRequest) -> HttpResponse:
             form.add_error("code", check.problem(_wrong_code()))
         else:
             form.add_error("password", _("That is not right. Try again."))
-    return render(request, "accounts/step_up.html", {"form": form, "with_code": with_code, "next": _next_url(request, "")})
+    return render(
+        request, "accounts/step_up.html", {"form": form, "with_code": with_code, "next": _next_url(request, "")}
+    )
 
 
 @require_POST

@@ -51,8 +51,13 @@ def checkpoint_write() -> dict[str, Any]:
         _report_broken(result)
         return {"ok": False, "broken_id": result.broken_id}
     now = timezone.now()
-    fields: dict[str, Any] = {"count": result.count, "head_id": result.head_id, "head_hash": result.head,
-                              "at": now.isoformat(timespec="microseconds"), "key_id": signing.key_id()}
+    fields: dict[str, Any] = {
+        "count": result.count,
+        "head_id": result.head_id,
+        "head_hash": result.head,
+        "at": now.isoformat(timespec="microseconds"),
+        "key_id": signing.key_id(),
+    }
     fields["signature"] = signing.sign("audit-checkpoint", _canonical(fields))
     name = f"{PREFIX}{now:%Y%m%dT%H%M%S.%fZ}.json"
     writer = storage.open_writer(name)
@@ -67,9 +72,14 @@ def checkpoint_write() -> dict[str, Any]:
 
 @transaction.atomic
 def _report_broken(result: VerifyResult) -> None:
-    audit.record(event_type="audit.verify.failed", action=audit.Action.EXECUTE,
-                 outcome=audit.Outcome.SERIOUS_FAILURE, entity_type="AuditEvent",
-                 entity_id=str(result.broken_id or ""), detail={"broken_id": result.broken_id})
+    audit.record(
+        event_type="audit.verify.failed",
+        action=audit.Action.EXECUTE,
+        outcome=audit.Outcome.SERIOUS_FAILURE,
+        entity_type="AuditEvent",
+        entity_id=str(result.broken_id or ""),
+        detail={"broken_id": result.broken_id},
+    )
     chain_broken.send(sender=VerifyResult, broken_id=result.broken_id)
 
 
@@ -77,8 +87,14 @@ def _load(name: str) -> Checkpoint | None:
     try:
         fields = json.loads(b"".join(storage.read(name)))
         valid = signing.verify("audit-checkpoint", _canonical(fields), str(fields["signature"]))
-        return Checkpoint(name=name, count=int(fields["count"]), head_id=fields["head_id"],
-                          head_hash=str(fields["head_hash"]), at=datetime.fromisoformat(fields["at"]), valid=valid)
+        return Checkpoint(
+            name=name,
+            count=int(fields["count"]),
+            head_id=fields["head_id"],
+            head_hash=str(fields["head_hash"]),
+            at=datetime.fromisoformat(fields["at"]),
+            valid=valid,
+        )
     except (ValueError, KeyError, TypeError):
         return None  # not a checkpoint we wrote
 

@@ -27,8 +27,7 @@ client: contextvars.ContextVar[Client] = contextvars.ContextVar("audit_client", 
 
 def client_of(request: HttpRequest) -> Client:
     meta = request.META
-    return Client(ip=_ip(meta.get("REMOTE_ADDR")),
-                  user_agent=meta.get("HTTP_USER_AGENT", "").replace("\x00", "")[:256])
+    return Client(ip=_ip(meta.get("REMOTE_ADDR")), user_agent=meta.get("HTTP_USER_AGENT", "").replace("\x00", "")[:256])
 
 
 def _ip(value: str | None) -> str | None:

@@ -42,18 +42,32 @@ def _agent(event: AuditEvent) -> dict[str, Any]:
 def _entities(event: AuditEvent) -> list[dict[str, Any]]:
     entities: list[dict[str, Any]] = []
     if event.entity_type and event.entity_id:
-        entities.append({"what": _identifier(event.entity_type.lower(), event.entity_id),
-                         "type": {"system": ENTITY_TYPE, "code": "2", "display": "System Object"}})
+        entities.append(
+            {
+                "what": _identifier(event.entity_type.lower(), event.entity_id),
+                "type": {"system": ENTITY_TYPE, "code": "2", "display": "System Object"},
+            }
+        )
     if event.case_id and not (event.entity_type == "Case" and event.entity_id == str(event.case_id)):
-        entities.append({"what": _identifier("case", event.case_id),
-                         "type": {"system": ENTITY_TYPE, "code": "2", "display": "System Object"}})
+        entities.append(
+            {
+                "what": _identifier("case", event.case_id),
+                "type": {"system": ENTITY_TYPE, "code": "2", "display": "System Object"},
+            }
+        )
     if event.patient_id:
-        entities.append({"what": _identifier("patient", event.patient_id),
-                         "type": {"system": ENTITY_TYPE, "code": "1", "display": "Person"},
-                         "role": {"system": OBJECT_ROLE, "code": "1", "display": "Patient"}})
+        entities.append(
+            {
+                "what": _identifier("patient", event.patient_id),
+                "type": {"system": ENTITY_TYPE, "code": "1", "display": "Person"},
+                "role": {"system": OBJECT_ROLE, "code": "1", "display": "Patient"},
+            }
+        )
     if event.detail and entities:  # codes and ids only (audit.record refuses anything else)
-        entities[0]["detail"] = [{"type": key, "valueString": json.dumps(value, sort_keys=True)}
-                                 for key, value in sorted(event.detail.items())]
+        entities[0]["detail"] = [
+            {"type": key, "valueString": json.dumps(value, sort_keys=True)}
+            for key, value in sorted(event.detail.items())
+        ]
     return entities
 
 
@@ -79,10 +93,10 @@ def audit_event_resource(event: AuditEvent) -> FhirAuditEvent:
 def bundle_chunks(events: Iterable[AuditEvent], *, timestamp: str) -> Iterator[bytes]:
     """A Bundle (type "collection") of AuditEvent resources, one entry at a time, so memory
     stays flat however many events there are."""
-    yield ('{"resourceType":"Bundle","type":"collection","timestamp":' + json.dumps(timestamp)
-           + ',"entry":[').encode()
+    yield ('{"resourceType":"Bundle","type":"collection","timestamp":' + json.dumps(timestamp) + ',"entry":[').encode()
     for n, event in enumerate(events):
         entry = audit_event_resource(event).model_dump_json(exclude_none=True)
-        yield ((',' if n else "") + '{"fullUrl":"' + f"{SYSTEM}:audit-event:{event.id}" + '","resource":' + entry
-               + "}").encode()
+        yield (
+            ("," if n else "") + '{"fullUrl":"' + f"{SYSTEM}:audit-event:{event.id}" + '","resource":' + entry + "}"
+        ).encode()
     yield b"]}"

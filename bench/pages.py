@@ -45,8 +45,16 @@ def _conninfo(url: str) -> dict[str, Any]:
     import environ
 
     cfg = environ.Env.db_url_config(url)
-    return {k: v for k, v in {"host": cfg.get("HOST"), "port": cfg.get("PORT"), "user": cfg.get("USER"),
-                              "password": cfg.get("PASSWORD")}.items() if v}
+    return {
+        k: v
+        for k, v in {
+            "host": cfg.get("HOST"),
+            "port": cfg.get("PORT"),
+            "user": cfg.get("USER"),
+            "password": cfg.get("PASSWORD"),
+        }.items()
+        if v
+    }
 
 
 def _with_db(url: str, name: str) -> str:
@@ -68,15 +76,17 @@ def setup_django() -> str:
         sys.exit("bench/pages.py: DATABASE_URL must point at PostgreSQL (source var/test-services.env)")
     original = os.environ["DATABASE_URL"]
     _recreate_database(original)
-    os.environ.update({
-        "DATABASE_URL": _with_db(original, BENCH_DB),
-        "DJANGO_SETTINGS_MODULE": "secondopinion.settings",
-        "DEBUG": "false",
-        "DEPLOYMENT": "development",
-        "LOG_LEVEL": "WARNING",
-        "CELERY_TASK_ALWAYS_EAGER": "true",
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-    })
+    os.environ.update(
+        {
+            "DATABASE_URL": _with_db(original, BENCH_DB),
+            "DJANGO_SETTINGS_MODULE": "secondopinion.settings",
+            "DEBUG": "false",
+            "DEPLOYMENT": "development",
+            "LOG_LEVEL": "WARNING",
+            "CELERY_TASK_ALWAYS_EAGER": "true",
+            "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        }
+    )
     sys.path.insert(0, str(ROOT))
     import django
     from django.core.management import call_command
@@ -102,20 +112,31 @@ class Seeder:
         consent = ConsentVersion.current()
         assert consent is not None, "the consent data migration did not run"
         self.consent = consent
-        self.specialist = User.objects.create_user("specialist@bench.invalid", "x", full_name="Dr Bench",
-                                                   role=Role.SPECIALIST, email_verified=True)
-        SpecialistProfile.objects.create(user=self.specialist, licence_number="B-1",
-                                         specialties=["dermatology", "oncology"], jurisdictions=["ES", "PT"])
-        self.colleague = User.objects.create_user("colleague@bench.invalid", "x", full_name="Dr Other",
-                                                  role=Role.SPECIALIST, email_verified=True)
-        SpecialistProfile.objects.create(user=self.colleague, licence_number="B-2", specialties=["cardiology"],
-                                         jurisdictions=["ES"])
-        self.admin = User.objects.create_user("admin@bench.invalid", "x", full_name="Admin", role=Role.ADMIN,
-                                              email_verified=True)
-        self.devices = {u.pk: TOTPDevice.objects.create(user=u, name="bench", confirmed=True)
-                        for u in (self.specialist, self.admin)}
-        self.patients = [User.objects.create_user(f"patient{i}@bench.invalid", "x", full_name=f"Patient {i}",
-                                                  email_verified=True) for i in range(50)]
+        self.specialist = User.objects.create_user(
+            "specialist@bench.invalid", "x", full_name="Dr Bench", role=Role.SPECIALIST, email_verified=True
+        )
+        SpecialistProfile.objects.create(
+            user=self.specialist,
+            licence_number="B-1",
+            specialties=["dermatology", "oncology"],
+            jurisdictions=["ES", "PT"],
+        )
+        self.colleague = User.objects.create_user(
+            "colleague@bench.invalid", "x", full_name="Dr Other", role=Role.SPECIALIST, email_verified=True
+        )
+        SpecialistProfile.objects.create(
+            user=self.colleague, licence_number="B-2", specialties=["cardiology"], jurisdictions=["ES"]
+        )
+        self.admin = User.objects.create_user(
+            "admin@bench.invalid", "x", full_name="Admin", role=Role.ADMIN, email_verified=True
+        )
+        self.devices = {
+            u.pk: TOTPDevice.objects.create(user=u, name="bench", confirmed=True) for u in (self.specialist, self.admin)
+        }
+        self.patients = [
+            User.objects.create_user(f"patient{i}@bench.invalid", "x", full_name=f"Patient {i}", email_verified=True)
+            for i in range(50)
+        ]
         self.keys = {p.pk: patient_key_for(p) for p in self.patients}
         self.count = 0
 
@@ -130,29 +151,42 @@ class Seeder:
         for _ in range(n):
             self.count += 1
             taken = specialist is not None or self.rng.random() < 0.2
-            cases.append(Case(
-                patient=self.patients[self.count % len(self.patients)],
-                status=status or (Status.IN_REVIEW if taken else self.rng.choice([Status.SUBMITTED, Status.TRIAGE])),
-                specialist=specialist or (self.colleague if taken else None),
-                specialty=self.rng.choices(["dermatology", "oncology", "cardiology", "not_sure"], [6, 2, 1, 1])[0],
-                country=self.rng.choices(["ES", "PT", "MX"], [8, 1, 1])[0],
-                red_flags_answered=True, reason="Bench reason.", first_diagnosis="Bench diagnosis.",
-                submitted_at=now, due_at=now + timedelta(minutes=self.rng.randint(-2 * 1440, 5 * 1440)),
-            ))
+            cases.append(
+                Case(
+                    patient=self.patients[self.count % len(self.patients)],
+                    status=status
+                    or (Status.IN_REVIEW if taken else self.rng.choice([Status.SUBMITTED, Status.TRIAGE])),
+                    specialist=specialist or (self.colleague if taken else None),
+                    specialty=self.rng.choices(["dermatology", "oncology", "cardiology", "not_sure"], [6, 2, 1, 1])[0],
+                    country=self.rng.choices(["ES", "PT", "MX"], [8, 1, 1])[0],
+                    red_flags_answered=True,
+                    reason="Bench reason.",
+                    first_diagnosis="Bench diagnosis.",
+                    submitted_at=now,
+                    due_at=now + timedelta(minutes=self.rng.randint(-2 * 1440, 5 * 1440)),
+                )
+            )
         Case.objects.bulk_create(cases, batch_size=BATCH)
         # The dependent rows in SQL: the ORM's bulk_create spends minutes in Python on 100,000 rows.
         ids = [c.pk for c in cases]
         with connection.cursor() as cursor:
-            cursor.execute("""
+            cursor.execute(
+                """
                 WITH c AS (SELECT id, patient_id, reference FROM cases_case WHERE id = ANY(%s))
                 INSERT INTO cases_consentacceptance (case_id, version_id, text_sha256, language, accepted_at,
                                                      user_agent)
-                SELECT c.id, %s, repeat('0', 64), 'en', now(), '' FROM c""", [ids, self.consent.pk])
-            cursor.execute("""
+                SELECT c.id, %s, repeat('0', 64), 'en', now(), '' FROM c""",
+                [ids, self.consent.pk],
+            )
+            cursor.execute(
+                """
                 WITH c AS (SELECT id, patient_id, reference FROM cases_case WHERE id = ANY(%s))
                 INSERT INTO cases_question (case_id, position, text)
-                SELECT c.id, 0, 'Bench question for ' || c.reference || repeat(' lorem ipsum', 20) FROM c""", [ids])
-            cursor.execute("""
+                SELECT c.id, 0, 'Bench question for ' || c.reference || repeat(' lorem ipsum', 20) FROM c""",
+                [ids],
+            )
+            cursor.execute(
+                """
                 WITH c AS (SELECT id, patient_id, reference FROM cases_case WHERE id = ANY(%s))
                 INSERT INTO uploads_upload (id, case_id, patient_key_id, uploaded_by_id, original_name,
                     declared_type, size, sha256, status, reject_code, created_at, attempts, kind, mime, hints, info)
@@ -162,7 +196,9 @@ class Seeder:
                     'application/octet-stream', '[]', '{}'
                 FROM c
                 JOIN uploads_patientkey k ON k.patient_id = c.patient_id AND k.destroyed_at IS NULL
-                CROSS JOIN generate_series(1, %s) g""", [ids, FILES_PER_CASE])
+                CROSS JOIN generate_series(1, %s) g""",
+                [ids, FILES_PER_CASE],
+            )
         assert Upload.objects.filter(case__in=cases[:1]).count() == FILES_PER_CASE, "table layout changed"
         return cases
 
@@ -201,8 +237,13 @@ def measure(client: Any, url: str) -> dict[str, Any]:
         cpu.append((time.process_time() - start_cpu) * 1000)
     times.sort()
     p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-    return {"queries": queries, "median": statistics.median(times), "p95": p95, "cpu": statistics.median(cpu),
-            "sql": sql_ms}
+    return {
+        "queries": queries,
+        "median": statistics.median(times),
+        "p95": p95,
+        "cpu": statistics.median(cpu),
+        "sql": sql_ms,
+    }
 
 
 def run() -> tuple[str, bool]:
@@ -218,10 +259,18 @@ def run() -> tuple[str, bool]:
     specialist, admin = client_for(seeder, seeder.specialist), client_for(seeder, seeder.admin)
     pages = [
         ("Queue, first page", specialist, reverse("reports:queue")),
-        ("Queue, filtered (oncology, due within 7 days)", specialist, reverse("reports:queue") + "?specialty=oncology&due=week"),
+        (
+            "Queue, filtered (oncology, due within 7 days)",
+            specialist,
+            reverse("reports:queue") + "?specialty=oncology&due=week",
+        ),
         ("Queue, page 20", specialist, reverse("reports:queue") + "?page=20"),
         ("Assignment list (admin)", admin, reverse("reports:assignment_list")),
-        (f"Review workspace ({FILES_PER_CASE} files)", specialist, reverse("reports:workspace", args=[workspace_case.pk])),
+        (
+            f"Review workspace ({FILES_PER_CASE} files)",
+            specialist,
+            reverse("reports:workspace", args=[workspace_case.pk]),
+        ),
     ]
     results: dict[str, dict[int, dict[str, Any]]] = {name: {} for name, _, _ in pages}
     for size in (SMALL, LARGE):
@@ -232,8 +281,10 @@ def run() -> tuple[str, bool]:
 
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
-        waiting = {"queue": Case.objects.claimable_by(seeder.specialist).count(),
-                   "assign": Case.objects.unassigned().count()}
+        waiting = {
+            "queue": Case.objects.claimable_by(seeder.specialist).count(),
+            "assign": Case.objects.unassigned().count(),
+        }
         log(f"{waiting['queue']} cases in the specialist's queue, {waiting['assign']} unassigned")
         for name, client, url in pages:
             results[name][size] = measure(client, url)
@@ -260,9 +311,14 @@ def run() -> tuple[str, bool]:
     for name, by_size in results.items():
         for size, r in by_size.items():
             rows = "—" if name.startswith("Review") else f"{r['waiting']:,}"
-            lines.append(f"| {name} | {size:,} | {rows} | {r['queries']} | {r['sql']:.1f} | {r['median']:.1f} | {r['p95']:.1f} | {r['cpu']:.1f} |")
-    lines += ["", "Queries per page equal at {} and {} cases: **{}**.".format(
-        f"{SMALL:,}", f"{LARGE:,}", "yes" if ok else "NO"), ""]
+            lines.append(
+                f"| {name} | {size:,} | {rows} | {r['queries']} | {r['sql']:.1f} | {r['median']:.1f} | {r['p95']:.1f} | {r['cpu']:.1f} |"
+            )
+    lines += [
+        "",
+        "Queries per page equal at {} and {} cases: **{}**.".format(f"{SMALL:,}", f"{LARGE:,}", "yes" if ok else "NO"),
+        "",
+    ]
     return "\n".join(lines), ok
 
 

@@ -32,39 +32,93 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 ROUNDS = int(os.environ.get("BENCH_PDF_ROUNDS", "10"))
 COLD_RUNS = int(os.environ.get("BENCH_PDF_COLD", "3"))
-PARAGRAPH = ("The lesion on the left shoulder was photographed in daylight at three visits. Its borders "
-             "are regular, the pigment network is symmetric and there are no regression structures, "
-             "blue-white veil or atypical vessels in the photos provided. ")
+PARAGRAPH = (
+    "The lesion on the left shoulder was photographed in daylight at three visits. Its borders "
+    "are regular, the pigment network is symmetric and there are no regression structures, "
+    "blue-white veil or atypical vessels in the photos provided. "
+)
 
 
 def content() -> dict[str, Any]:
     """A snapshot shaped like reports.snapshot.build's, long enough for about five pages."""
     text = PARAGRAPH * 4 + "\n\n" + PARAGRAPH * 3
-    person = {"name": "Dr Benchmark Signer", "specialties": ["dermatology"], "licence": "LIC-00042",
-              "jurisdictions": ["ES", "PT"]}
+    person = {
+        "name": "Dr Benchmark Signer",
+        "specialties": ["dermatology"],
+        "licence": "LIC-00042",
+        "jurisdictions": ["ES", "PT"],
+    }
     start = date(2024, 1, 1)
     return {
-        "format": 1, "version": 2, "round": 1, "time_zone": "Europe/Madrid",
-        "case": {"reference": "BENCH234", "specialty": "dermatology", "country": "ES",
-                 "patient_name": "Bench Patient", "submitted_at": "2025-01-10T10:00:00+00:00",
-                 "first_opinion": {"diagnosis": "Atypical naevus.", "treatment": "Excision.", "by": "GP",
-                                   "month": 11, "year": 2024}},
-        "report": {"summary": text, "findings": PARAGRAPH * 4, "diagnosis_agreement": "refined",
-                   "treatment_agreement": "modified", "agreement_comment": PARAGRAPH * 2, "certainty": "moderate",
-                   "certainty_reason": PARAGRAPH, "recommendations": PARAGRAPH * 4, "alternatives": PARAGRAPH * 2,
-                   "suggested_tests": PARAGRAPH, "in_person": "soon", "in_person_reason": PARAGRAPH,
-                   "limitations": PARAGRAPH * 2},
-        "answers": [{"question": f"Question {i}: what does this mean for me?", "answer": PARAGRAPH}
-                    for i in range(1, 4)],
-        "contributors": [{**person, "name": "Dr Colleague", "specialties": ["radiology"], "note": PARAGRAPH,
-                          "noted_at": "2025-01-11T10:00:00+00:00"}],
-        "measurements": [{"site": site, "measured_on": (start + timedelta(days=45 * i)).isoformat(),
-                          "value_mm": f"{base + 0.4 * i:.2f}", "unit": "mm"}
-                         for site, base in (("Left shoulder", 4.0), ("Back", 6.0)) for i in range(6)],
-        "key_photos": [], "author": person, "report_signed_at": "2025-01-12T10:00:00+00:00", "signer": person,
+        "format": 1,
+        "version": 2,
+        "round": 1,
+        "time_zone": "Europe/Madrid",
+        "case": {
+            "reference": "BENCH234",
+            "specialty": "dermatology",
+            "country": "ES",
+            "patient_name": "Bench Patient",
+            "submitted_at": "2025-01-10T10:00:00+00:00",
+            "first_opinion": {
+                "diagnosis": "Atypical naevus.",
+                "treatment": "Excision.",
+                "by": "GP",
+                "month": 11,
+                "year": 2024,
+            },
+        },
+        "report": {
+            "summary": text,
+            "findings": PARAGRAPH * 4,
+            "diagnosis_agreement": "refined",
+            "treatment_agreement": "modified",
+            "agreement_comment": PARAGRAPH * 2,
+            "certainty": "moderate",
+            "certainty_reason": PARAGRAPH,
+            "recommendations": PARAGRAPH * 4,
+            "alternatives": PARAGRAPH * 2,
+            "suggested_tests": PARAGRAPH,
+            "in_person": "soon",
+            "in_person_reason": PARAGRAPH,
+            "limitations": PARAGRAPH * 2,
+        },
+        "answers": [
+            {"question": f"Question {i}: what does this mean for me?", "answer": PARAGRAPH} for i in range(1, 4)
+        ],
+        "contributors": [
+            {
+                **person,
+                "name": "Dr Colleague",
+                "specialties": ["radiology"],
+                "note": PARAGRAPH,
+                "noted_at": "2025-01-11T10:00:00+00:00",
+            }
+        ],
+        "measurements": [
+            {
+                "site": site,
+                "measured_on": (start + timedelta(days=45 * i)).isoformat(),
+                "value_mm": f"{base + 0.4 * i:.2f}",
+                "unit": "mm",
+            }
+            for site, base in (("Left shoulder", 4.0), ("Back", 6.0))
+            for i in range(6)
+        ],
+        "key_photos": [],
+        "author": person,
+        "report_signed_at": "2025-01-12T10:00:00+00:00",
+        "signer": person,
         "signed_at": "2025-01-14T10:00:00+00:00",
-        "addenda": [{"kind": "follow_up", "body": PARAGRAPH, "signed_at": "2025-01-14T10:00:00+00:00",
-                     "author": person, "follow_ups": [{"question": "Can I wait?", "answer": PARAGRAPH}]}],
+        "addenda": [
+            {
+                "kind": "follow_up",
+                "body": PARAGRAPH,
+                "signed_at": "2025-01-14T10:00:00+00:00",
+                "author": person,
+                "follow_ups": [{"question": "Can I wait?", "answer": PARAGRAPH}],
+            }
+        ],
     }
 
 
@@ -100,8 +154,10 @@ def _ours() -> tuple[Any, Any]:
 
     signature = rendering.Signature("0" * 64, "BNCH-2345-6789")
     snapshot, thumbs = content(), photos()
-    return (lambda: rendering.render_pdf(snapshot, language="en", signature=signature, photos=thumbs),
-            lambda: rendering.render_html(snapshot, language="en", signature=signature, photos=thumbs))
+    return (
+        lambda: rendering.render_pdf(snapshot, language="en", signature=signature, photos=thumbs),
+        lambda: rendering.render_html(snapshot, language="en", signature=signature, photos=thumbs),
+    )
 
 
 def _plain(html: str) -> Any:
@@ -125,15 +181,29 @@ def child(which: str) -> None:
         job = render
     t1, c1 = time.perf_counter(), time.process_time()
     pdf = job()
-    print(json.dumps({"setup_s": setup_s, "render_s": time.perf_counter() - t1, "cpu_s": time.process_time() - c1,
-                      "bytes": len(pdf)}))
+    print(
+        json.dumps(
+            {
+                "setup_s": setup_s,
+                "render_s": time.perf_counter() - t1,
+                "cpu_s": time.process_time() - c1,
+                "bytes": len(pdf),
+            }
+        )
+    )
 
 
 def _cold(which: str) -> list[dict[str, float]]:
     runs = []
     for _ in range(COLD_RUNS):
-        out = subprocess.run([sys.executable, __file__, "--child", which], capture_output=True, text=True,  # noqa: S603
-                             check=True, cwd=ROOT, timeout=300)
+        out = subprocess.run(  # noqa: S603
+            [sys.executable, __file__, "--child", which],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+            timeout=300,
+        )
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     return runs
 

@@ -393,7 +393,6 @@ class Site:
             raise RuntimeError(f"upload: unexpected answer {answer}")
         return seconds, answer
 
-
     def upload_raw(self, case_id: Any, part: Part) -> tuple[float, dict[str, Any]]:
         """PUT one file as the request body, as the upload widget does; (seconds, JSON answer)."""
         from urllib.parse import quote
@@ -406,7 +405,9 @@ class Site:
             "Accept": "application/json",
         }
         started = time.perf_counter()
-        status, data, _ = self.request("PUT", f"/cases/{case_id}/files/upload/file/", body=part.chunks(), headers=headers)
+        status, data, _ = self.request(
+            "PUT", f"/cases/{case_id}/files/upload/file/", body=part.chunks(), headers=headers
+        )
         seconds = time.perf_counter() - started
         if status != 200:
             raise RuntimeError(f"upload: HTTP {status}: {data[:500]!r}")

@@ -64,8 +64,9 @@ def main() -> int:
     User.objects.create_user("known@bench.invalid", PASSWORD, full_name="Known Patient", email_verified=True)
     client = Client()
     form = {"full_name": "Bench Patient", "language": "en", "password1": PASSWORD, "password2": PASSWORD}
-    samples: dict[str, list[float]] = {k: [] for k in ("register new", "register known", "reset unknown",
-                                                       "reset known")}
+    samples: dict[str, list[float]] = {
+        k: [] for k in ("register new", "register known", "reset unknown", "reset known")
+    }
     for i in range(-2, TRIES):  # two warm-up rounds, not counted
         rounds = {
             "register new": ("/accounts/register/", {**form, "email": f"new{i + 2}@bench.invalid"}),
@@ -84,10 +85,16 @@ def main() -> int:
     os.environ["DATABASE_URL"] = original
     pages._recreate_database(original, create=False)
 
-    lines = ["", "## Known and unknown e-mail addresses (bench/timing.py)", "",
-             f"Median and p90 of {TRIES} requests each through Django's test client, the two kinds interleaved; "
-             "Argon2id as in production, PostgreSQL, tasks queued in Redis. Target: medians within 20 %.", "",
-             "| Request | median (ms) | p90 (ms) |", "|---|---:|---:|"]
+    lines = [
+        "",
+        "## Known and unknown e-mail addresses (bench/timing.py)",
+        "",
+        f"Median and p90 of {TRIES} requests each through Django's test client, the two kinds interleaved; "
+        "Argon2id as in production, PostgreSQL, tasks queued in Redis. Target: medians within 20 %.",
+        "",
+        "| Request | median (ms) | p90 (ms) |",
+        "|---|---:|---:|",
+    ]
     for name, values in samples.items():
         p90 = statistics.quantiles(values, n=10)[-1] * 1000
         lines.append(f"| {name} | {_median_ms(values):.1f} | {p90:.1f} |")
@@ -98,8 +105,10 @@ def main() -> int:
         diff = abs(ma - mb) / min(ma, mb)
         ok = diff < LIMIT
         status |= not ok
-        lines.append(f"- {'PASS' if ok else 'FAIL'}: {a} vs {b}: medians {ma:.1f} / {mb:.1f} ms, "
-                     f"differ by {diff:.0%} (target < {LIMIT:.0%}).")
+        lines.append(
+            f"- {'PASS' if ok else 'FAIL'}: {a} vs {b}: medians {ma:.1f} / {mb:.1f} ms, "
+            f"differ by {diff:.0%} (target < {LIMIT:.0%})."
+        )
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -39,16 +39,22 @@ GENERIC = _("Worked on your case")
 
 def access_log_page(*, case: Case, page: Any) -> Page:
     """One page of what specialists and admins did with the case, newest first, ready to show."""
-    events = AuditEvent.objects.filter(case_id=case.pk, actor_role__in=[Role.SPECIALIST, Role.ADMIN]) \
-        .select_related("actor").only("id", "at", "event_type", "outcome", "actor_role", "actor__full_name") \
+    events = (
+        AuditEvent.objects.filter(case_id=case.pk, actor_role__in=[Role.SPECIALIST, Role.ADMIN])
+        .select_related("actor")
+        .only("id", "at", "event_type", "outcome", "actor_role", "actor__full_name")
         .order_by("-id")
+    )
     result = Paginator(events, PAGE_SIZE).get_page(page)
     roles = dict(Role.choices)
-    result.object_list = [{  # type: ignore[misc]
-        "at": e.at,
-        "role": roles.get(e.actor_role, ""),
-        "name": e.actor.full_name if e.actor is not None else "",
-        "what": LABELS.get(e.event_type, GENERIC),
-        "refused": e.outcome != Outcome.SUCCESS,
-    } for e in result.object_list]
+    result.object_list = [
+        {  # type: ignore[misc]
+            "at": e.at,
+            "role": roles.get(e.actor_role, ""),
+            "name": e.actor.full_name if e.actor is not None else "",
+            "what": LABELS.get(e.event_type, GENERIC),
+            "refused": e.outcome != Outcome.SUCCESS,
+        }
+        for e in result.object_list
+    ]
     return result

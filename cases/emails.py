@@ -37,6 +37,9 @@ for _kind, _view in PAGES.items():
 @email_kind("break-glass")
 def _break_glass(user: User, params: dict[str, Any]) -> dict[str, Any]:
     grant = BreakGlass.objects.select_related("admin", "case").get(pk=params["grant_id"])
-    return {"admin_name": grant.admin.full_name, "reference": grant.case.reference,
-            "at": grant.granted_at.strftime("%Y-%m-%d %H:%M UTC"),
-            "path": reverse("console:console_case", args=[grant.case_id])}
+    return {
+        "admin_name": grant.admin.full_name,
+        "reference": grant.case.reference,
+        "at": grant.granted_at.strftime("%Y-%m-%d %H:%M UTC"),
+        "path": reverse("console:console_case", args=[grant.case_id]),
+    }

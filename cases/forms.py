@@ -29,10 +29,20 @@ from cases.models import (
 NONE = "none"
 
 
-def _text(label: Any, *, required: bool = True, limit: int = TEXT_LIMIT, help_text: Any = "", rows: int = 5,
-          required_message: Any = None) -> forms.CharField:
+def _text(
+    label: Any,
+    *,
+    required: bool = True,
+    limit: int = TEXT_LIMIT,
+    help_text: Any = "",
+    rows: int = 5,
+    required_message: Any = None,
+) -> forms.CharField:
     return forms.CharField(
-        label=label, required=required, max_length=limit, help_text=help_text,
+        label=label,
+        required=required,
+        max_length=limit,
+        help_text=help_text,
         widget=forms.Textarea(attrs={"rows": rows}),
         error_messages={
             "required": required_message or _("This answer is needed."),
@@ -42,6 +52,7 @@ def _text(label: Any, *, required: bool = True, limit: int = TEXT_LIMIT, help_te
 
 
 # -- dates the patient remembers: three boxes ---------------------------------------------
+
 
 class DateBoxesWidget(forms.MultiWidget):
     template_name = "widgets/date_boxes.html"
@@ -73,11 +84,17 @@ class PartialDateField(forms.MultiValueField):
     def __init__(self, *, exact: bool = False, **kwargs: Any) -> None:
         self.exact = exact
         number = {"invalid": _("Use numbers only, for example 03.")}
-        fields = (forms.IntegerField(required=exact, error_messages=number),
-                  forms.IntegerField(required=exact, error_messages=number),
-                  forms.IntegerField(required=True, error_messages=number))
-        kwargs.setdefault("help_text", _("For example, 27 3 2024. If you do not remember the day or the month, "
-                                         "leave them empty.") if not exact else _("For example, 27 3 2024."))
+        fields = (
+            forms.IntegerField(required=exact, error_messages=number),
+            forms.IntegerField(required=exact, error_messages=number),
+            forms.IntegerField(required=True, error_messages=number),
+        )
+        kwargs.setdefault(
+            "help_text",
+            _("For example, 27 3 2024. If you do not remember the day or the month, leave them empty.")
+            if not exact
+            else _("For example, 27 3 2024."),
+        )
         kwargs["error_messages"] = {
             "required": _("Enter the date."),
             "incomplete": _("Enter the day, month and year.") if exact else _("Enter the year."),
@@ -97,10 +114,14 @@ class PartialDateField(forms.MultiValueField):
 class MonthYearWidget(DateBoxesWidget):
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         box = {"inputmode": "numeric", "pattern": "[0-9]*", "autocomplete": "off"}
-        forms.MultiWidget.__init__(self, [  # month, year
-            forms.TextInput(attrs={**box, "maxlength": 2, "class": "input--date"}),
-            forms.TextInput(attrs={**box, "maxlength": 4, "class": "input--year"}),
-        ], attrs)
+        forms.MultiWidget.__init__(
+            self,
+            [  # month, year
+                forms.TextInput(attrs={**box, "maxlength": 2, "class": "input--date"}),
+                forms.TextInput(attrs={**box, "maxlength": 4, "class": "input--year"}),
+            ],
+            attrs,
+        )
 
     def decompress(self, value: Any) -> list[Any]:
         return [value[1], value[0]] if isinstance(value, (tuple, list)) else [None, None]
@@ -115,9 +136,14 @@ class MonthYearField(forms.MultiValueField):
         number = {"invalid": _("Use numbers only, for example 03.")}
         kwargs.setdefault("help_text", _("For example, 3 2024. Leave the month empty if you do not remember it."))
         kwargs["error_messages"] = {"incomplete": _("Enter the year as well as the month.")}
-        super().__init__((forms.IntegerField(required=False, error_messages=number),
-                          forms.IntegerField(required=True, error_messages=number)),
-                         require_all_fields=False, **kwargs)
+        super().__init__(
+            (
+                forms.IntegerField(required=False, error_messages=number),
+                forms.IntegerField(required=True, error_messages=number),
+            ),
+            require_all_fields=False,
+            **kwargs,
+        )
 
     def compress(self, data_list: list[Any]) -> Any:
         if not data_list or data_list[1] is None:
@@ -131,10 +157,13 @@ class MonthYearField(forms.MultiValueField):
 
 # -- pages ---------------------------------------------------------------------------------
 
+
 class RedFlagsForm(forms.Form):
     flags = forms.MultipleChoiceField(
-        label=_("Do you have any of these right now?"), required=False,
-        choices=[*RedFlag.choices, (NONE, _("None of these"))], widget=forms.CheckboxSelectMultiple,
+        label=_("Do you have any of these right now?"),
+        required=False,
+        choices=[*RedFlag.choices, (NONE, _("None of these"))],
+        widget=forms.CheckboxSelectMultiple,
         help_text=_("Select all that apply."),
     )
 
@@ -175,17 +204,23 @@ class CountryForm(forms.ModelForm):
 
 
 class ReasonForm(forms.Form):
-    reason = _text(_("Why do you want a second opinion?"),
-                   help_text=_("For example: you are unsure about a diagnosis, or about an operation you were offered."),
-                   required_message=_("Tell us why you want a second opinion."))
+    reason = _text(
+        _("Why do you want a second opinion?"),
+        help_text=_("For example: you are unsure about a diagnosis, or about an operation you were offered."),
+        required_message=_("Tell us why you want a second opinion."),
+    )
     expectations = _text(_("What do you hope to get from it?"), required=False, rows=3)
 
 
 class FirstOpinionForm(forms.Form):
     first_diagnosis = _text(_("What diagnosis were you given?"), required=False, rows=3)
     first_treatment = _text(_("What treatment was proposed?"), required=False, rows=3)
-    first_opinion_by = forms.CharField(label=_("Who gave this opinion?"), required=False, max_length=SHORT_TEXT_LIMIT,
-                                       help_text=_("The doctor's specialty or the hospital. Names are optional."))
+    first_opinion_by = forms.CharField(
+        label=_("Who gave this opinion?"),
+        required=False,
+        max_length=SHORT_TEXT_LIMIT,
+        help_text=_("The doctor's specialty or the hospital. Names are optional."),
+    )
     first_opinion_when = MonthYearField(label=_("When was this opinion given?"), required=False)
 
     def clean(self) -> dict[str, Any]:
@@ -198,9 +233,18 @@ class FirstOpinionForm(forms.Form):
 
 class HistoryForm(forms.Form):
     diagnoses = _text(_("Other diagnoses or long-term conditions"), required=False, rows=3)
-    allergies = _text(_("Allergies"), required=False, rows=2, help_text=_("Medicines, foods or materials. Write “none” if you have none."))
-    family_history = _text(_("Family history and risk factors"), required=False, rows=3,
-                           help_text=_("For example: illnesses of parents or siblings, smoking, alcohol, work exposures."))
+    allergies = _text(
+        _("Allergies"),
+        required=False,
+        rows=2,
+        help_text=_("Medicines, foods or materials. Write “none” if you have none."),
+    )
+    family_history = _text(
+        _("Family history and risk factors"),
+        required=False,
+        rows=3,
+        help_text=_("For example: illnesses of parents or siblings, smoking, alcohol, work exposures."),
+    )
 
 
 class QuestionForm(forms.ModelForm):
@@ -209,10 +253,12 @@ class QuestionForm(forms.ModelForm):
         fields = ["text"]
         labels = {"text": _("Question")}
         widgets = {"text": forms.Textarea(attrs={"rows": 2})}
-        error_messages = {"text": {
-            "required": _("Write your question."),
-            "max_length": _("Write no more than %(limit_value)d characters (you wrote %(show_value)d)."),
-        }}
+        error_messages = {
+            "text": {
+                "required": _("Write your question."),
+                "max_length": _("Write no more than %(limit_value)d characters (you wrote %(show_value)d)."),
+            }
+        }
 
 
 class _DatedRowForm(forms.ModelForm):
@@ -269,23 +315,34 @@ class SizeField(forms.DecimalField):
 
 
 class MeasurementForm(forms.ModelForm):
-    value = SizeField(label=_("Size"), max_digits=7, decimal_places=2,
-                               widget=forms.TextInput(attrs={"inputmode": "decimal", "class": "input--number"}),
-                               error_messages={"invalid": _("Enter the size as a number, for example 12 or 1.5."),
-                                     "max_digits": _("Enter a smaller number, with at most 2 decimals."),
-                                     "max_decimal_places": _("Use at most 2 decimals.")})
+    value = SizeField(
+        label=_("Size"),
+        max_digits=7,
+        decimal_places=2,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "class": "input--number"}),
+        error_messages={
+            "invalid": _("Enter the size as a number, for example 12 or 1.5."),
+            "max_digits": _("Enter a smaller number, with at most 2 decimals."),
+            "max_decimal_places": _("Use at most 2 decimals."),
+        },
+    )
     unit = forms.ChoiceField(label=_("Unit"), choices=Unit.choices, widget=forms.RadioSelect, initial=Unit.MM)
     measured_on = PartialDateField(label=_("Date measured"), exact=True)
-    photo = forms.ChoiceField(label=_("Photo it was measured on (optional)"), required=False,
-                              help_text=_("Photos appear here once you have added them on the files page."))
+    photo = forms.ChoiceField(
+        label=_("Photo it was measured on (optional)"),
+        required=False,
+        help_text=_("Photos appear here once you have added them on the files page."),
+    )
 
     class Meta:
         model = Measurement
         fields = ["site", "method"]
         labels = {"site": _("Where, or which lesion"), "method": _("How was it measured?")}
         help_texts = {"site": _("For example: mole on left shoulder.")}
-        error_messages = {"site": {"required": _("Write where it was measured, or which lesion.")},
-                          "method": {"required": _("Choose how it was measured.")}}
+        error_messages = {
+            "site": {"required": _("Write where it was measured, or which lesion.")},
+            "method": {"required": _("Choose how it was measured.")},
+        }
 
     def __init__(self, *args: Any, photos: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -296,8 +353,11 @@ class MeasurementForm(forms.ModelForm):
             self.initial["photo"] = str(self.instance.photo_id)
         if self.instance.pk:
             factor = Decimal(10) if self.instance.unit == Unit.CM else Decimal(1)
-            self.initial.update(value=f"{(self.instance.value_mm / factor).normalize():f}", unit=self.instance.unit,
-                                measured_on=self.instance.measured_on)
+            self.initial.update(
+                value=f"{(self.instance.value_mm / factor).normalize():f}",
+                unit=self.instance.unit,
+                measured_on=self.instance.measured_on,
+            )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -340,12 +400,25 @@ class QuestionRows(forms.BaseInlineFormSet):
     }
 
 
-def row_formset(form: type[forms.ModelForm], *, max_num: int = 50, min_num: int = 0,
-                formset: type[forms.BaseInlineFormSet] = forms.BaseInlineFormSet) -> Any:
+def row_formset(
+    form: type[forms.ModelForm],
+    *,
+    max_num: int = 50,
+    min_num: int = 0,
+    formset: type[forms.BaseInlineFormSet] = forms.BaseInlineFormSet,
+) -> Any:
     """Rows of one kind on one page: the saved rows, plus one empty row to add another."""
     return forms.inlineformset_factory(
-        Case, form._meta.model, form=form, formset=formset, extra=1, can_delete=True, max_num=max_num,
-        validate_max=True, min_num=min_num, validate_min=bool(min_num),
+        Case,
+        form._meta.model,
+        form=form,
+        formset=formset,
+        extra=1,
+        can_delete=True,
+        max_num=max_num,
+        validate_max=True,
+        min_num=min_num,
+        validate_min=bool(min_num),
     )
 
 

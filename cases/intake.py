@@ -30,27 +30,64 @@ class Step:
 
 
 STEPS: list[Step] = [
-    Step("urgent", _("Urgent symptoms"), form=f.RedFlagsForm,
-         intro=_("This service is for second opinions, not emergencies. We ask this first to keep you safe.")),
+    Step(
+        "urgent",
+        _("Urgent symptoms"),
+        form=f.RedFlagsForm,
+        intro=_("This service is for second opinions, not emergencies. We ask this first to keep you safe."),
+    ),
     Step("specialty", _("Kind of specialist"), form=f.SpecialtyForm),
     Step("country", _("Where you live"), form=f.CountryForm),
     Step("reason", _("Why you want a second opinion"), form=f.ReasonForm, fields=("reason", "expectations")),
-    Step("first-opinion", _("The first opinion"), form=f.FirstOpinionForm,
-         fields=("first_diagnosis", "first_treatment", "first_opinion_by", "first_opinion_month", "first_opinion_year"),
-         intro=_("Tell us what you were told by the doctor whose opinion you want reviewed.")),
-    Step("questions", _("Your questions for the specialist"), formset=f.QuestionFormSet,
-         intro=_("Write up to 10 questions. The specialist answers each one in plain language.")),
-    Step("history", _("Your medical history"), form=f.HistoryForm, fields=("diagnoses", "allergies", "family_history"),
-         done_flag="history_done"),
-    Step("surgeries", _("Operations and procedures"), formset=f.SurgeryFormSet,
-         intro=_("Add any operations or procedures you have had. Leave the page empty if there are none.")),
-    Step("medication", _("Medicines you take now"), formset=f.MedicationFormSet,
-         intro=_("Include medicines without prescription and supplements. Leave the page empty if you take none.")),
-    Step("timeline", _("What has happened so far"), formset=f.TimelineFormSet, done_flag="timeline_done",
-         intro=_("Add the main events in order: first symptoms, tests, diagnoses, treatments and how you responded.")),
-    Step("measurements", _("Measurements"), formset=f.MeasurementFormSet, done_flag="measurements_done",
-         intro=_("If you measured a lump, mole, wound or swelling, add each measurement with its date. "
-                 "Measure the same site on several dates to show how it changes.")),
+    Step(
+        "first-opinion",
+        _("The first opinion"),
+        form=f.FirstOpinionForm,
+        fields=("first_diagnosis", "first_treatment", "first_opinion_by", "first_opinion_month", "first_opinion_year"),
+        intro=_("Tell us what you were told by the doctor whose opinion you want reviewed."),
+    ),
+    Step(
+        "questions",
+        _("Your questions for the specialist"),
+        formset=f.QuestionFormSet,
+        intro=_("Write up to 10 questions. The specialist answers each one in plain language."),
+    ),
+    Step(
+        "history",
+        _("Your medical history"),
+        form=f.HistoryForm,
+        fields=("diagnoses", "allergies", "family_history"),
+        done_flag="history_done",
+    ),
+    Step(
+        "surgeries",
+        _("Operations and procedures"),
+        formset=f.SurgeryFormSet,
+        intro=_("Add any operations or procedures you have had. Leave the page empty if there are none."),
+    ),
+    Step(
+        "medication",
+        _("Medicines you take now"),
+        formset=f.MedicationFormSet,
+        intro=_("Include medicines without prescription and supplements. Leave the page empty if you take none."),
+    ),
+    Step(
+        "timeline",
+        _("What has happened so far"),
+        formset=f.TimelineFormSet,
+        done_flag="timeline_done",
+        intro=_("Add the main events in order: first symptoms, tests, diagnoses, treatments and how you responded."),
+    ),
+    Step(
+        "measurements",
+        _("Measurements"),
+        formset=f.MeasurementFormSet,
+        done_flag="measurements_done",
+        intro=_(
+            "If you measured a lump, mole, wound or swelling, add each measurement with its date. "
+            "Measure the same site on several dates to show how it changes."
+        ),
+    ),
     Step("files", _("Photos, reports and scans"), template="cases/intake_files.html"),
     Step("consent", _("Consent"), form=f.ConsentForm, template="cases/intake_consent.html"),
 ]
@@ -83,8 +120,6 @@ def save_plain(step: Step, case: Case, cleaned: dict[str, Any]) -> None:
         setattr(case, step.done_flag, True)
         names.append(step.done_flag)
     case.save(update_fields=[*names, "updated_at"])
-
-
 
 
 def build_form(step: Step, case: Case, data: Any, photos: list[tuple[str, str]] | None = None) -> Any:

@@ -41,8 +41,13 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = {
-    Status.DRAFT, Status.SUBMITTED, Status.TRIAGE, Status.ASSIGNED, Status.IN_REVIEW,
-    Status.AWAITING_PATIENT, Status.REPORT_READY,
+    Status.DRAFT,
+    Status.SUBMITTED,
+    Status.TRIAGE,
+    Status.ASSIGNED,
+    Status.IN_REVIEW,
+    Status.AWAITING_PATIENT,
+    Status.REPORT_READY,
 }
 
 # The allowed moves of the case lifecycle (DESIGN.md "Case lifecycle"). Withdrawal is allowed
@@ -114,10 +119,12 @@ class CaseQuerySet(models.QuerySet["Case"]):
     def unassigned(self) -> CaseQuerySet:
         """Sent, not yet taken, and with the current consent accepted and not withdrawn."""
         current = ConsentVersion.current()
-        consented = ConsentAcceptance.objects.filter(case=models.OuterRef("pk"), version=current,
-                                                     withdrawn_at__isnull=True)
-        return self.filter(status__in=[Status.SUBMITTED, Status.TRIAGE], specialist__isnull=True) \
-            .filter(models.Exists(consented))
+        consented = ConsentAcceptance.objects.filter(
+            case=models.OuterRef("pk"), version=current, withdrawn_at__isnull=True
+        )
+        return self.filter(status__in=[Status.SUBMITTED, Status.TRIAGE], specialist__isnull=True).filter(
+            models.Exists(consented)
+        )
 
     def claimable_by(self, specialist: Any) -> CaseQuerySet:
         """The open queue of one specialist: their specialties, where they are licensed, and not a
@@ -125,8 +132,11 @@ class CaseQuerySet(models.QuerySet["Case"]):
         profile = getattr(specialist, "specialist_profile", None)
         if profile is None:
             return self.none()
-        return self.unassigned().filter(specialty__in=profile.specialties, country__in=profile.jurisdictions) \
+        return (
+            self.unassigned()
+            .filter(specialty__in=profile.specialties, country__in=profile.jurisdictions)
             .exclude(reports__author=specialist)
+        )
 
 
 class Case(models.Model):
@@ -178,8 +188,11 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "due_at"]), models.Index(fields=["patient", "-created_at"]),
-                   models.Index(fields=["specialty", "country", "status", "due_at"])]
+        indexes = [
+            models.Index(fields=["status", "due_at"]),
+            models.Index(fields=["patient", "-created_at"]),
+            models.Index(fields=["specialty", "country", "status", "due_at"]),
+        ]
 
     def __str__(self) -> str:
         return self.reference
@@ -209,8 +222,12 @@ class PartialDate(models.Model):
     """A date the patient remembers: the year always, the month and day when known."""
 
     year = models.PositiveSmallIntegerField()
-    month = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(12)])
-    day = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(31)])
+    month = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    day = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(31)]
+    )
 
     class Meta:
         abstract = True
@@ -302,8 +319,9 @@ class Measurement(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="measurements")
     site = models.CharField(_("site or lesion"), max_length=200)
-    value_mm = models.DecimalField(max_digits=7, decimal_places=2,
-                                   validators=[MinValueValidator(0.01), MaxValueValidator(2000)])
+    value_mm = models.DecimalField(
+        max_digits=7, decimal_places=2, validators=[MinValueValidator(0.01), MaxValueValidator(2000)]
+    )
     unit = models.CharField(max_length=2, choices=Unit.choices, default=Unit.MM)
     method = models.CharField(max_length=10, choices=MeasurementMethod.choices)
     measured_on = models.DateField()
@@ -399,7 +417,9 @@ class Consultation(models.Model):
 
     class Meta:
         ordering = ["invited_at", "id"]
-        constraints = [models.UniqueConstraint(fields=["case", "round", "colleague"], name="cases_one_consult_per_round")]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "round", "colleague"], name="cases_one_consult_per_round")
+        ]
 
 
 class BreakGlass(models.Model):

@@ -70,9 +70,16 @@ def case_transition(*, case: Case, to: str, actor: User | None, reason: str = ""
     for name, value in changes.items():
         setattr(case, name, value)
     CaseEvent.objects.create(case=case, old_status=old, new_status=to, actor=actor, reason=reason, at=now)
-    audit.record(actor=actor, event_type="case.status", action=audit.Action.UPDATE, entity_type="Case",
-                 entity_id=str(case.pk), case_id=case.pk, patient_id=case.patient_id,
-                 detail={"from": old, "to": to, "reason": reason})
+    audit.record(
+        actor=actor,
+        event_type="case.status",
+        action=audit.Action.UPDATE,
+        entity_type="Case",
+        entity_id=str(case.pk),
+        case_id=case.pk,
+        patient_id=case.patient_id,
+        detail={"from": old, "to": to, "reason": reason},
+    )
     if actor is None or actor.pk != case.patient_id:
         email_user(user=case.patient, name="case-status", params={"case_id": case.pk})
 
@@ -80,8 +87,15 @@ def case_transition(*, case: Case, to: str, actor: User | None, reason: str = ""
 @transaction.atomic
 def case_create(*, patient: User) -> Case:
     case = Case.objects.create(patient=patient)
-    audit.record(actor=patient, event_type="case.create", action=audit.Action.CREATE, entity_type="Case",
-                 entity_id=str(case.pk), case_id=case.pk, patient_id=patient.pk)
+    audit.record(
+        actor=patient,
+        event_type="case.create",
+        action=audit.Action.CREATE,
+        entity_type="Case",
+        entity_id=str(case.pk),
+        case_id=case.pk,
+        patient_id=patient.pk,
+    )
     return case
 
 
@@ -149,12 +163,23 @@ def consent_accept(*, actor: User, case: Case, version: ConsentVersion, language
     text = version.text_for(language)
     origin = client.get()
     acceptance = ConsentAcceptance.objects.create(
-        case=case, version=version, text_sha256=consent_text_sha256(text), language=language,
-        ip=origin.ip, user_agent=origin.user_agent,
+        case=case,
+        version=version,
+        text_sha256=consent_text_sha256(text),
+        language=language,
+        ip=origin.ip,
+        user_agent=origin.user_agent,
     )
-    audit.record(actor=actor, event_type="consent.accept", action=audit.Action.CREATE, entity_type="Consent",
-                 entity_id=str(acceptance.pk), case_id=case.pk, patient_id=case.patient_id,
-                 detail={"version": version.version, "language": language})
+    audit.record(
+        actor=actor,
+        event_type="consent.accept",
+        action=audit.Action.CREATE,
+        entity_type="Consent",
+        entity_id=str(acceptance.pk),
+        case_id=case.pk,
+        patient_id=case.patient_id,
+        detail={"version": version.version, "language": language},
+    )
     return acceptance
 
 
@@ -162,8 +187,15 @@ def consent_accept(*, actor: User, case: Case, version: ConsentVersion, language
 def consent_withdraw(*, actor: User, case: Case) -> None:
     """Withdrawing consent withdraws the case."""
     case.consents.filter(withdrawn_at__isnull=True).update(withdrawn_at=timezone.now())
-    audit.record(actor=actor, event_type="consent.withdraw", action=audit.Action.UPDATE, entity_type="Case",
-                 entity_id=str(case.pk), case_id=case.pk, patient_id=case.patient_id)
+    audit.record(
+        actor=actor,
+        event_type="consent.withdraw",
+        action=audit.Action.UPDATE,
+        entity_type="Case",
+        entity_id=str(case.pk),
+        case_id=case.pk,
+        patient_id=case.patient_id,
+    )
     if case.is_open:
         case_transition(case=case, to=Status.WITHDRAWN, actor=actor, reason="consent_withdrawn")
 
@@ -181,8 +213,16 @@ def message_send(*, case: Case, author: User, body: str, kind: str = MessageKind
     if case.status in {Status.DRAFT, Status.CLOSED, Status.WITHDRAWN}:
         raise ThreadClosed(case.pk)
     message = Message.objects.create(case=case, author=author, body=body, kind=kind)
-    audit.record(actor=author, event_type="message.send", action=audit.Action.CREATE, entity_type="Message",
-                 entity_id=str(message.pk), case_id=case.pk, patient_id=case.patient_id, detail={"kind": kind})
+    audit.record(
+        actor=author,
+        event_type="message.send",
+        action=audit.Action.CREATE,
+        entity_type="Message",
+        entity_id=str(message.pk),
+        case_id=case.pk,
+        patient_id=case.patient_id,
+        detail={"kind": kind},
+    )
     if kind == MessageKind.REQUEST:
         case_transition(case=case, to=Status.AWAITING_PATIENT, actor=author, reason="information_requested")
     elif author.pk == case.patient_id and case.status == Status.AWAITING_PATIENT:
@@ -190,7 +230,6 @@ def message_send(*, case: Case, author: User, body: str, kind: str = MessageKind
     if author.pk != case.patient_id and kind == MessageKind.MESSAGE:
         email_user(user=case.patient, name="case-message", params={"case_id": case.pk})
     return message
-
 
 
 class NotEligible(Exception):
@@ -203,8 +242,9 @@ class AlreadyTaken(Exception):
 
 def _take(*, case: Case, specialist: User, actor: User, reason: str) -> None:
     # The conditional UPDATE decides the race: only one claim or assignment finds it unassigned.
-    taken = Case.objects.filter(pk=case.pk, specialist__isnull=True,
-                                status__in=[Status.SUBMITTED, Status.TRIAGE]).update(specialist=specialist)
+    taken = Case.objects.filter(
+        pk=case.pk, specialist__isnull=True, status__in=[Status.SUBMITTED, Status.TRIAGE]
+    ).update(specialist=specialist)
     if taken != 1:
         raise AlreadyTaken(case.pk)
     case.refresh_from_db(fields=["specialist", "status"])
@@ -218,9 +258,15 @@ def case_claim(*, case: Case, specialist: User) -> None:
         # Only a specialist who could have claimed it learns that it was taken; to anyone
         # else the case does not exist.
         profile = getattr(specialist, "specialist_profile", None)
-        if profile is not None and Case.objects.filter(
-                pk=case.pk, specialist__isnull=False, specialty__in=profile.specialties,
-                country__in=profile.jurisdictions).exists():
+        if (
+            profile is not None
+            and Case.objects.filter(
+                pk=case.pk,
+                specialist__isnull=False,
+                specialty__in=profile.specialties,
+                country__in=profile.jurisdictions,
+            ).exists()
+        ):
             raise AlreadyTaken(case.pk)
         raise NotEligible(case.pk)
     _take(case=case, specialist=specialist, actor=specialist, reason="claimed")
@@ -261,15 +307,27 @@ def case_start_review(*, case: Case, specialist: User) -> None:
 @transaction.atomic
 def consultation_invite(*, case: Case, lead: User, colleague: User) -> Consultation:
     """The lead asks another specialist (any specialty) to look at the case."""
-    if case.specialist_id != lead.pk or colleague.pk == lead.pk or not colleague.is_active \
-            or not colleague.is_specialist or case.status not in {Status.IN_REVIEW, Status.AWAITING_PATIENT}:
+    if (
+        case.specialist_id != lead.pk
+        or colleague.pk == lead.pk
+        or not colleague.is_active
+        or not colleague.is_specialist
+        or case.status not in {Status.IN_REVIEW, Status.AWAITING_PATIENT}
+    ):
         raise NotEligible(case.pk)
     consultation, created = Consultation.objects.get_or_create(
-        case=case, round=case.round, colleague=colleague, defaults={"invited_by": lead})
+        case=case, round=case.round, colleague=colleague, defaults={"invited_by": lead}
+    )
     if created:
-        audit.record(actor=lead, event_type="consultation.invite", action=audit.Action.CREATE,
-                     entity_type="Consultation", entity_id=str(consultation.pk), case_id=case.pk,
-                     patient_id=case.patient_id)
+        audit.record(
+            actor=lead,
+            event_type="consultation.invite",
+            action=audit.Action.CREATE,
+            entity_type="Consultation",
+            entity_id=str(consultation.pk),
+            case_id=case.pk,
+            patient_id=case.patient_id,
+        )
         email_user(user=colleague, name="consultation-invite", params={"case_id": case.pk})
     return consultation
 
@@ -281,6 +339,12 @@ def consultation_note(*, actor: User, consultation: Consultation, note: str) -> 
         raise ThreadClosed(consultation.case_id)
     consultation.note, consultation.noted_at = note, timezone.now()
     consultation.save(update_fields=["note", "noted_at"])
-    audit.record(actor=actor, event_type="consultation.note", action=audit.Action.UPDATE,
-                 entity_type="Consultation", entity_id=str(consultation.pk), case_id=consultation.case_id,
-                 patient_id=consultation.case.patient_id)
+    audit.record(
+        actor=actor,
+        event_type="consultation.note",
+        action=audit.Action.UPDATE,
+        entity_type="Consultation",
+        entity_id=str(consultation.pk),
+        case_id=consultation.case_id,
+        patient_id=consultation.case.patient_id,
+    )

@@ -53,13 +53,17 @@ def step(request: AuthedRequest, case_id: uuid.UUID, slug: str) -> HttpResponse:
         return redirect("cases:step", case.pk, intake.STEPS[0].slug)
     back, forward = intake.neighbours(current)
     from_check = request.GET.get("from") == "check"
-    next_url = reverse("cases:check", args=[case.pk]) if from_check or forward is None \
+    next_url = (
+        reverse("cases:check", args=[case.pk])
+        if from_check or forward is None
         else reverse("cases:step", args=[case.pk, forward.slug])
+    )
     if current.slug == "consent":
         return _consent_step(request, case, current, back, next_url)
     contributed = panels.context(f"intake-{current.slug}", case, request.user)
-    form = intake.build_form(current, case, request.POST if request.method == "POST" else None,
-                             photos=contributed.get("photos"))
+    form = intake.build_form(
+        current, case, request.POST if request.method == "POST" else None, photos=contributed.get("photos")
+    )
     if request.method == "POST" and (form is None or form.is_valid()):
         with transaction.atomic():
             # Answers change only while the case is a draft, even if another tab just sent it.
@@ -71,27 +75,47 @@ def step(request: AuthedRequest, case_id: uuid.UUID, slug: str) -> HttpResponse:
         if "another" in request.POST:
             return redirect(request.get_full_path())
         return redirect(next_url)
-    return render(request, current.template, {
-        "case": case, "step": current, "form": form, "back": back, "from_check": from_check,
-        "number": intake.STEPS.index(current) + 1, "total": len(intake.STEPS),
-        "next": request.path, **contributed,
-    })
+    return render(
+        request,
+        current.template,
+        {
+            "case": case,
+            "step": current,
+            "form": form,
+            "back": back,
+            "from_check": from_check,
+            "number": intake.STEPS.index(current) + 1,
+            "total": len(intake.STEPS),
+            "next": request.path,
+            **contributed,
+        },
+    )
 
 
-def _consent_step(request: AuthedRequest, case: Case, current: intake.Step, back: intake.Step | None,
-                  next_url: str) -> HttpResponse:
+def _consent_step(
+    request: AuthedRequest, case: Case, current: intake.Step, back: intake.Step | None, next_url: str
+) -> HttpResponse:
     version = ConsentVersion.current()
     language = get_language() or "en"
     form = ConsentForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and version is not None and form.is_valid():
         services.consent_accept(actor=request.user, case=case, version=version, language=language)
         return redirect(next_url)
-    return render(request, current.template, {
-        "case": case, "step": current, "form": form, "back": back, "version": version,
-        "consent_text": version.text_for(language) if version else "",
-        "accepted": services.consent_is_current(case),
-        "number": intake.STEPS.index(current) + 1, "total": len(intake.STEPS),
-    })
+    return render(
+        request,
+        current.template,
+        {
+            "case": case,
+            "step": current,
+            "form": form,
+            "back": back,
+            "version": version,
+            "consent_text": version.text_for(language) if version else "",
+            "accepted": services.consent_is_current(case),
+            "number": intake.STEPS.index(current) + 1,
+            "total": len(intake.STEPS),
+        },
+    )
 
 
 @role_required(Role.PATIENT)
@@ -105,10 +129,15 @@ def check(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
     case = _draft(request, case_id)
     if isinstance(case, HttpResponse):
         return case
-    return render(request, "cases/check.html", {
-        "case": case, "problems": services.submission_problems(case),
-        "warnings": services.completeness_warnings(case),
-    })
+    return render(
+        request,
+        "cases/check.html",
+        {
+            "case": case,
+            "problems": services.submission_problems(case),
+            "warnings": services.completeness_warnings(case),
+        },
+    )
 
 
 @require_POST
@@ -135,9 +164,13 @@ def submitted(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
 def _detail_context(request: HttpRequest, case: Case, message_form: MessageForm) -> dict[str, object]:
     # The files and the signed reports come from the apps above (uploads/panels.py, reports/panels.py);
     # reports marks them read when the patient is the one looking.
-    return {**panels.context("detail", case, request.user),
-        "case": case, "events": case.events.all(), "thread": case.messages.select_related("author"),
-        "message_form": message_form, "can_write": case.status not in {Status.DRAFT, Status.CLOSED, Status.WITHDRAWN},
+    return {
+        **panels.context("detail", case, request.user),
+        "case": case,
+        "events": case.events.all(),
+        "thread": case.messages.select_related("author"),
+        "message_form": message_form,
+        "can_write": case.status not in {Status.DRAFT, Status.CLOSED, Status.WITHDRAWN},
         "consent_outdated": case.is_open and not case.is_draft and not services.consent_is_current(case),
     }
 
@@ -156,8 +189,11 @@ def message(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
     case = case_for_user(request, case_id)
     form = MessageForm(request.POST)
     # Only the lead specialist asks the patient for information (it pauses the SLA).
-    kind = MessageKind.REQUEST if request.POST.get("kind") == MessageKind.REQUEST \
-        and case.specialist_id == request.user.pk else MessageKind.MESSAGE
+    kind = (
+        MessageKind.REQUEST
+        if request.POST.get("kind") == MessageKind.REQUEST and case.specialist_id == request.user.pk
+        else MessageKind.MESSAGE
+    )
     if form.is_valid():
         try:
             services.message_send(case=case, author=request.user, body=form.cleaned_data["body"], kind=kind)
@@ -192,8 +228,11 @@ def consent_withdraw(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse
     if case.is_open:
         with contextlib.suppress(services.ConcurrentTransition):
             services.consent_withdraw(actor=request.user, case=case)
-        messages.success(request, _("You have withdrawn your consent, and your case %(reference)s is withdrawn.")
-                         % {"reference": case.reference})
+        messages.success(
+            request,
+            _("You have withdrawn your consent, and your case %(reference)s is withdrawn.")
+            % {"reference": case.reference},
+        )
     return redirect("cases:detail", case.pk)
 
 
@@ -210,8 +249,11 @@ def consent(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
         services.consent_accept(actor=request.user, case=case, version=version, language=language)
         messages.success(request, _("Thank you. Work on your case goes on."))
         return redirect("cases:detail", case.pk)
-    return render(request, "cases/consent_update.html", {"case": case, "form": form, "version": version,
-                                                         "consent_text": version.text_for(language)})
+    return render(
+        request,
+        "cases/consent_update.html",
+        {"case": case, "form": form, "version": version, "consent_text": version.text_for(language)},
+    )
 
 
 @require_GET

@@ -46,12 +46,18 @@ def search(request: AuthedRequest) -> HttpResponse:
     if canonical != filters:  # an e-mail address was typed: the address bar keeps ids only
         return redirect(review.search_url(**filters))
     page = Paginator(review.search_events(filters).select_related("actor"), PAGE_SIZE).get_page(request.GET.get("page"))
-    audit.record(actor=request.user, event_type="audit.search", action=audit.Action.READ, entity_type="AuditEvent",
-                 detail={"filters": filters, "page": page.number})
+    audit.record(
+        actor=request.user,
+        event_type="audit.search",
+        action=audit.Action.READ,
+        entity_type="AuditEvent",
+        detail={"filters": filters, "page": page.number},
+    )
     references = review.case_references({e.case_id for e in page if e.case_id})
     rows = [(e, references.get(e.case_id, "") if e.case_id else "") for e in page]
-    return render(request, "console/search.html", {"form": form, "page_obj": page, "rows": rows,
-                                                 "query": urlencode(filters)})
+    return render(
+        request, "console/search.html", {"form": form, "page_obj": page, "rows": rows, "query": urlencode(filters)}
+    )
 
 
 def _export(request: AuthedRequest, fmt: str) -> HttpResponseBase:
@@ -90,14 +96,27 @@ def _latest_checkpoint() -> Checkpoint | None:
 
 def _access_review_page(request: AuthedRequest, month: Any, form: SignOffForm, status: int = 200) -> HttpResponse:
     report = review.access_review(month=month)
-    audit.record(actor=request.user, event_type="audit.access_review.read", action=audit.Action.READ,
-                 entity_type="AuditEvent", detail={"month": f"{month:%Y-%m}"})
-    return render(request, "console/access_review.html", {
-        "report": report, "form": form, "month": month, "checkpoint": _latest_checkpoint(),
-        "signed": AuditReview.objects.filter(month=month).select_related("signed_by").first(),
-        "sign_offs": AuditReview.objects.select_related("signed_by")[:24],
-        "can_sign": month <= month_start(timezone.now().date()),
-    }, status=status)
+    audit.record(
+        actor=request.user,
+        event_type="audit.access_review.read",
+        action=audit.Action.READ,
+        entity_type="AuditEvent",
+        detail={"month": f"{month:%Y-%m}"},
+    )
+    return render(
+        request,
+        "console/access_review.html",
+        {
+            "report": report,
+            "form": form,
+            "month": month,
+            "checkpoint": _latest_checkpoint(),
+            "signed": AuditReview.objects.filter(month=month).select_related("signed_by").first(),
+            "sign_offs": AuditReview.objects.select_related("signed_by")[:24],
+            "can_sign": month <= month_start(timezone.now().date()),
+        },
+        status=status,
+    )
 
 
 @require_GET
@@ -118,8 +137,9 @@ def sign_off(request: AuthedRequest) -> HttpResponse:
         return _access_review_page(request, month, form)
     month = form.cleaned_data["month"]
     try:
-        review.audit_review_sign_off(admin=request.user, month=month,
-                                     checks=form.cleaned_data["checks"], note=form.cleaned_data["note"])
+        review.audit_review_sign_off(
+            admin=request.user, month=month, checks=form.cleaned_data["checks"], note=form.cleaned_data["note"]
+        )
     except review.AlreadySigned:
         messages.error(request, _("This month was already signed off."))
     else:

@@ -26,8 +26,23 @@ from audit.fhir import bundle_chunks
 from audit.models import AuditEvent
 from console.review import case_references
 
-CSV_COLUMNS = ["id", "at", "action", "event_type", "outcome", "actor_id", "actor_role", "source_ip",
-               "entity_type", "entity_id", "case_id", "case_reference", "patient_id", "detail", "hash"]
+CSV_COLUMNS = [
+    "id",
+    "at",
+    "action",
+    "event_type",
+    "outcome",
+    "actor_id",
+    "actor_role",
+    "source_ip",
+    "entity_type",
+    "entity_id",
+    "case_id",
+    "case_reference",
+    "patient_id",
+    "detail",
+    "hash",
+]
 CHUNK = 2000
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -63,11 +78,28 @@ def csv_lines(events: QuerySet[AuditEvent]) -> Iterator[str]:
     for rows in _chunks(events):
         references = case_references({e.case_id for e in rows if e.case_id})
         for e in rows:
-            yield writer.writerow([safe_cell(v) for v in (
-                e.id, e.at.astimezone(UTC).isoformat(timespec="microseconds"), e.action, e.event_type, e.outcome,
-                e.actor_id, e.actor_role, e.source_ip, e.entity_type, e.entity_id, e.case_id,
-                references.get(e.case_id, "") if e.case_id else "", e.patient_id,
-                json.dumps(e.detail, sort_keys=True, separators=(",", ":")) if e.detail else "", e.hash)])
+            yield writer.writerow(
+                [
+                    safe_cell(v)
+                    for v in (
+                        e.id,
+                        e.at.astimezone(UTC).isoformat(timespec="microseconds"),
+                        e.action,
+                        e.event_type,
+                        e.outcome,
+                        e.actor_id,
+                        e.actor_role,
+                        e.source_ip,
+                        e.entity_type,
+                        e.entity_id,
+                        e.case_id,
+                        references.get(e.case_id, "") if e.case_id else "",
+                        e.patient_id,
+                        json.dumps(e.detail, sort_keys=True, separators=(",", ":")) if e.detail else "",
+                        e.hash,
+                    )
+                ]
+            )
 
 
 def fhir_chunks(events: QuerySet[AuditEvent]) -> Iterator[bytes]:
@@ -84,6 +116,11 @@ def audit_export(*, actor: User, events: QuerySet[AuditEvent], fmt: str, filters
     Events written after this one are not in the export: it ends at the current last id."""
     last = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     events = events.filter(id__lte=last)
-    audit.record(actor=actor, event_type="audit.export", action=audit.Action.EXECUTE,
-                 entity_type="AuditEvent", detail={"format": fmt, "rows": events.count(), "filters": filters})
+    audit.record(
+        actor=actor,
+        event_type="audit.export",
+        action=audit.Action.EXECUTE,
+        entity_type="AuditEvent",
+        detail={"format": fmt, "rows": events.count(), "filters": filters},
+    )
     return csv_lines(events) if fmt == "csv" else fhir_chunks(events)

@@ -33,17 +33,26 @@ class UserStatus:
 
 class UserFilterForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), required=False, choices=[("", _("Any role")), *Role.choices])
-    status = forms.ChoiceField(label=_("Status"), required=False, choices=[
-        ("", _("Any status")), (UserStatus.ACTIVE, _("Active")), (UserStatus.INVITED, _("Invited")),
-        (UserStatus.DEACTIVATED, _("Deactivated"))])
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[
+            ("", _("Any status")),
+            (UserStatus.ACTIVE, _("Active")),
+            (UserStatus.INVITED, _("Invited")),
+            (UserStatus.DEACTIVATED, _("Deactivated")),
+        ],
+    )
 
 
 class CaseFilterForm(forms.Form):
-    reference = forms.CharField(label=_("Reference"), required=False, max_length=20,
-                                help_text=_("All or part of it, for example SO-7K4M."))
+    reference = forms.CharField(
+        label=_("Reference"), required=False, max_length=20, help_text=_("All or part of it, for example SO-7K4M.")
+    )
     status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("Any status")), *Status.choices])
-    specialty = forms.ChoiceField(label=_("Specialty"), required=False,
-                                  choices=[("", _("Any specialty")), *RequestedSpecialty.choices])
+    specialty = forms.ChoiceField(
+        label=_("Specialty"), required=False, choices=[("", _("Any specialty")), *RequestedSpecialty.choices]
+    )
     country = forms.ChoiceField(label=_("Country"), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -59,17 +68,28 @@ class CaseFilterForm(forms.Form):
 class TurnaroundForm(forms.Form):
     """One whole-number field per specialty, in hours."""
 
-    def __init__(self, *args: Any, current: dict[str, int], medians: dict[str, tuple[float, int]],
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, current: dict[str, int], medians: dict[str, tuple[float, int]], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         for code, label in RequestedSpecialty.choices:
             median, count = medians.get(code, (0.0, 0))
-            help_text = ngettext(
-                "Last 90 days: median %(hours).0f hours to the report (%(count)d case).",
-                "Last 90 days: median %(hours).0f hours to the report (%(count)d cases).", count,
-            ) % {"hours": median, "count": count} if count else _("No reports in the last 90 days.")
+            help_text = (
+                ngettext(
+                    "Last 90 days: median %(hours).0f hours to the report (%(count)d case).",
+                    "Last 90 days: median %(hours).0f hours to the report (%(count)d cases).",
+                    count,
+                )
+                % {"hours": median, "count": count}
+                if count
+                else _("No reports in the last 90 days.")
+            )
             self.fields[code] = forms.IntegerField(
-                label=_("%(specialty)s, in hours") % {"specialty": label}, help_text=help_text, min_value=1, max_value=MAX_TURNAROUND_HOURS, initial=current[code],
+                label=_("%(specialty)s, in hours") % {"specialty": label},
+                help_text=help_text,
+                min_value=1,
+                max_value=MAX_TURNAROUND_HOURS,
+                initial=current[code],
                 widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
                 error_messages={
                     "required": _("Enter the turnaround for %(specialty)s in hours.") % {"specialty": label},
@@ -78,21 +98,29 @@ class TurnaroundForm(forms.Form):
                     "min_value": _("The turnaround must be at least 1 hour."),
                     "max_value": _("The turnaround must be at most %(limit)d hours (90 days).")
                     % {"limit": MAX_TURNAROUND_HOURS},
-                })
+                },
+            )
 
 
 class ConsentVersionForm(forms.Form):
-    text_en = forms.CharField(label=_("Consent text in English"), widget=forms.Textarea(attrs={"rows": 12}),
-                              error_messages={"required": _("Enter the consent text in English.")})
-    text_es = forms.CharField(label=_("Consent text in Spanish"), widget=forms.Textarea(attrs={"rows": 12, "lang": "es"}),
-                              error_messages={"required": _("Enter the consent text in Spanish.")})
+    text_en = forms.CharField(
+        label=_("Consent text in English"),
+        widget=forms.Textarea(attrs={"rows": 12}),
+        error_messages={"required": _("Enter the consent text in English.")},
+    )
+    text_es = forms.CharField(
+        label=_("Consent text in Spanish"),
+        widget=forms.Textarea(attrs={"rows": 12, "lang": "es"}),
+        error_messages={"required": _("Enter the consent text in Spanish.")},
+    )
 
 
 class BreakGlassForm(forms.Form):
     reason = forms.CharField(
         label=_("Why do you need to read this case's clinical content?"),
         help_text=_("At least 20 characters. The other administrators and auditors will read it."),
-        min_length=BREAK_GLASS_MIN_REASON, max_length=BREAK_GLASS_MAX_REASON,
+        min_length=BREAK_GLASS_MIN_REASON,
+        max_length=BREAK_GLASS_MAX_REASON,
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={
             "required": _("Enter the reason for emergency access."),
@@ -107,21 +135,67 @@ class BreakGlassForm(forms.Form):
 
 
 # The event types the application writes, for the search form's list.
-EVENT_TYPES = sorted({
-    "audit.export", "audit.review.sign_off", "audit.search", "audit.verify.failed",
-    "case.break_glass", "case.create", "case.read", "case.read.denied", "case.status", "case.take.denied",
-    "consent.accept", "consent.withdraw", "consultation.invite", "consultation.note",
-    "email.verified", "invite.accepted", "invite.sent", "lockout", "login", "login.failed", "logout",
-    "message.send", "mfa.backup_codes", "mfa.enrol", "mfa.remove", "mfa.verify", "mfa.verify.failed",
-    "page.denied", "password.reset", "register", "report.addendum.save", "report.addendum.sign",
-    "report.draft.save", "report.follow_up", "report.sign", "report.verify", "report_document.download",
-    "report_document.read", "report_document.read.denied", "report_document.render",
-    "report_document.render.failed", "stepup", "upload.backup", "upload.create", "upload.download",
-    "upload.read", "upload.read.denied", "upload.validate",
-})
+EVENT_TYPES = sorted(
+    {
+        "audit.export",
+        "audit.review.sign_off",
+        "audit.search",
+        "audit.verify.failed",
+        "case.break_glass",
+        "case.create",
+        "case.read",
+        "case.read.denied",
+        "case.status",
+        "case.take.denied",
+        "consent.accept",
+        "consent.withdraw",
+        "consultation.invite",
+        "consultation.note",
+        "email.verified",
+        "invite.accepted",
+        "invite.sent",
+        "lockout",
+        "login",
+        "login.failed",
+        "logout",
+        "message.send",
+        "mfa.backup_codes",
+        "mfa.enrol",
+        "mfa.remove",
+        "mfa.verify",
+        "mfa.verify.failed",
+        "page.denied",
+        "password.reset",
+        "register",
+        "report.addendum.save",
+        "report.addendum.sign",
+        "report.draft.save",
+        "report.follow_up",
+        "report.sign",
+        "report.verify",
+        "report_document.download",
+        "report_document.read",
+        "report_document.read.denied",
+        "report_document.render",
+        "report_document.render.failed",
+        "stepup",
+        "upload.backup",
+        "upload.create",
+        "upload.download",
+        "upload.read",
+        "upload.read.denied",
+        "upload.validate",
+    }
+)
 FAILURE = "failure"  # any outcome but success
-OUTCOME_CHOICES = [("", _("Any outcome")), ("0", _("Success")), (FAILURE, _("Any failure")),
-                   ("4", _("Minor failure")), ("8", _("Serious failure")), ("12", _("Major failure"))]
+OUTCOME_CHOICES = [
+    ("", _("Any outcome")),
+    ("0", _("Success")),
+    (FAILURE, _("Any failure")),
+    ("4", _("Minor failure")),
+    ("8", _("Serious failure")),
+    ("12", _("Major failure")),
+]
 DATE_FORMATS = ["%Y-%m-%d"]
 
 
@@ -136,21 +210,30 @@ class AuditSearchForm(forms.Form):
     """Filters of the audit search. People are typed as an e-mail address (or a case reference
     for the patient) and become ids: the page's links and the audit event carry only ids."""
 
-    patient = forms.CharField(label=_("Patient"), required=False, max_length=254,
-                              help_text=_("E-mail address or case reference"))
+    patient = forms.CharField(
+        label=_("Patient"), required=False, max_length=254, help_text=_("E-mail address or case reference")
+    )
     case = forms.CharField(label=_("Case reference"), required=False, max_length=20)
     user = forms.CharField(label=_("User"), required=False, max_length=254, help_text=_("E-mail address"))
-    action = forms.ChoiceField(label=_("Action"), required=False,
-                               choices=[("", _("Any action")), *Action.choices])
+    action = forms.ChoiceField(label=_("Action"), required=False, choices=[("", _("Any action")), *Action.choices])
     outcome = forms.ChoiceField(label=_("Outcome"), required=False, choices=OUTCOME_CHOICES)
-    event_type = forms.ChoiceField(label=_("Event type"), required=False,
-                                   choices=[("", _("Any event type")), *[(t, t) for t in EVENT_TYPES]])
-    date_from = forms.DateField(label=_("From (UTC date)"), required=False, input_formats=DATE_FORMATS,
-                                help_text=_("For example, 2025-01-31"),
-                                error_messages={"invalid": _("Enter the start date as year-month-day, like 2025-01-31.")})
-    date_to = forms.DateField(label=_("To (UTC date)"), required=False, input_formats=DATE_FORMATS,
-                              help_text=_("For example, 2025-01-31"),
-                              error_messages={"invalid": _("Enter the end date as year-month-day, like 2025-01-31.")})
+    event_type = forms.ChoiceField(
+        label=_("Event type"), required=False, choices=[("", _("Any event type")), *[(t, t) for t in EVENT_TYPES]]
+    )
+    date_from = forms.DateField(
+        label=_("From (UTC date)"),
+        required=False,
+        input_formats=DATE_FORMATS,
+        help_text=_("For example, 2025-01-31"),
+        error_messages={"invalid": _("Enter the start date as year-month-day, like 2025-01-31.")},
+    )
+    date_to = forms.DateField(
+        label=_("To (UTC date)"),
+        required=False,
+        input_formats=DATE_FORMATS,
+        help_text=_("For example, 2025-01-31"),
+        error_messages={"invalid": _("Enter the end date as year-month-day, like 2025-01-31.")},
+    )
 
     def clean_patient(self) -> uuid.UUID | None:
         value = self.cleaned_data["patient"].strip()
@@ -239,10 +322,18 @@ CHECKS = [
 class SignOffForm(forms.Form):
     month = forms.CharField(widget=forms.HiddenInput)
     checks = forms.MultipleChoiceField(
-        label=_("Checks done"), choices=CHECKS, widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": _("Confirm every check before signing off the month.")})
-    note = forms.CharField(label=_("Note (optional)"), required=False, max_length=2000, widget=forms.Textarea,
-                           help_text=_("What you found and did. Do not write patients' names or health details."))
+        label=_("Checks done"),
+        choices=CHECKS,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Confirm every check before signing off the month.")},
+    )
+    note = forms.CharField(
+        label=_("Note (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea,
+        help_text=_("What you found and did. Do not write patients' names or health details."),
+    )
 
     def clean(self) -> dict[str, Any]:
         # The month is not a field the admin fills in: its errors go to the summary alone.
@@ -252,8 +343,9 @@ class SignOffForm(forms.Form):
             raise ValidationError(_("You can only sign off the current month or a past month."))
         signed = AuditReview.objects.filter(month=month).first()
         if signed is not None:
-            raise ValidationError(_("This month was already signed off on %(date)s.")
-                                  % {"date": signed.signed_at.date().isoformat()})
+            raise ValidationError(
+                _("This month was already signed off on %(date)s.") % {"date": signed.signed_at.date().isoformat()}
+            )
         data["month"] = month
         return data
 

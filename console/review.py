@@ -124,21 +124,50 @@ class AccessReview:
 
 def staff_reads(start: datetime, end: datetime) -> QuerySet[AuditEvent]:
     """Successful reads of a case's data by specialists and admins."""
-    return AuditEvent.objects.filter(at__gte=start, at__lt=end, action=Action.READ, outcome=Outcome.SUCCESS,
-                                     case_id__isnull=False, actor_id__isnull=False, actor_role__in=STAFF_ROLES)
+    return AuditEvent.objects.filter(
+        at__gte=start,
+        at__lt=end,
+        action=Action.READ,
+        outcome=Outcome.SUCCESS,
+        case_id__isnull=False,
+        actor_id__isnull=False,
+        actor_role__in=STAFF_ROLES,
+    )
 
 
 def access_review(*, month: date) -> AccessReview:
     start, end = month_bounds(month)
     reads = staff_reads(start, end)
     is_break_glass = Q(event_type=BREAK_GLASS) | Q(detail__has_key="break_glass_id")
-    grouped = reads.values("actor_id", "actor_role", "case_id").annotate(
-        reads=Count("id"), first=Min("at"), last=Max("at"), break_glass=Count("id", filter=is_break_glass),
-    ).order_by("actor_role", "actor_id", "-reads")
-    rows = [ReadRow(actor_id=g["actor_id"], role=g["actor_role"], case_id=g["case_id"], reads=g["reads"],  # type: ignore[misc,arg-type]
-                    first=g["first"], last=g["last"], break_glass=g["break_glass"]) for g in grouped]
-    review = AccessReview(month=month, rows=rows, rapid=_rapid_reads(reads), denials=_denials(start, end),
-                          rapid_limit=settings.AUDIT_RAPID_READS)
+    grouped = (
+        reads.values("actor_id", "actor_role", "case_id")
+        .annotate(
+            reads=Count("id"),
+            first=Min("at"),
+            last=Max("at"),
+            break_glass=Count("id", filter=is_break_glass),
+        )
+        .order_by("actor_role", "actor_id", "-reads")
+    )
+    rows = [
+        ReadRow(
+            actor_id=g["actor_id"],
+            role=g["actor_role"],
+            case_id=g["case_id"],  # type: ignore[misc,arg-type]
+            reads=g["reads"],
+            first=g["first"],
+            last=g["last"],
+            break_glass=g["break_glass"],
+        )
+        for g in grouped
+    ]
+    review = AccessReview(
+        month=month,
+        rows=rows,
+        rapid=_rapid_reads(reads),
+        denials=_denials(start, end),
+        rapid_limit=settings.AUDIT_RAPID_READS,
+    )
     _fill_in(review)
     return review
 
@@ -155,19 +184,25 @@ def _fill_in(review: AccessReview) -> None:
     case_ids = {row.case_id for row in review.rows}
     references = case_references(case_ids)
     assigned = _assigned(case_ids)
-    actor_ids = {row.actor_id for row in review.rows} | {f.actor_id for f in review.rapid} \
+    actor_ids = (
+        {row.actor_id for row in review.rows}
+        | {f.actor_id for f in review.rapid}
         | {f.actor_id for f in review.denials}
+    )
     users = User.objects.in_bulk([a for a in actor_ids if a is not None])
     month = _month_filters(review.month)
     for row in review.rows:
         row.user, row.reference = users.get(row.actor_id), references.get(row.case_id, "")  # type: ignore[arg-type]
         row.outside = row.break_glass > 0 or row.role == Role.ADMIN or (row.case_id, row.actor_id) not in assigned
-        row.search = search_url(case=row.reference, user=row.actor_id, action=Action.READ, outcome=Outcome.SUCCESS,
-                                **month)
+        row.search = search_url(
+            case=row.reference, user=row.actor_id, action=Action.READ, outcome=Outcome.SUCCESS, **month
+        )
     for rapid in review.rapid:
         day = rapid.window_start.date().isoformat()
-        rapid.user, rapid.search = users.get(rapid.actor_id), search_url(user=rapid.actor_id, action=Action.READ,
-                                                                         date_from=day, date_to=day)
+        rapid.user, rapid.search = (
+            users.get(rapid.actor_id),
+            search_url(user=rapid.actor_id, action=Action.READ, date_from=day, date_to=day),
+        )
     for denial in review.denials:
         denial.user = users.get(denial.actor_id)
         denial.search = search_url(user=denial.actor_id, outcome=FAILURE, **month)
@@ -195,16 +230,22 @@ def _rapid_reads(reads: QuerySet[AuditEvent]) -> list[RapidFlag]:
         if len(in_window) > limit:
             flag = flags.get(actor_id)
             if flag is None:
-                flags[actor_id] = RapidFlag(user=None, actor_id=actor_id, cases=len(in_window),
-                                            window_start=window[0][0])
+                flags[actor_id] = RapidFlag(
+                    user=None, actor_id=actor_id, cases=len(in_window), window_start=window[0][0]
+                )
             elif len(in_window) > flag.cases:
                 flag.cases = len(in_window)
     return list(flags.values())
 
 
 def _denials(start: datetime, end: datetime) -> list[DenialFlag]:
-    denied = AuditEvent.objects.filter(at__gte=start, at__lt=end, actor_id__isnull=False) \
-        .exclude(outcome=Outcome.SUCCESS).values("actor_id", "actor_role").annotate(n=Count("id")).order_by("-n")
+    denied = (
+        AuditEvent.objects.filter(at__gte=start, at__lt=end, actor_id__isnull=False)
+        .exclude(outcome=Outcome.SUCCESS)
+        .values("actor_id", "actor_role")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+    )
     return [DenialFlag(user=None, actor_id=d["actor_id"], role=d["actor_role"], denials=d["n"]) for d in denied]
 
 
@@ -222,6 +263,12 @@ def audit_review_sign_off(*, admin: User, month: date, checks: list[str], note: 
             review.save()
     except IntegrityError:
         raise AlreadySigned(month) from None
-    audit.record(actor=admin, event_type="audit.review.sign_off", action=Action.CREATE,
-                 entity_type="AuditReview", entity_id=review.pk, detail={"month": f"{month:%Y-%m}", "checks": checks})
+    audit.record(
+        actor=admin,
+        event_type="audit.review.sign_off",
+        action=Action.CREATE,
+        entity_type="AuditReview",
+        entity_id=review.pk,
+        detail={"month": f"{month:%Y-%m}", "checks": checks},
+    )
     return review

@@ -30,8 +30,15 @@ class Refused(Exception):
 
 
 def _audit_user(actor: User, event_type: str, user: User, action: str = audit.Action.UPDATE) -> None:
-    audit.record(actor=actor, event_type=event_type, action=action, entity_type="User", entity_id=str(user.pk),
-                 patient_id=user.pk if user.is_patient else None, detail={"role": user.role})
+    audit.record(
+        actor=actor,
+        event_type=event_type,
+        action=action,
+        entity_type="User",
+        entity_id=str(user.pk),
+        patient_id=user.pk if user.is_patient else None,
+        detail={"role": user.role},
+    )
 
 
 @transaction.atomic
@@ -42,7 +49,9 @@ def user_deactivate(*, user: User, by: User) -> None:
     if user.pk == by.pk:
         raise Refused("self")
     if user.is_admin:
-        admins = list(User.objects.select_for_update().filter(role=Role.ADMIN, is_active=True).values_list("pk", flat=True))
+        admins = list(
+            User.objects.select_for_update().filter(role=Role.ADMIN, is_active=True).values_list("pk", flat=True)
+        )
         if not set(admins) - {user.pk}:
             raise Refused("last_admin")
     user.is_active = False
@@ -73,7 +82,11 @@ def user_mfa_reset(*, user: User, by: User) -> None:
 
 @transaction.atomic
 def specialist_profile_update(
-    *, actor: User, profile: SpecialistProfile, licence_number: str, specialties: list[str],
+    *,
+    actor: User,
+    profile: SpecialistProfile,
+    licence_number: str,
+    specialties: list[str],
     jurisdictions: list[str],
 ) -> None:
     profile.licence_number = licence_number
@@ -81,9 +94,14 @@ def specialist_profile_update(
     profile.jurisdictions = jurisdictions
     profile.full_clean()
     profile.save(update_fields=["licence_number", "specialties", "jurisdictions"])
-    audit.record(actor=actor, event_type="specialist.update", action=audit.Action.UPDATE,
-                 entity_type="SpecialistProfile", entity_id=str(profile.user_id),
-                 detail={"specialties": specialties, "jurisdictions": jurisdictions})
+    audit.record(
+        actor=actor,
+        event_type="specialist.update",
+        action=audit.Action.UPDATE,
+        entity_type="SpecialistProfile",
+        entity_id=str(profile.user_id),
+        detail={"specialties": specialties, "jurisdictions": jurisdictions},
+    )
 
 
 def turnaround_current() -> dict[str, int]:
@@ -95,10 +113,15 @@ def turnaround_current() -> dict[str, int]:
 def turnaround_medians(*, days: int = 90) -> dict[str, tuple[float, int]]:
     """Per specialty: the median hours from submission to the first report, and how many cases,
     over the cases sent in the last `days` days that have a report (elapsed time, pauses included)."""
-    ready = CaseEvent.objects.filter(case=OuterRef("pk"), new_status=Status.REPORT_READY).order_by("at").values("at")[:1]
-    rows = Case.objects.filter(submitted_at__gte=timezone.now() - timedelta(days=days)) \
-        .annotate(ready_at=Subquery(ready)).filter(ready_at__isnull=False) \
+    ready = (
+        CaseEvent.objects.filter(case=OuterRef("pk"), new_status=Status.REPORT_READY).order_by("at").values("at")[:1]
+    )
+    rows = (
+        Case.objects.filter(submitted_at__gte=timezone.now() - timedelta(days=days))
+        .annotate(ready_at=Subquery(ready))
+        .filter(ready_at__isnull=False)
         .values_list("specialty", "submitted_at", "ready_at")
+    )
     hours: dict[str, list[float]] = defaultdict(list)
     for specialty, submitted_at, ready_at in rows:
         hours[specialty].append((ready_at - submitted_at).total_seconds() / 3600)
@@ -117,8 +140,13 @@ def turnaround_update(*, actor: User, hours: dict[str, int]) -> list[str]:
         setting.full_clean()
         setting.save()
     if changed:
-        audit.record(actor=actor, event_type="turnaround.update", action=audit.Action.UPDATE,
-                     entity_type="SpecialtySetting", detail={code: hours[code] for code in changed})
+        audit.record(
+            actor=actor,
+            event_type="turnaround.update",
+            action=audit.Action.UPDATE,
+            entity_type="SpecialtySetting",
+            detail={code: hours[code] for code in changed},
+        )
     return changed
 
 
@@ -129,8 +157,14 @@ def consent_publish(*, actor: User, text_en: str, text_es: str) -> ConsentVersio
     version = ConsentVersion(version=(last.version + 1) if last else 1, text_en=text_en, text_es=text_es)
     version.full_clean()
     version.save()
-    audit.record(actor=actor, event_type="consent.publish", action=audit.Action.CREATE,
-                 entity_type="ConsentVersion", entity_id=str(version.pk), detail={"version": version.version})
+    audit.record(
+        actor=actor,
+        event_type="consent.publish",
+        action=audit.Action.CREATE,
+        entity_type="ConsentVersion",
+        entity_id=str(version.pk),
+        detail={"version": version.version},
+    )
     return version
 
 
@@ -139,13 +173,25 @@ def break_glass_open(*, case: Case, admin: User, reason: str) -> BreakGlass:
     """Give `admin` read access to the case's clinical content for BREAK_GLASS_MINUTES, audit it
     and tell every other active admin (by reference and link: never the reason or content)."""
     now = timezone.now()
-    grant = BreakGlass(admin=admin, case=case, reason=reason, granted_at=now,
-                       expires_at=now + timedelta(minutes=settings.BREAK_GLASS_MINUTES))
+    grant = BreakGlass(
+        admin=admin,
+        case=case,
+        reason=reason,
+        granted_at=now,
+        expires_at=now + timedelta(minutes=settings.BREAK_GLASS_MINUTES),
+    )
     grant.full_clean()
     grant.save()
-    audit.record(actor=admin, event_type="case.break_glass", action=audit.Action.EXECUTE,
-                 entity_type="Case", entity_id=str(case.pk), case_id=case.pk, patient_id=case.patient_id,
-                 detail={"break_glass_id": grant.pk})
+    audit.record(
+        actor=admin,
+        event_type="case.break_glass",
+        action=audit.Action.EXECUTE,
+        entity_type="Case",
+        entity_id=str(case.pk),
+        case_id=case.pk,
+        patient_id=case.patient_id,
+        detail={"break_glass_id": grant.pk},
+    )
     for other in User.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk=admin.pk):
         email_user(user=other, name="break-glass", params={"grant_id": grant.pk})
     return grant

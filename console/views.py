@@ -55,11 +55,15 @@ def _page(request: AuthedRequest, items: QuerySet[Any]) -> Any:
 @role_required(Role.ADMIN)
 def console(request: AuthedRequest) -> HttpResponse:
     by_role = dict(User.objects.filter(is_active=True).values_list("role").annotate(n=Count("pk")))
-    return render(request, "console/home.html", {
-        "by_role": [(label, by_role.get(code, 0)) for code, label in Role.choices],
-        "waiting": Case.objects.unassigned().count(),
-        "invited": User.objects.filter(is_active=True, password__startswith=UNUSABLE_PASSWORD_PREFIX).count(),
-    })
+    return render(
+        request,
+        "console/home.html",
+        {
+            "by_role": [(label, by_role.get(code, 0)) for code, label in Role.choices],
+            "waiting": Case.objects.unassigned().count(),
+            "invited": User.objects.filter(is_active=True, password__startswith=UNUSABLE_PASSWORD_PREFIX).count(),
+        },
+    )
 
 
 @role_required(Role.ADMIN)
@@ -98,13 +102,20 @@ def users(request: AuthedRequest) -> HttpResponse:
 @role_required(Role.ADMIN)
 def user_detail(request: AuthedRequest, user_id: uuid.UUID) -> HttpResponse:
     target = user_for_admin(request, user_id)
-    return render(request, "console/user.html", {
-        "target": target, "mfa_enrolled": user_has_device(target, confirmed=True),
-        "profile": getattr(target, "specialist_profile", None)})
+    return render(
+        request,
+        "console/user.html",
+        {
+            "target": target,
+            "mfa_enrolled": user_has_device(target, confirmed=True),
+            "profile": getattr(target, "specialist_profile", None),
+        },
+    )
 
 
-def _confirm_then(request: AuthedRequest, target: User, template: str, action: Callable[[], None],
-                  done: str) -> HttpResponse:
+def _confirm_then(
+    request: AuthedRequest, target: User, template: str, action: Callable[[], None], done: str
+) -> HttpResponse:
     """GET shows the confirmation page; POST runs the action and goes back to the user's page."""
     if request.method != "POST":
         return render(request, template, {"target": target})
@@ -120,9 +131,13 @@ def _confirm_then(request: AuthedRequest, target: User, template: str, action: C
 @role_required(Role.ADMIN)
 def user_deactivate(request: AuthedRequest, user_id: uuid.UUID) -> HttpResponse:
     target = user_for_admin(request, user_id)
-    return _confirm_then(request, target, "console/user_deactivate.html",
-                         lambda: services.user_deactivate(user=target, by=request.user),
-                         _("The account is deactivated and all its sessions have ended."))
+    return _confirm_then(
+        request,
+        target,
+        "console/user_deactivate.html",
+        lambda: services.user_deactivate(user=target, by=request.user),
+        _("The account is deactivated and all its sessions have ended."),
+    )
 
 
 @require_POST
@@ -140,9 +155,13 @@ def user_mfa_reset(request: AuthedRequest, user_id: uuid.UUID) -> HttpResponse:
     target = user_for_admin(request, user_id)
     if not has_recent_stepup(request):
         return stepup_redirect(request)
-    return _confirm_then(request, target, "console/user_mfa_reset.html",
-                         lambda: services.user_mfa_reset(user=target, by=request.user),
-                         _("Two-step verification is reset. We have e-mailed the person to set it up again."))
+    return _confirm_then(
+        request,
+        target,
+        "console/user_mfa_reset.html",
+        lambda: services.user_mfa_reset(user=target, by=request.user),
+        _("Two-step verification is reset. We have e-mailed the person to set it up again."),
+    )
 
 
 @role_required(Role.ADMIN)
@@ -151,8 +170,11 @@ def specialist_edit(request: AuthedRequest, user_id: uuid.UUID) -> HttpResponse:
     profile = getattr(target, "specialist_profile", None)
     if profile is None:
         raise Http404
-    initial = {"licence_number": profile.licence_number, "specialties": profile.specialties,
-               "jurisdictions": ", ".join(profile.jurisdictions)}
+    initial = {
+        "licence_number": profile.licence_number,
+        "specialties": profile.specialties,
+        "jurisdictions": ", ".join(profile.jurisdictions),
+    }
     form = SpecialistProfileForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         services.specialist_profile_update(actor=request.user, profile=profile, **form.cleaned_data)
@@ -163,8 +185,9 @@ def specialist_edit(request: AuthedRequest, user_id: uuid.UUID) -> HttpResponse:
 
 @role_required(Role.ADMIN)
 def turnaround(request: AuthedRequest) -> HttpResponse:
-    form = TurnaroundForm(request.POST or None, current=services.turnaround_current(),
-                          medians=services.turnaround_medians())
+    form = TurnaroundForm(
+        request.POST or None, current=services.turnaround_current(), medians=services.turnaround_medians()
+    )
     if request.method == "POST" and form.is_valid():
         changed = services.turnaround_update(actor=request.user, hours=form.cleaned_data)
         messages.success(request, _("Turnaround saved.") if changed else _("Nothing changed."))
@@ -174,8 +197,11 @@ def turnaround(request: AuthedRequest) -> HttpResponse:
 
 @role_required(Role.ADMIN)
 def consent_versions(request: AuthedRequest) -> HttpResponse:
-    versions = ConsentVersion.objects.annotate(
-        cases=Count("consentacceptance__case", distinct=True)).order_by("-version").defer("text_en", "text_es")
+    versions = (
+        ConsentVersion.objects.annotate(cases=Count("consentacceptance__case", distinct=True))
+        .order_by("-version")
+        .defer("text_en", "text_es")
+    )
     return render(request, "console/consent_versions.html", {"versions": versions})
 
 
@@ -213,21 +239,39 @@ def cases(request: AuthedRequest) -> HttpResponse:
     if form.is_valid():
         found = _filter_cases(found, form.cleaned_data)
     page = _page(request, found)
-    audit.record(actor=request.user, event_type="console.cases.read", action=audit.Action.READ, entity_type="Case",
-                 detail={"cases": [c.pk for c in page]})
-    return render(request, "console/cases.html", {"form": form, "page_obj": page,
-                                                  "filtered": any(request.GET.get(f) for f in form.fields)})
+    audit.record(
+        actor=request.user,
+        event_type="console.cases.read",
+        action=audit.Action.READ,
+        entity_type="Case",
+        detail={"cases": [c.pk for c in page]},
+    )
+    return render(
+        request,
+        "console/cases.html",
+        {"form": form, "page_obj": page, "filtered": any(request.GET.get(f) for f in form.fields)},
+    )
 
 
 def _case_page(request: AuthedRequest, case: Case, form: BreakGlassForm) -> HttpResponse:
     files = Upload.objects.filter(case=case).counted().aggregate(n=Count("pk"), size=Sum("size"))
-    return render(request, "console/case.html", {
-        "case": case, "files": files, "form": form,
-        "specialist": User.objects.filter(pk=case.specialist_id).only("full_name").first() if case.specialist_id else None,
-        "events": case.events.select_related("actor").only("old_status", "new_status", "reason", "at", "actor__role"),
-        "break_glass": BreakGlass.objects.filter(case=case).select_related("admin"),
-        "break_glass_minutes": settings.BREAK_GLASS_MINUTES,
-    })
+    return render(
+        request,
+        "console/case.html",
+        {
+            "case": case,
+            "files": files,
+            "form": form,
+            "specialist": User.objects.filter(pk=case.specialist_id).only("full_name").first()
+            if case.specialist_id
+            else None,
+            "events": case.events.select_related("actor").only(
+                "old_status", "new_status", "reason", "at", "actor__role"
+            ),
+            "break_glass": BreakGlass.objects.filter(case=case).select_related("admin"),
+            "break_glass_minutes": settings.BREAK_GLASS_MINUTES,
+        },
+    )
 
 
 @role_required(Role.ADMIN)

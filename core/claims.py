@@ -37,22 +37,28 @@ class Claims:
         """Take the row for this worker; False if another has it or it has no attempts left."""
         now = timezone.now()
         takeable = self.waiting | (self.held & Q(**{f"{self.claimed_at}__lt": now - self.timeout}))
-        rows = self.model._default_manager.filter(takeable, pk=pk, **{f"{self.attempts}__lt": self.max_attempts}) \
-            .update(**{self.claimed_at: now, self.attempts: F(self.attempts) + 1}, **self.on_claim)
+        rows = self.model._default_manager.filter(
+            takeable, pk=pk, **{f"{self.attempts}__lt": self.max_attempts}
+        ).update(**{self.claimed_at: now, self.attempts: F(self.attempts) + 1}, **self.on_claim)
         return rows == 1
 
     def stuck(self) -> list[Any]:
         """Primary keys to queue again: their message was lost, or their worker died."""
         now = timezone.now()
-        lost = (self.waiting & Q(**{f"{self.queued_at}__lt": now - self.lost_after})) \
-            | (self.held & Q(**{f"{self.claimed_at}__lt": now - self.timeout}))
-        return list(self.model._default_manager.filter(lost, **{f"{self.attempts}__lt": self.max_attempts})
-                    .values_list("pk", flat=True))
+        lost = (self.waiting & Q(**{f"{self.queued_at}__lt": now - self.lost_after})) | (
+            self.held & Q(**{f"{self.claimed_at}__lt": now - self.timeout})
+        )
+        return list(
+            self.model._default_manager.filter(lost, **{f"{self.attempts}__lt": self.max_attempts}).values_list(
+                "pk", flat=True
+            )
+        )
 
     def exhausted(self) -> list[Any]:
         """Primary keys that used up their attempts and that no worker is still working on."""
         now = timezone.now()
-        return list(self.model._default_manager.filter(self.waiting | self.held,
-                                                       **{f"{self.attempts}__gte": self.max_attempts})
-                    .exclude(self.held & Q(**{f"{self.claimed_at}__gte": now - self.timeout}))
-                    .values_list("pk", flat=True))
+        return list(
+            self.model._default_manager.filter(self.waiting | self.held, **{f"{self.attempts}__gte": self.max_attempts})
+            .exclude(self.held & Q(**{f"{self.claimed_at}__gte": now - self.timeout}))
+            .values_list("pk", flat=True)
+        )

@@ -18,8 +18,15 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 ASSETS_DIR = (Path(settings.BASE_DIR) / "static" / "reports").resolve()
 ASSETS_URL = ASSETS_DIR.as_uri() + "/"
-ASSET_TYPES = {".css": "text/css", ".woff2": "font/woff2", ".woff": "font/woff", ".ttf": "font/ttf",
-               ".otf": "font/otf", ".png": "image/png", ".svg": "image/svg+xml"}
+ASSET_TYPES = {
+    ".css": "text/css",
+    ".woff2": "font/woff2",
+    ".woff": "font/woff",
+    ".ttf": "font/ttf",
+    ".otf": "font/otf",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+}
 DATA_TYPES = {"image/png", "image/jpeg", "image/svg+xml"}
 
 
@@ -59,7 +66,7 @@ def asset_path(url: str) -> Path:
 
 
 def _decode_data_uri(url: str) -> tuple[str, bytes]:
-    header, comma, payload = url[len("data:"):].partition(",")
+    header, comma, payload = url[len("data:") :].partition(",")
     params = [p.strip().lower() for p in header.split(";")]
     mime = params[0]
     if not comma or mime not in DATA_TYPES:

@@ -49,11 +49,18 @@ def _writer_client(storage: Any) -> Any:
     part. The signature still covers the request, its headers and the checksum."""
     from botocore.config import Config
 
-    config = storage.client_config.merge(Config(s3={"payload_signing_enabled": False},
-                                                max_pool_connections=PARTS_IN_FLIGHT))
+    config = storage.client_config.merge(
+        Config(s3={"payload_signing_enabled": False}, max_pool_connections=PARTS_IN_FLIGHT)
+    )
     # The storage's own session: the same credentials (keys, profile or role) as its connection.
-    return storage._create_session().client("s3", region_name=storage.region_name, use_ssl=storage.use_ssl,
-                                             endpoint_url=storage.endpoint_url, config=config, verify=storage.verify)
+    return storage._create_session().client(
+        "s3",
+        region_name=storage.region_name,
+        use_ssl=storage.use_ssl,
+        endpoint_url=storage.endpoint_url,
+        config=config,
+        verify=storage.verify,
+    )
 
 
 def _local(name: str) -> Path:
@@ -96,14 +103,21 @@ class S3Writer:
 
     def _put(self, number: int, body: bytearray) -> dict[str, Any]:
         # A declared CRC32 lets the server check each part and the whole object, like boto3's uploader.
-        response = self.client.upload_part(Bucket=self.bucket, Key=self.name, UploadId=self.upload_id,
-                                           PartNumber=number, Body=body, ChecksumAlgorithm="CRC32")
+        response = self.client.upload_part(
+            Bucket=self.bucket,
+            Key=self.name,
+            UploadId=self.upload_id,
+            PartNumber=number,
+            Body=body,
+            ChecksumAlgorithm="CRC32",
+        )
         return {"ETag": response["ETag"], "ChecksumCRC32": response["ChecksumCRC32"], "PartNumber": number}
 
     def _send_part(self, body: bytearray) -> None:
         if self.upload_id is None:
-            self.upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=self.name,
-                                                                 ChecksumAlgorithm="CRC32")["UploadId"]
+            self.upload_id = self.client.create_multipart_upload(
+                Bucket=self.bucket, Key=self.name, ChecksumAlgorithm="CRC32"
+            )["UploadId"]
             self.pool = ThreadPoolExecutor(max_workers=PARTS_IN_FLIGHT, thread_name_prefix="s3-part")
         while len(self.pending) >= PARTS_IN_FLIGHT:
             self.parts.append(self.pending.pop(0).result())
@@ -126,8 +140,12 @@ class S3Writer:
             if body:
                 self._send_part(body)
             self._drain()
-            self.client.complete_multipart_upload(Bucket=self.bucket, Key=self.name, UploadId=self.upload_id,
-                                                  MultipartUpload={"Parts": sorted(self.parts, key=lambda p: p["PartNumber"])})
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=self.name,
+                UploadId=self.upload_id,
+                MultipartUpload={"Parts": sorted(self.parts, key=lambda p: p["PartNumber"])},
+            )
         self.buffer, self.buffered = [], 0
 
     def abort(self) -> None:

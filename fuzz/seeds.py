@@ -13,8 +13,11 @@ from tests.uploads.sanitize import corpus
 def seeds() -> dict[str, list[bytes]]:
     dicom = corpus.dicom_bytes()
     return {
-        "image": [corpus.phone_jpeg(), corpus.encode(corpus.page((320, 240)), "PNG"),
-                  corpus.encode(corpus.page((64, 48)), "JPEG", quality=50)],
+        "image": [
+            corpus.phone_jpeg(),
+            corpus.encode(corpus.page((320, 240)), "PNG"),
+            corpus.encode(corpus.page((64, 48)), "JPEG", quality=50),
+        ],
         "pdf": [corpus.active_pdf(), corpus.active_pdf(object_streams=True), corpus.plain_pdf()],
         "dicom": [dicom, corpus.dicom_bytes("rtdose.dcm"), corpus.dicom_bytes("JPEG2000.dcm")],
         "zip": [corpus.zip_of({"DICOM/IM0001": dicom, "DICOMDIR": b"\0" * 200, "autorun.inf": b"[autorun]"})],

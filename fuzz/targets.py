@@ -46,5 +46,9 @@ def decryptor(data: bytes) -> None:
 
 
 TARGETS: dict[str, Callable[[bytes], None]] = {
-    "image": sanitizer, "pdf": sanitizer, "dicom": sanitizer, "zip": zip_reader, "decrypt": decryptor,
+    "image": sanitizer,
+    "pdf": sanitizer,
+    "dicom": sanitizer,
+    "zip": zip_reader,
+    "decrypt": decryptor,
 }

@@ -30,8 +30,17 @@ PURPOSE = "deletion-certificate"
 FORMAT = "secondopinion/deletion-certificate/1"
 ATTACHMENT = "certificate.json"
 MAX_BYTES = 2 * 1024 * 1024
-REQUIRED = {"certificate_id", "kind", "issued_at", "patient_ref", "approved_by", "cases", "keys_destroyed",
-            "completed_at", "key_id"}
+REQUIRED = {
+    "certificate_id",
+    "kind",
+    "issued_at",
+    "patient_ref",
+    "approved_by",
+    "cases",
+    "keys_destroyed",
+    "completed_at",
+    "key_id",
+}
 
 
 def canonical(content: dict[str, Any]) -> bytes:
@@ -39,12 +48,20 @@ def canonical(content: dict[str, Any]) -> bytes:
 
 
 @transaction.atomic
-def certificate_issue(*, kind: str, patient_ref: uuid.UUID | str, requested_at: datetime | None,
-                      approved_by: dict[str, str] | str, cases: list[dict[str, Any]],
-                      keys_destroyed: list[dict[str, Any]], completed_at: datetime) -> DeletionCertificate:
+def certificate_issue(
+    *,
+    kind: str,
+    patient_ref: uuid.UUID | str,
+    requested_at: datetime | None,
+    approved_by: dict[str, str] | str,
+    cases: list[dict[str, Any]],
+    keys_destroyed: list[dict[str, Any]],
+    completed_at: datetime,
+) -> DeletionCertificate:
     """Build, sign and store a certificate."""
-    certificate = DeletionCertificate(kind=kind, patient_ref=patient_ref, issued_at=timezone.now(),
-                                      key_id=signing.key_id())
+    certificate = DeletionCertificate(
+        kind=kind, patient_ref=patient_ref, issued_at=timezone.now(), key_id=signing.key_id()
+    )
     content = {
         "format": FORMAT,
         "certificate_id": str(certificate.pk),
@@ -63,15 +80,25 @@ def certificate_issue(*, kind: str, patient_ref: uuid.UUID | str, requested_at: 
     certificate.signature = signing.sign(PURPOSE, data)
     certificate.full_clean()
     certificate.save(force_insert=True)
-    audit.record(event_type="certificate.issue", action=audit.Action.CREATE, entity_type="DeletionCertificate",
-                 entity_id=str(certificate.pk), patient_id=patient_ref,
-                 detail={"kind": kind, "cases": len(cases), "keys": len(keys_destroyed)})
+    audit.record(
+        event_type="certificate.issue",
+        action=audit.Action.CREATE,
+        entity_type="DeletionCertificate",
+        entity_id=str(certificate.pk),
+        patient_id=patient_ref,
+        detail={"kind": kind, "cases": len(cases), "keys": len(keys_destroyed)},
+    )
     return certificate
 
 
 def certificate_json(certificate: DeletionCertificate) -> bytes:
-    envelope = {"format": FORMAT, "certificate": json.loads(certificate.content),
-                "signature": certificate.signature, "key_id": certificate.key_id, "algorithm": "Ed25519"}
+    envelope = {
+        "format": FORMAT,
+        "certificate": json.loads(certificate.content),
+        "signature": certificate.signature,
+        "key_id": certificate.key_id,
+        "algorithm": "Ed25519",
+    }
     return json.dumps(envelope, indent=2, sort_keys=True, ensure_ascii=False).encode() + b"\n"
 
 
@@ -81,15 +108,26 @@ def certificate_pdf(certificate: DeletionCertificate, *, language: str) -> bytes
 
     content = json.loads(certificate.content)
     with translation.override(language):
-        html = render_to_string("lifecycle/pdf/certificate.html", {
-            "c": content, "certificate": certificate, "public_key": signing.public_key_pem(),
-            "file_count": sum(len(case.get("files", [])) for case in content.get("cases", [])),
-            "approved_by_policy": content.get("approved_by") == "policy",
-        })
+        html = render_to_string(
+            "lifecycle/pdf/certificate.html",
+            {
+                "c": content,
+                "certificate": certificate,
+                "public_key": signing.public_key_pem(),
+                "file_count": sum(len(case.get("files", [])) for case in content.get("cases", [])),
+                "approved_by_policy": content.get("approved_by") == "policy",
+            },
+        )
     with pikepdf.open(io.BytesIO(html_to_pdf(html))) as pdf:
         pdf.attachments[ATTACHMENT] = pikepdf.AttachedFileSpec(
-            pdf, certificate_json(certificate), filename=ATTACHMENT, mime_type="application/json", creation_date="", mod_date="",
-            description="Signed deletion certificate")
+            pdf,
+            certificate_json(certificate),
+            filename=ATTACHMENT,
+            mime_type="application/json",
+            creation_date="",
+            mod_date="",
+            description="Signed deletion certificate",
+        )
         out = io.BytesIO()
         pdf.save(out)
     return out.getvalue()
@@ -101,6 +139,7 @@ def certificate_filename(certificate: DeletionCertificate, ext: str) -> str:
 
 # --- Verification ------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Verification:
     valid: bool
@@ -109,8 +148,11 @@ class Verification:
 
     @property
     def message(self) -> str:
-        return {"not_a_certificate": "not a certificate", "signature_mismatch": "signature does not match",
-                "other_key": "signed with another key"}.get(self.reason, self.reason)
+        return {
+            "not_a_certificate": "not a certificate",
+            "signature_mismatch": "signature does not match",
+            "other_key": "signed with another key",
+        }.get(self.reason, self.reason)
 
     @property
     def file_count(self) -> int:
@@ -118,9 +160,11 @@ class Verification:
 
     def summary(self) -> str:
         c = self.content
-        return (f"certificate {c.get('certificate_id')} ({c.get('kind')}), issued {c.get('issued_at')}: "
-                f"{len(c.get('cases', []))} case(s), {self.file_count} file(s), "
-                f"{len(c.get('keys_destroyed', []))} key(s) destroyed")
+        return (
+            f"certificate {c.get('certificate_id')} ({c.get('kind')}), issued {c.get('issued_at')}: "
+            f"{len(c.get('cases', []))} case(s), {self.file_count} file(s), "
+            f"{len(c.get('keys_destroyed', []))} key(s) destroyed"
+        )
 
 
 def _envelope(data: bytes) -> dict[str, Any] | None:
@@ -130,8 +174,12 @@ def _envelope(data: bytes) -> dict[str, Any] | None:
         envelope = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         return None
-    if not isinstance(envelope, dict) or not isinstance(envelope.get("certificate"), dict) \
-            or not isinstance(envelope.get("signature"), str) or not set(envelope["certificate"]) >= REQUIRED:
+    if (
+        not isinstance(envelope, dict)
+        or not isinstance(envelope.get("certificate"), dict)
+        or not isinstance(envelope.get("signature"), str)
+        or not set(envelope["certificate"]) >= REQUIRED
+    ):
         return None
     return envelope
 

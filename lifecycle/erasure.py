@@ -39,8 +39,9 @@ class AlreadyRequested(Exception):
 
 
 def open_request(patient: User) -> DeletionRequest | None:
-    return DeletionRequest.objects.filter(patient_ref=patient.pk, status__in=[DeletionStatus.PENDING,
-                                                                             DeletionStatus.APPROVED]).first()
+    return DeletionRequest.objects.filter(
+        patient_ref=patient.pk, status__in=[DeletionStatus.PENDING, DeletionStatus.APPROVED]
+    ).first()
 
 
 def held_cases(patient_id: uuid.UUID) -> list[Case]:
@@ -54,10 +55,16 @@ def _refuse(deletion_request: DeletionRequest, *, code: str, actor: User | None 
     deletion_request.decided_at, deletion_request.decided_by = timezone.now(), None if auto else actor
     deletion_request.save(update_fields=["status", "refusal_code", "decided_at", "decided_by"])
     held = [str(c.pk) for c in held_cases(deletion_request.patient_ref)] if code == RefusalCode.LEGAL_HOLD else []
-    audit.record(actor=actor, event_type="erasure.refuse", action=audit.Action.UPDATE,
-                 outcome=audit.Outcome.MINOR_FAILURE, entity_type="DeletionRequest",
-                 entity_id=str(deletion_request.pk), patient_id=deletion_request.patient_ref,
-                 detail={"code": code, "held_cases": held})
+    audit.record(
+        actor=actor,
+        event_type="erasure.refuse",
+        action=audit.Action.UPDATE,
+        outcome=audit.Outcome.MINOR_FAILURE,
+        entity_type="DeletionRequest",
+        entity_id=str(deletion_request.pk),
+        patient_id=deletion_request.patient_ref,
+        detail={"code": code, "held_cases": held},
+    )
 
 
 def _approve(deletion_request: DeletionRequest, *, actor: User, auto: bool) -> None:
@@ -69,12 +76,19 @@ def _approve(deletion_request: DeletionRequest, *, actor: User, auto: bool) -> N
     deletion_request.decided_by, deletion_request.auto_approved = None if auto else actor, auto
     deletion_request.save(update_fields=["status", "decided_at", "decided_by", "auto_approved"])
     patient = deletion_request.patient
-    for case in Case.objects.select_for_update().filter(patient_id=deletion_request.patient_ref,
-                                                        status__in=OPEN_STATUSES):
+    for case in Case.objects.select_for_update().filter(
+        patient_id=deletion_request.patient_ref, status__in=OPEN_STATUSES
+    ):
         case_transition(case=case, to=Status.WITHDRAWN, actor=patient, reason="erasure_requested")
-    audit.record(actor=actor, event_type="erasure.approve", action=audit.Action.UPDATE,
-                 entity_type="DeletionRequest", entity_id=str(deletion_request.pk),
-                 patient_id=deletion_request.patient_ref, detail={"auto": auto})
+    audit.record(
+        actor=actor,
+        event_type="erasure.approve",
+        action=audit.Action.UPDATE,
+        entity_type="DeletionRequest",
+        entity_id=str(deletion_request.pk),
+        patient_id=deletion_request.patient_ref,
+        detail={"auto": auto},
+    )
     request_id = str(deletion_request.pk)
     # robust: with the broker down the approval stands and the page answers; erasure_sweep runs it.
     transaction.on_commit(lambda: erasure_run_task.delay(request_id), robust=True)
@@ -88,8 +102,9 @@ def erasure_sweep() -> int:
     (broker outage) or its retries ran out. Runs are idempotent, so a duplicate is harmless."""
     from lifecycle.tasks import erasure_run_task  # lifecycle.tasks imports this module
 
-    stale = DeletionRequest.objects.filter(status=DeletionStatus.APPROVED,
-                                           decided_at__lt=timezone.now() - ERASURE_LOST_AFTER)
+    stale = DeletionRequest.objects.filter(
+        status=DeletionStatus.APPROVED, decided_at__lt=timezone.now() - ERASURE_LOST_AFTER
+    )
     queued = 0
     for pk in stale.values_list("pk", flat=True):
         erasure_run_task.delay(str(pk))
@@ -107,9 +122,15 @@ def erasure_request(*, patient: User, keep_account: bool) -> DeletionRequest:
     deletion_request = DeletionRequest(patient=patient, patient_ref=patient.pk, keep_account=keep_account)
     deletion_request.full_clean(exclude=["certificate"])
     deletion_request.save(force_insert=True)
-    audit.record(actor=patient, event_type="erasure.request", action=audit.Action.CREATE,
-                 entity_type="DeletionRequest", entity_id=str(deletion_request.pk), patient_id=patient.pk,
-                 detail={"keep_account": keep_account})
+    audit.record(
+        actor=patient,
+        event_type="erasure.request",
+        action=audit.Action.CREATE,
+        entity_type="DeletionRequest",
+        entity_id=str(deletion_request.pk),
+        patient_id=patient.pk,
+        detail={"keep_account": keep_account},
+    )
     if held_cases(patient.pk):
         _refuse(deletion_request, code=RefusalCode.LEGAL_HOLD, actor=patient, auto=True)
     elif settings.ERASURE_AUTO_APPROVE:
@@ -156,8 +177,11 @@ def erasure_run(*, request_id: uuid.UUID | str) -> None:
                 continue
         _finish(deletion_request)
         deletion_request.refresh_from_db()
-    if deletion_request.status == DeletionStatus.DONE and not deletion_request.keep_account \
-            and deletion_request.patient_id is not None:
+    if (
+        deletion_request.status == DeletionStatus.DONE
+        and not deletion_request.keep_account
+        and deletion_request.patient_id is not None
+    ):
         account_delete(deletion_request=deletion_request)
 
 
@@ -171,15 +195,25 @@ def _finish(deletion_request: DeletionRequest) -> None:
         approver = {"id": str(deletion_request.decided_by_id), "role": "admin"}
     now = timezone.now()
     certificate = certificate_issue(
-        kind=DeletionCertificate.Kind.ERASURE, patient_ref=deletion_request.patient_ref,
-        requested_at=deletion_request.requested_at, approved_by=approver, cases=run_manifests(deletion_request.pk),
-        keys_destroyed=destroyed_keys(deletion_request.patient_ref), completed_at=now)
+        kind=DeletionCertificate.Kind.ERASURE,
+        patient_ref=deletion_request.patient_ref,
+        requested_at=deletion_request.requested_at,
+        approved_by=approver,
+        cases=run_manifests(deletion_request.pk),
+        keys_destroyed=destroyed_keys(deletion_request.patient_ref),
+        completed_at=now,
+    )
     deletion_request.status, deletion_request.completed_at = DeletionStatus.DONE, now
     deletion_request.certificate = certificate
     deletion_request.save(update_fields=["status", "completed_at", "certificate"])
-    audit.record(event_type="erasure.done", action=audit.Action.DELETE, entity_type="DeletionRequest",
-                 entity_id=str(deletion_request.pk), patient_id=deletion_request.patient_ref,
-                 detail={"certificate": str(certificate.pk)})
+    audit.record(
+        event_type="erasure.done",
+        action=audit.Action.DELETE,
+        entity_type="DeletionRequest",
+        entity_id=str(deletion_request.pk),
+        patient_id=deletion_request.patient_ref,
+        detail={"certificate": str(certificate.pk)},
+    )
 
 
 def account_delete(*, deletion_request: DeletionRequest) -> None:
@@ -193,18 +227,27 @@ def account_delete(*, deletion_request: DeletionRequest) -> None:
     if patient is None or certificate is None:
         return
     with translation.override(patient.language):
-        message: EmailMultiAlternatives = make_message("erasure-done", patient.email,
-                                                       {"certificate_id": str(certificate.pk)})
+        message: EmailMultiAlternatives = make_message(
+            "erasure-done", patient.email, {"certificate_id": str(certificate.pk)}
+        )
         message.attach(certificate_filename(certificate, "json"), certificate_json(certificate), "application/json")
-        message.attach(certificate_filename(certificate, "pdf"),
-                       certificate_pdf(certificate, language=patient.language), "application/pdf")
+        message.attach(
+            certificate_filename(certificate, "pdf"),
+            certificate_pdf(certificate, language=patient.language),
+            "application/pdf",
+        )
     message.send()
     with transaction.atomic():
         patient = User.objects.select_for_update().get(pk=patient.pk)
         patient.end_all_sessions()
         for model in (AccessAttempt, AccessFailureLog, AccessLog):  # login records keep the e-mail address
             model.objects.filter(Q(username__iexact=patient.email)).delete()
-        audit.record(event_type="account.delete", action=audit.Action.DELETE, entity_type="User",
-                     entity_id=str(patient.pk), patient_id=patient.pk,
-                     detail={"request": str(deletion_request.pk)})
+        audit.record(
+            event_type="account.delete",
+            action=audit.Action.DELETE,
+            entity_type="User",
+            entity_id=str(patient.pk),
+            patient_id=patient.pk,
+            detail={"request": str(deletion_request.pk)},
+        )
         patient.delete()

@@ -52,11 +52,25 @@ class ExportPlan:
     @classmethod
     def of(cls, patient: User) -> ExportPlan:
         reports = Report.objects.signed().prefetch_related(
-            "answers__question", "follow_ups",
-            Prefetch("documents", queryset=SignedDocument.objects.select_related("patient_key").order_by("version")))
-        cases = list(Case.objects.filter(patient=patient).order_by("created_at").prefetch_related(
-            "questions", "surgeries", "medications", "timeline", "measurements", "consents__version",
-            "messages__author", "events", Prefetch("reports", queryset=reports)))
+            "answers__question",
+            "follow_ups",
+            Prefetch("documents", queryset=SignedDocument.objects.select_related("patient_key").order_by("version")),
+        )
+        cases = list(
+            Case.objects.filter(patient=patient)
+            .order_by("created_at")
+            .prefetch_related(
+                "questions",
+                "surgeries",
+                "medications",
+                "timeline",
+                "measurements",
+                "consents__version",
+                "messages__author",
+                "events",
+                Prefetch("reports", queryset=reports),
+            )
+        )
         plan = cls(patient=patient, cases=cases)
         references = {case.pk: case.reference for case in cases}
         taken: set[str] = set()
@@ -87,20 +101,28 @@ def document_path(case: Case, report: Report, document: SignedDocument) -> str:
 
 # --- answers.json ---------------------------------------------------------------------------------
 
+
 def _report(plan: ExportPlan, report: Report) -> dict[str, Any]:
     return {
         "round": report.round,
         "signed_at": _iso(report.signed_at),
         **{name: getattr(report, name) for name in REPORT_FIELDS},
         "answers": [{"question": a.question.text, "answer": a.text} for a in report.answers.all()],
-        "follow_ups": [{"question": f.text, "asked_at": _iso(f.asked_at), "answer": f.answer}
-                       for f in report.follow_ups.all()],
-        "documents": [{
-            "version": d.version, "signed_at": _iso(d.signed_at), "verification_code": d.verification_code,
-            "pdf": plan.path_of(d), "pdf_sha256": d.pdf_sha256 or None,
-            # "pending": still being rendered, not in this ZIP yet; "failed": ask us for it.
-            "pdf_status": d.render_status,
-        } for d in report.documents.all()],
+        "follow_ups": [
+            {"question": f.text, "asked_at": _iso(f.asked_at), "answer": f.answer} for f in report.follow_ups.all()
+        ],
+        "documents": [
+            {
+                "version": d.version,
+                "signed_at": _iso(d.signed_at),
+                "verification_code": d.verification_code,
+                "pdf": plan.path_of(d),
+                "pdf_sha256": d.pdf_sha256 or None,
+                # "pending": still being rendered, not in this ZIP yet; "failed": ask us for it.
+                "pdf_status": d.render_status,
+            }
+            for d in report.documents.all()
+        ],
     }
 
 
@@ -110,35 +132,90 @@ def _case(plan: ExportPlan, case: Case) -> dict[str, Any]:
     return {
         "reference": case.reference,
         "status": case.status,
-        "created_at": _iso(case.created_at), "submitted_at": _iso(case.submitted_at),
-        "due_at": _iso(case.due_at), "closed_at": _iso(case.closed_at), "round": case.round,
-        "specialty": case.specialty, "country": str(case.country),
+        "created_at": _iso(case.created_at),
+        "submitted_at": _iso(case.submitted_at),
+        "due_at": _iso(case.due_at),
+        "closed_at": _iso(case.closed_at),
+        "round": case.round,
+        "specialty": case.specialty,
+        "country": str(case.country),
         "intake": {
-            "red_flags": list(case.red_flags), "reason": case.reason, "expectations": case.expectations,
-            "first_opinion": {"diagnosis": case.first_diagnosis, "treatment": case.first_treatment,
-                              "by": case.first_opinion_by, "year": case.first_opinion_year,
-                              "month": case.first_opinion_month},
-            "diagnoses": case.diagnoses, "allergies": case.allergies, "family_history": case.family_history,
+            "red_flags": list(case.red_flags),
+            "reason": case.reason,
+            "expectations": case.expectations,
+            "first_opinion": {
+                "diagnosis": case.first_diagnosis,
+                "treatment": case.first_treatment,
+                "by": case.first_opinion_by,
+                "year": case.first_opinion_year,
+                "month": case.first_opinion_month,
+            },
+            "diagnoses": case.diagnoses,
+            "allergies": case.allergies,
+            "family_history": case.family_history,
         },
         "questions": [q.text for q in case.questions.all()],
-        "surgeries": [{"what": s.what, "centre": s.centre, "year": s.year, "month": s.month, "day": s.day}
-                      for s in case.surgeries.all()],
+        "surgeries": [
+            {"what": s.what, "centre": s.centre, "year": s.year, "month": s.month, "day": s.day}
+            for s in case.surgeries.all()
+        ],
         "medications": [{"name": m.name, "dose": m.dose, "since": m.since} for m in case.medications.all()],
-        "timeline": [{"year": t.year, "month": t.month, "day": t.day, "what": t.what, "symptoms": t.symptoms,
-                      "response": t.response} for t in case.timeline.all()],
-        "measurements": [{"site": m.site, "value_mm": str(m.value_mm), "unit": m.unit, "method": m.method,
-                          "measured_on": _iso(m.measured_on),
-                          "photo": photo_paths.get(str(m.photo_id)) if m.photo_id else None}
-                         for m in case.measurements.all()],
-        "consents": [{"version": c.version.version, "language": c.language, "text_sha256": c.text_sha256,
-                      "accepted_at": _iso(c.accepted_at), "withdrawn_at": _iso(c.withdrawn_at)}
-                     for c in case.consents.all()],
-        "messages": [{"from": "you" if m.author_id == case.patient_id else (m.author.role if m.author else ""),
-                      "kind": m.kind, "sent_at": _iso(m.sent_at), "body": m.body} for m in case.messages.all()],
-        "status_history": [{"from": e.old_status, "to": e.new_status, "at": _iso(e.at), "reason": e.reason}
-                           for e in case.events.all()],
-        "files": [{"name": u.original_name, "path": path, "kind": u.kind, "mime": u.mime, "size": u.stored_size,
-                   "sha256_as_sent": u.sha256, "uploaded_at": _iso(u.created_at)} for u, path in files],
+        "timeline": [
+            {
+                "year": t.year,
+                "month": t.month,
+                "day": t.day,
+                "what": t.what,
+                "symptoms": t.symptoms,
+                "response": t.response,
+            }
+            for t in case.timeline.all()
+        ],
+        "measurements": [
+            {
+                "site": m.site,
+                "value_mm": str(m.value_mm),
+                "unit": m.unit,
+                "method": m.method,
+                "measured_on": _iso(m.measured_on),
+                "photo": photo_paths.get(str(m.photo_id)) if m.photo_id else None,
+            }
+            for m in case.measurements.all()
+        ],
+        "consents": [
+            {
+                "version": c.version.version,
+                "language": c.language,
+                "text_sha256": c.text_sha256,
+                "accepted_at": _iso(c.accepted_at),
+                "withdrawn_at": _iso(c.withdrawn_at),
+            }
+            for c in case.consents.all()
+        ],
+        "messages": [
+            {
+                "from": "you" if m.author_id == case.patient_id else (m.author.role if m.author else ""),
+                "kind": m.kind,
+                "sent_at": _iso(m.sent_at),
+                "body": m.body,
+            }
+            for m in case.messages.all()
+        ],
+        "status_history": [
+            {"from": e.old_status, "to": e.new_status, "at": _iso(e.at), "reason": e.reason} for e in case.events.all()
+        ],
+        "files": [
+            {
+                "name": u.original_name,
+                "path": path,
+                "kind": u.kind,
+                "mime": u.mime,
+                "size": u.stored_size,
+                "sha256_as_sent": u.sha256,
+                "uploaded_at": _iso(u.created_at),
+            }
+            for u, path in files
+        ],
         "reports": [_report(plan, r) for r in case.reports.all()],
     }
 
@@ -147,8 +224,7 @@ def answers_json(plan: ExportPlan) -> bytes:
     data = {
         "format": FORMAT,
         "exported_at": _iso(timezone.now()),
-        "patient": {"name": plan.patient.full_name, "email": plan.patient.email,
-                    "language": plan.patient.language},
+        "patient": {"name": plan.patient.full_name, "email": plan.patient.email, "language": plan.patient.language},
         "cases": [_case(plan, case) for case in plan.cases],
     }
     return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
@@ -175,12 +251,20 @@ def _members(plan: ExportPlan) -> Iterator[tuple[str, Callable[[], Iterable[byte
 
 # --- Services ---------------------------------------------------------------------------------------
 
+
 @transaction.atomic
 def _audited_plan(patient: User, event_type: str) -> ExportPlan:
     """The plan, read in one transaction with its audit event (counts only, never names)."""
     plan = ExportPlan.of(patient)
-    audit.record(actor=patient, event_type=event_type, action=audit.Action.READ, entity_type="User",
-                 entity_id=str(patient.pk), patient_id=patient.pk, detail=plan.counts())
+    audit.record(
+        actor=patient,
+        event_type=event_type,
+        action=audit.Action.READ,
+        entity_type="User",
+        entity_id=str(patient.pk),
+        patient_id=patient.pk,
+        detail=plan.counts(),
+    )
     return plan
 
 

@@ -27,8 +27,9 @@ def _export_name(extension: str) -> str:
 @role_required(Role.PATIENT)
 @stepup_required
 def export_zip(request: AuthedRequest) -> HttpResponseBase:
-    response = StreamingHttpResponse(export_services.patient_export_zip(patient=request.user),
-                                     content_type="application/zip")
+    response = StreamingHttpResponse(
+        export_services.patient_export_zip(patient=request.user), content_type="application/zip"
+    )
     return attachment(response, _export_name("zip"))
 
 

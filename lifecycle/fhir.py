@@ -23,7 +23,11 @@ UCUM = "http://unitsofmeasure.org"
 LOINC = "http://loinc.org"
 SHA256_SYSTEM = "urn:ietf:rfc:6920"  # named information: "sha-256" digests, as our identifier type
 REFERENCE_SYSTEM = "urn:secondopinion:case-reference"
-SERVICE_REQUEST_STATUS: dict[str, str] = {Status.DRAFT: "draft", Status.CLOSED: "completed", Status.WITHDRAWN: "revoked"}
+SERVICE_REQUEST_STATUS: dict[str, str] = {
+    Status.DRAFT: "draft",
+    Status.CLOSED: "completed",
+    Status.WITHDRAWN: "revoked",
+}
 
 
 def _urn(kind: str, pk: Any, parent: Any = None) -> str:
@@ -42,8 +46,9 @@ def _patient(plan: ExportPlan) -> dict[str, Any]:
         "resourceType": "Patient",
         "name": [{"text": patient.full_name}],
         "telecom": [{"system": "email", "value": patient.email}],
-        "communication": [{"language": {"coding": [{"system": "urn:ietf:bcp:47", "code": patient.language}]},
-                           "preferred": True}],
+        "communication": [
+            {"language": {"coding": [{"system": "urn:ietf:bcp:47", "code": patient.language}]}, "preferred": True}
+        ],
     }
 
 
@@ -69,20 +74,31 @@ def _service_request(case: Case, subject: dict[str, str]) -> dict[str, Any]:
 
 
 def _consents(case: Case, subject: dict[str, str]) -> list[dict[str, Any]]:
-    return [_entry(_urn("consent", c.pk, case.pk), {
-        "resourceType": "Consent",
-        "status": "inactive" if c.withdrawn_at else "active",
-        "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "treatment"}]},
-        "category": [{"coding": [{"system": LOINC, "code": "59284-0", "display": "Patient Consent"}]}],
-        "patient": subject,
-        "dateTime": c.accepted_at.isoformat(),
-        "policyRule": {"text": f"Second opinion consent, version {c.version.version} ({c.language}), "
-                               f"SHA-256 {c.text_sha256}"},
-    }) for c in case.consents.all()]
+    return [
+        _entry(
+            _urn("consent", c.pk, case.pk),
+            {
+                "resourceType": "Consent",
+                "status": "inactive" if c.withdrawn_at else "active",
+                "scope": {
+                    "coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "treatment"}]
+                },
+                "category": [{"coding": [{"system": LOINC, "code": "59284-0", "display": "Patient Consent"}]}],
+                "patient": subject,
+                "dateTime": c.accepted_at.isoformat(),
+                "policyRule": {
+                    "text": f"Second opinion consent, version {c.version.version} ({c.language}), "
+                    f"SHA-256 {c.text_sha256}"
+                },
+            },
+        )
+        for c in case.consents.all()
+    ]
 
 
-def _observations(case: Case, subject: dict[str, str], request: dict[str, str],
-                  documents: dict[str, str]) -> list[dict[str, Any]]:
+def _observations(
+    case: Case, subject: dict[str, str], request: dict[str, str], documents: dict[str, str]
+) -> list[dict[str, Any]]:
     entries = []
     for m in case.measurements.all():
         resource: dict[str, Any] = {
@@ -102,19 +118,34 @@ def _observations(case: Case, subject: dict[str, str], request: dict[str, str],
     return entries
 
 
-def _document_references(plan: ExportPlan, case: Case, subject: dict[str, str],
-                         request: dict[str, str]) -> list[dict[str, Any]]:
-    return [_entry(_urn("file", upload.pk), {
-        "resourceType": "DocumentReference",
-        "status": "current",
-        # FHIR's attachment hash is SHA-1; ours is SHA-256 of the file as the patient sent it.
-        "identifier": [{"system": SHA256_SYSTEM, "value": f"ni:///sha-256;{upload.sha256}"}],
-        "subject": subject,
-        "date": upload.created_at.isoformat(),
-        "content": [{"attachment": {"contentType": upload.mime, "size": upload.stored_size,
-                                    "title": upload.original_name}}],
-        "context": {"related": [request]},
-    }) for upload, _path in plan.files if upload.case_id == case.pk]
+def _document_references(
+    plan: ExportPlan, case: Case, subject: dict[str, str], request: dict[str, str]
+) -> list[dict[str, Any]]:
+    return [
+        _entry(
+            _urn("file", upload.pk),
+            {
+                "resourceType": "DocumentReference",
+                "status": "current",
+                # FHIR's attachment hash is SHA-1; ours is SHA-256 of the file as the patient sent it.
+                "identifier": [{"system": SHA256_SYSTEM, "value": f"ni:///sha-256;{upload.sha256}"}],
+                "subject": subject,
+                "date": upload.created_at.isoformat(),
+                "content": [
+                    {
+                        "attachment": {
+                            "contentType": upload.mime,
+                            "size": upload.stored_size,
+                            "title": upload.original_name,
+                        }
+                    }
+                ],
+                "context": {"related": [request]},
+            },
+        )
+        for upload, _path in plan.files
+        if upload.case_id == case.pk
+    ]
 
 
 def _diagnostic_report(report: Report, subject: dict[str, str], request: dict[str, str]) -> dict[str, Any]:
@@ -124,8 +155,10 @@ def _diagnostic_report(report: Report, subject: dict[str, str], request: dict[st
         "resourceType": "DiagnosticReport",
         "status": "amended" if current and current.version > 1 else "final",
         "basedOn": [request],
-        "code": {"coding": [{"system": LOINC, "code": "11488-4", "display": "Consult note"}],
-                 "text": "Second opinion report"},
+        "code": {
+            "coding": [{"system": LOINC, "code": "11488-4", "display": "Consult note"}],
+            "text": "Second opinion report",
+        },
         "subject": subject,
         "conclusion": report.summary,
     }
@@ -133,9 +166,14 @@ def _diagnostic_report(report: Report, subject: dict[str, str], request: dict[st
         resource["issued"] = report.signed_at.isoformat()
     if current and current.render_status == RenderStatus.READY:
         pdf = b"".join(open_document(current))
-        resource["presentedForm"] = [{"contentType": "application/pdf", "size": len(pdf),
-                                      "title": f"{report.case.reference}-v{current.version}.pdf",
-                                      "data": base64.b64encode(pdf).decode("ascii")}]
+        resource["presentedForm"] = [
+            {
+                "contentType": "application/pdf",
+                "size": len(pdf),
+                "title": f"{report.case.reference}-v{current.version}.pdf",
+                "data": base64.b64encode(pdf).decode("ascii"),
+            }
+        ]
     return resource
 
 
@@ -155,8 +193,9 @@ def bundle(plan: ExportPlan) -> Any:
         entries += _document_references(plan, case, subject, request)
         entries += _observations(case, subject, request, documents)
         entries += [_entry(_urn("report", r.pk), _diagnostic_report(r, subject, request)) for r in case.reports.all()]
-    return Bundle.model_validate({"resourceType": "Bundle", "type": "collection",
-                                  "timestamp": timezone.now().isoformat(), "entry": entries})
+    return Bundle.model_validate(
+        {"resourceType": "Bundle", "type": "collection", "timestamp": timezone.now().isoformat(), "entry": entries}
+    )
 
 
 def bundle_json(plan: ExportPlan) -> bytes:

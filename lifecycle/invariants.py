@@ -8,5 +8,12 @@ from lifecycle.models import DeletionRequest, DeletionStatus
 
 
 def check(store: Store, found: Findings) -> None:
-    found.add("erasure_not_done", (str(pk) for pk in DeletionRequest.objects.filter(
-        status=DeletionStatus.APPROVED, decided_at__lt=store.cutoff).values_list("pk", flat=True)))
+    found.add(
+        "erasure_not_done",
+        (
+            str(pk)
+            for pk in DeletionRequest.objects.filter(
+                status=DeletionStatus.APPROVED, decided_at__lt=store.cutoff
+            ).values_list("pk", flat=True)
+        ),
+    )

@@ -62,7 +62,8 @@ class DeletionRequest(models.Model):
         ordering = ["-requested_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["patient_ref"], condition=models.Q(status__in=["pending", "approved"]),
+                fields=["patient_ref"],
+                condition=models.Q(status__in=["pending", "approved"]),
                 name="audit_one_open_deletion_request",
             ),
         ]

@@ -63,13 +63,19 @@ def patient_keys_destroy(*, patient_id: uuid.UUID, run: uuid.UUID | str, reason:
             key.destroy()
             destroyed.append(str(key.pk))
         if destroyed:
-            audit.record(event_type="patient_key.destroy", action=audit.Action.DELETE, entity_type="PatientKey",
-                         patient_id=patient_id, detail={"run": str(run), "reason": reason, "keys": destroyed})
+            audit.record(
+                event_type="patient_key.destroy",
+                action=audit.Action.DELETE,
+                entity_type="PatientKey",
+                patient_id=patient_id,
+                detail={"run": str(run), "reason": reason, "keys": destroyed},
+            )
     return destroyed
 
 
-def case_purge(*, case_id: uuid.UUID | str, run: uuid.UUID | str, reason: str,
-               actor: Any = None) -> dict[str, Any] | None:
+def case_purge(
+    *, case_id: uuid.UUID | str, run: uuid.UUID | str, reason: str, actor: Any = None
+) -> dict[str, Any] | None:
     """Destroy one case: its objects in storage, then its rows (the cascade takes questions,
     timeline, measurements, messages, uploads, reports, consents and events). Returns the
     manifest, or None when the case is already gone. Raises CaseOnHold under a legal hold."""
@@ -89,17 +95,30 @@ def case_purge(*, case_id: uuid.UUID | str, run: uuid.UUID | str, reason: str,
             raise CaseOnHold(case)
         manifest = case_manifest(case)  # rows created meanwhile (their objects go next run)
         Case.objects.filter(pk=case.pk).delete()
-        audit.record(actor=actor, event_type=PURGE_EVENT, action=audit.Action.DELETE, entity_type="Case",
-                     entity_id=str(case.pk), case_id=case.pk, patient_id=case.patient_id,
-                     detail={"run": str(run), "reason": reason, **manifest})
+        audit.record(
+            actor=actor,
+            event_type=PURGE_EVENT,
+            action=audit.Action.DELETE,
+            entity_type="Case",
+            entity_id=str(case.pk),
+            case_id=case.pk,
+            patient_id=case.patient_id,
+            detail={"run": str(run), "reason": reason, **manifest},
+        )
     return manifest
 
 
 def run_manifests(run: uuid.UUID | str) -> list[dict[str, Any]]:
     """The manifests of every case a run purged, from its audit events (crash-safe)."""
     events = AuditEvent.objects.filter(event_type=PURGE_EVENT, detail__run=str(run)).order_by("id")
-    return [{"reference": e.detail.get("reference", ""), "files": e.detail.get("files", []),
-             "reports": e.detail.get("reports", [])} for e in events]
+    return [
+        {
+            "reference": e.detail.get("reference", ""),
+            "files": e.detail.get("files", []),
+            "reports": e.detail.get("reports", []),
+        }
+        for e in events
+    ]
 
 
 def destroyed_keys(patient_id: uuid.UUID) -> list[dict[str, Any]]:

@@ -23,8 +23,14 @@ def purge_expired_task() -> dict[str, Any]:
     return purge_expired()
 
 
-@shared_task(name="audit.tasks.erasure_run_task", bind=True, acks_late=True, reject_on_worker_lost=True,
-             max_retries=5, default_retry_delay=60)
+@shared_task(
+    name="audit.tasks.erasure_run_task",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=5,
+    default_retry_delay=60,
+)
 def erasure_run_task(self, request_id: str) -> None:  # type: ignore[no-untyped-def]
     """Carry out an approved erasure request (lifecycle/erasure.py); idempotent, so a retry is safe."""
     try:

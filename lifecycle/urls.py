@@ -20,8 +20,11 @@ urlpatterns = [
     path("console/deletion-requests/<uuid:request_id>/approve/", views.deletion_approve, name="deletion_approve"),
     path("console/deletion-requests/<uuid:request_id>/refuse/", views.deletion_refuse, name="deletion_refuse"),
     path("console/deletion-certificates/", views.certificate_list, name="certificates"),
-    path("console/deletion-certificates/<uuid:certificate_id>/<str:fmt>/", views.certificate_download,
-         name="certificate_download"),
+    path(
+        "console/deletion-certificates/<uuid:certificate_id>/<str:fmt>/",
+        views.certificate_download,
+        name="certificate_download",
+    ),
     path("accounts/erase/", views.erase, name="erase"),
     path("accounts/erase/certificate/<str:fmt>/", views.erase_certificate, name="erase_certificate"),
     path("deletion-certificates/verify/", views.certificate_verify, name="certificate_verify"),

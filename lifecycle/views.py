@@ -37,19 +37,29 @@ def _posted(request: HttpRequest) -> Any:
 
 # --- Retention policies (admins) ---------------------------------------------------------------
 
+
 @role_required(Role.ADMIN)
 def retention_policies(request: AuthedRequest) -> HttpResponse:
     form = RetentionPolicyForm(_posted(request))
     if request.method == "POST" and form.is_valid():
-        retention.policy_save(actor=request.user, country=form.cleaned_data["country"],
-                              keep_days=form.cleaned_data["keep_days"])
+        retention.policy_save(
+            actor=request.user, country=form.cleaned_data["country"], keep_days=form.cleaned_data["keep_days"]
+        )
         messages.success(request, _("Retention policy saved."))
         return redirect("lifecycle:retention")
-    return render(request, "lifecycle/retention.html", {
-        "form": form, "policies": RetentionPolicy.objects.all(),
-        "default_days": retention.keep_days_for(""), "has_default": RetentionPolicy.objects.filter(country="").exists(),
-        "certificates": retention.recent_purges(), "audit_years": settings.AUDIT_RETENTION_YEARS,
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "lifecycle/retention.html",
+        {
+            "form": form,
+            "policies": RetentionPolicy.objects.all(),
+            "default_days": retention.keep_days_for(""),
+            "has_default": RetentionPolicy.objects.filter(country="").exists(),
+            "certificates": retention.recent_purges(),
+            "audit_years": settings.AUDIT_RETENTION_YEARS,
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @require_POST
@@ -62,10 +72,12 @@ def retention_remove(request: AuthedRequest, policy_id: int) -> HttpResponse:
 
 # --- Legal hold (admins) -----------------------------------------------------------------------
 
+
 def _back(request: HttpRequest) -> HttpResponse:
     target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = reverse("lifecycle:retention")
     return redirect(target)
 
@@ -73,14 +85,19 @@ def _back(request: HttpRequest) -> HttpResponse:
 @role_required(Role.ADMIN)
 def legal_hold(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
     case = case_for_user(request, case_id, metadata_only=True)
-    form = LegalHoldForm(_posted(request), prefix="hold",
-                         initial={"reason": case.legal_hold_reason, "note": case.legal_hold_note})
+    form = LegalHoldForm(
+        _posted(request), prefix="hold", initial={"reason": case.legal_hold_reason, "note": case.legal_hold_note}
+    )
     if request.method == "POST" and form.is_valid():
         retention.legal_hold_set(actor=request.user, case=case, **form.cleaned_data)
         messages.success(request, _("Case %(reference)s is on legal hold.") % {"reference": case.reference})
         return _back(request)
-    return render(request, "lifecycle/legal_hold.html", {"case": case, "form": form, "next": request.POST.get("next", "")},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "lifecycle/legal_hold.html",
+        {"case": case, "form": form, "next": request.POST.get("next", "")},
+        status=400 if form.errors else 200,
+    )
 
 
 @require_POST
@@ -93,6 +110,7 @@ def legal_hold_release(request: AuthedRequest, case_id: uuid.UUID) -> HttpRespon
 
 
 # --- Erasure requests --------------------------------------------------------------------------
+
 
 @role_required(Role.PATIENT)
 @stepup_required
@@ -109,8 +127,9 @@ def erase(request: AuthedRequest) -> HttpResponse:
         if keep or deletion_request.status in (DeletionStatus.REFUSED, DeletionStatus.PENDING):
             return redirect("accounts:security")
         return render(request, "lifecycle/erase_received.html", {"deletion_request": deletion_request})
-    return render(request, "lifecycle/erase.html", {"form": form, "pending": pending},
-                  status=400 if form.errors else 200)
+    return render(
+        request, "lifecycle/erase.html", {"form": form, "pending": pending}, status=400 if form.errors else 200
+    )
 
 
 def _certificate_response(certificate: DeletionCertificate, fmt: str, language: str) -> HttpResponse:
@@ -124,16 +143,25 @@ def _certificate_response(certificate: DeletionCertificate, fmt: str, language: 
 
 
 def _record_download(request: AuthedRequest, certificate: DeletionCertificate, fmt: str) -> None:
-    audit.record(actor=request.user, event_type="certificate.download", action=audit.Action.READ,
-                 entity_type="DeletionCertificate", entity_id=str(certificate.pk),
-                 patient_id=certificate.patient_ref, detail={"format": fmt})
+    audit.record(
+        actor=request.user,
+        event_type="certificate.download",
+        action=audit.Action.READ,
+        entity_type="DeletionCertificate",
+        entity_id=str(certificate.pk),
+        patient_id=certificate.patient_ref,
+        detail={"format": fmt},
+    )
 
 
 @role_required(Role.PATIENT)
 def erase_certificate(request: AuthedRequest, fmt: str) -> HttpResponse:
     """The certificate of the patient's done erasure (they kept the account)."""
-    done = DeletionRequest.objects.filter(patient=request.user, status=DeletionStatus.DONE,
-                                          certificate__isnull=False).select_related("certificate").first()
+    done = (
+        DeletionRequest.objects.filter(patient=request.user, status=DeletionStatus.DONE, certificate__isnull=False)
+        .select_related("certificate")
+        .first()
+    )
     if done is None or done.certificate is None or fmt not in ("json", "pdf"):
         raise Http404
     _record_download(request, done.certificate, fmt)
@@ -143,8 +171,11 @@ def erase_certificate(request: AuthedRequest, fmt: str) -> HttpResponse:
 @role_required(Role.ADMIN)
 def deletion_requests(request: AuthedRequest) -> HttpResponse:
     rows = DeletionRequest.objects.select_related("certificate")[:100]
-    return render(request, "lifecycle/deletion_requests.html", {"rows": rows, "refuse_form": RefuseForm(),
-                                                                "labels": erasure.RefusalCode.LABELS})
+    return render(
+        request,
+        "lifecycle/deletion_requests.html",
+        {"rows": rows, "refuse_form": RefuseForm(), "labels": erasure.RefusalCode.LABELS},
+    )
 
 
 @require_POST
@@ -176,6 +207,7 @@ def deletion_refuse(request: AuthedRequest, request_id: uuid.UUID) -> HttpRespon
 
 
 # --- Certificates ------------------------------------------------------------------------------
+
 
 @role_required(Role.ADMIN)
 def certificate_list(request: AuthedRequest) -> HttpResponse:
@@ -215,15 +247,27 @@ class MemoryUploadHandler(FileUploadHandler):
 
 
 def _verify_page(request: HttpRequest, *, problem: str = "", status: int = 200) -> HttpResponse:
-    return render(request, "lifecycle/verify.html", {"problem": problem, "public_key": signing.public_key_pem(),
-                                                     "key_id": signing.key_id(),
-                                                     "max_mb": certificates.MAX_BYTES // (1024 * 1024)}, status=status)
+    return render(
+        request,
+        "lifecycle/verify.html",
+        {
+            "problem": problem,
+            "public_key": signing.public_key_pem(),
+            "key_id": signing.key_id(),
+            "max_mb": certificates.MAX_BYTES // (1024 * 1024),
+        },
+        status=status,
+    )
 
 
 def _record_verify(request: HttpRequest, result: str) -> None:
-    audit.record(request=request, event_type="certificate.verify", action=audit.Action.EXECUTE,
-                 outcome=audit.Outcome.SUCCESS if result == "valid" else audit.Outcome.MINOR_FAILURE,
-                 detail={"result": result})
+    audit.record(
+        request=request,
+        event_type="certificate.verify",
+        action=audit.Action.EXECUTE,
+        outcome=audit.Outcome.SUCCESS if result == "valid" else audit.Outcome.MINOR_FAILURE,
+        detail={"result": result},
+    )
 
 
 @csrf_exempt  # checked by csrf_protect below, once our handler is in place (as reports:verify does)
@@ -234,8 +278,9 @@ def certificate_verify(request: HttpRequest) -> HttpResponse:
         return _verify_page(request)
     if ratelimit.over_limit(request, scope="certificate-verify", rate=settings.REPORT_VERIFY_RATE):
         _record_verify(request, "rate_limited")
-        return render(request, "reports/verify_limited.html", {"minutes": settings.REPORT_VERIFY_RATE[1] // 60},
-                      status=429)
+        return render(
+            request, "reports/verify_limited.html", {"minutes": settings.REPORT_VERIFY_RATE[1] // 60}, status=429
+        )
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:

@@ -14,15 +14,27 @@ from reports.models import SignedDocument
 
 def document_for_user(request: HttpRequest, document_id: uuid.UUID | str) -> SignedDocument:
     """A signed, rendered PDF: whoever may read its (signed) report."""
-    document = SignedDocument.objects.select_related("report__case", "patient_key") \
-        .filter(pk=document_id).first()
+    document = SignedDocument.objects.select_related("report__case", "patient_key").filter(pk=document_id).first()
     if document is None or not can_read_case(request.user, document.report.case):
         case = document.report.case if document else None
-        audit.record(request=request, event_type="report_document.read.denied", action=audit.Action.READ,
-                     outcome=audit.Outcome.MINOR_FAILURE, entity_type="SignedDocument", entity_id=str(document_id),
-                     case_id=case.pk if case else None, patient_id=case.patient_id if case else None)
+        audit.record(
+            request=request,
+            event_type="report_document.read.denied",
+            action=audit.Action.READ,
+            outcome=audit.Outcome.MINOR_FAILURE,
+            entity_type="SignedDocument",
+            entity_id=str(document_id),
+            case_id=case.pk if case else None,
+            patient_id=case.patient_id if case else None,
+        )
         raise Http404
-    audit.record(request=request, event_type="report_document.read", action=audit.Action.READ,
-                 entity_type="SignedDocument", entity_id=str(document.pk), case_id=document.report.case_id,
-                 patient_id=document.report.case.patient_id)
+    audit.record(
+        request=request,
+        event_type="report_document.read",
+        action=audit.Action.READ,
+        entity_type="SignedDocument",
+        entity_id=str(document.pk),
+        case_id=document.report.case_id,
+        patient_id=document.report.case.patient_id,
+    )
     return document

@@ -36,8 +36,9 @@ def series(points: Iterable[Point]) -> dict[str, list[Point]]:
     return {site: sorted(values, key=lambda p: p.on) for site, values in sorted(grouped.items())}
 
 
-def trend_svg(points: Iterable[Point], *, title: str = "", y_label: str = "mm",
-              width_in: float = 6.0, height_in: float = 3.0) -> str:
+def trend_svg(
+    points: Iterable[Point], *, title: str = "", y_label: str = "mm", width_in: float = 6.0, height_in: float = 3.0
+) -> str:
     """An SVG line chart of the measurements; empty string when there is nothing to draw."""
     grouped = series(points)
     if not grouped:
@@ -45,8 +46,12 @@ def trend_svg(points: Iterable[Point], *, title: str = "", y_label: str = "mm",
     figure = Figure(figsize=(width_in, height_in), dpi=96)
     axes = figure.add_subplot()
     for site, values in grouped.items():
-        axes.plot([p.on for p in values], [float(p.value_mm) for p in values],  # type: ignore[arg-type]
-                  marker="o", label=site)
+        axes.plot(
+            [p.on for p in values],  # type: ignore[arg-type]
+            [float(p.value_mm) for p in values],
+            marker="o",
+            label=site,
+        )
     locator = AutoDateLocator()
     axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
@@ -62,4 +67,4 @@ def trend_svg(points: Iterable[Point], *, title: str = "", y_label: str = "mm",
     figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     svg = buffer.getvalue()
     # Drop the XML prolog and DOCTYPE so the SVG can be inlined in HTML.
-    return svg[svg.index("<svg"):]
+    return svg[svg.index("<svg") :]

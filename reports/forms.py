@@ -39,19 +39,36 @@ class ReportForm(forms.ModelForm):
             "limitations": _("For example: no physical examination; photos may not show colour or texture exactly."),
         }
         widgets = {
-            "diagnosis_agreement": forms.RadioSelect, "treatment_agreement": forms.RadioSelect,
-            "certainty": forms.RadioSelect, "in_person": forms.RadioSelect,
-            **{name: forms.Textarea(attrs={"rows": 4}) for name in [
-                "summary", "findings", "agreement_comment", "certainty_reason", "recommendations", "alternatives",
-                "suggested_tests", "in_person_reason", "limitations"]},
+            "diagnosis_agreement": forms.RadioSelect,
+            "treatment_agreement": forms.RadioSelect,
+            "certainty": forms.RadioSelect,
+            "in_person": forms.RadioSelect,
+            **{
+                name: forms.Textarea(attrs={"rows": 4})
+                for name in [
+                    "summary",
+                    "findings",
+                    "agreement_comment",
+                    "certainty_reason",
+                    "recommendations",
+                    "alternatives",
+                    "suggested_tests",
+                    "in_person_reason",
+                    "limitations",
+                ]
+            },
         }
 
-    key_photos = forms.MultipleChoiceField(label=_("Key photos for the PDF"), required=False,
-                                           widget=forms.CheckboxSelectMultiple,
-                                           help_text=_("Up to %(n)d photos.") % {"n": MAX_KEY_PHOTOS})
+    key_photos = forms.MultipleChoiceField(
+        label=_("Key photos for the PDF"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Up to %(n)d photos.") % {"n": MAX_KEY_PHOTOS},
+    )
 
-    def __init__(self, *args: Any, questions: list[Any], photos: list[tuple[str, str]], answers: dict[int, str],
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, questions: list[Any], photos: list[tuple[str, str]], answers: dict[int, str], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         for name in SECTION_FIELDS:
             self.fields[name].required = False
@@ -62,8 +79,11 @@ class ReportForm(forms.ModelForm):
         for number, question in enumerate(questions, start=1):
             self.fields[f"answer_{question.pk}"] = forms.CharField(
                 label=_("Question %(number)d: %(text)s") % {"number": number, "text": question.text},
-                required=False, max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 3}),
-                initial=answers.get(question.pk, ""))
+                required=False,
+                max_length=TEXT_LIMIT,
+                widget=forms.Textarea(attrs={"rows": 3}),
+                initial=answers.get(question.pk, ""),
+            )
         key_photos = self.fields["key_photos"]
         assert isinstance(key_photos, forms.MultipleChoiceField)
         key_photos.choices = photos
@@ -91,9 +111,13 @@ class ReportForm(forms.ModelForm):
 
 
 class AddendumForm(forms.Form):
-    body = forms.CharField(label=_("Addendum"), required=False, max_length=TEXT_LIMIT,
-                           widget=forms.Textarea(attrs={"rows": 5}),
-                           help_text=_("A correction or addition to the signed report. It is dated and signed."))
+    body = forms.CharField(
+        label=_("Addendum"),
+        required=False,
+        max_length=TEXT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("A correction or addition to the signed report. It is dated and signed."),
+    )
 
     def __init__(self, *args: Any, addendum: Addendum, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -102,24 +126,33 @@ class AddendumForm(forms.Form):
         for number, follow_up in enumerate(self.follow_ups, start=1):
             self.fields[f"answer_{follow_up.pk}"] = forms.CharField(
                 label=_("Follow-up question %(number)d: %(text)s") % {"number": number, "text": follow_up.text},
-                required=False, max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 3}),
-                initial=follow_up.answer)
+                required=False,
+                max_length=TEXT_LIMIT,
+                widget=forms.Textarea(attrs={"rows": 3}),
+                initial=follow_up.answer,
+            )
 
     def answers(self) -> dict[str, str]:
         return {str(f.pk): self.cleaned_data.get(f"answer_{f.pk}", "") for f in self.follow_ups}
 
 
 class FollowUpForm(forms.Form):
-    text = forms.CharField(label=_("Your follow-up question"), max_length=1000,
-                           widget=forms.Textarea(attrs={"rows": 3}),
-                           error_messages={"required": _("Write your question.")})
+    text = forms.CharField(
+        label=_("Your follow-up question"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Write your question.")},
+    )
 
 
 class ConfirmForm(forms.Form):
     confirm = forms.BooleanField(
-        label=_("I have reviewed this report and sign it. I understand it cannot be changed afterwards, only "
-                "added to by a signed addendum."),
-        error_messages={"required": _("Confirm that you sign the report.")})
+        label=_(
+            "I have reviewed this report and sign it. I understand it cannot be changed afterwards, only "
+            "added to by a signed addendum."
+        ),
+        error_messages={"required": _("Confirm that you sign the report.")},
+    )
 
 
 class StatisticsForm(forms.Form):
@@ -132,7 +165,11 @@ class StatisticsForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["period"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = [("30", _("Last 30 days")), ("90", _("Last 90 days")), ("365", _("Last 365 days")),
-                         *((str(y), str(y)) for y in range(year, year - 5, -1))]
+        field.choices = [
+            ("30", _("Last 30 days")),
+            ("90", _("Last 90 days")),
+            ("365", _("Last 365 days")),
+            *((str(y), str(y)) for y in range(year, year - 5, -1)),
+        ]
         field.initial = self.DEFAULT
         field.error_messages["invalid_choice"] = _("Choose a period from the list.")

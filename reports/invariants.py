@@ -13,7 +13,7 @@ PREFIXES = ("reports/",)
 
 def object_id(name: str, prefix: str) -> str | None:
     try:
-        return str(uuid.UUID(name[len(prefix):].removesuffix(".pdf")))
+        return str(uuid.UUID(name[len(prefix) :].removesuffix(".pdf")))
     except ValueError:
         return None
 

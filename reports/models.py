@@ -65,16 +65,17 @@ class Report(models.Model):
 
     summary = models.TextField(_("summary"), max_length=TEXT_LIMIT, blank=True)
     findings = models.TextField(_("findings"), max_length=TEXT_LIMIT, blank=True)
-    diagnosis_agreement = models.CharField(_("diagnosis"), max_length=12, choices=DiagnosisAgreement.choices,
-                                           blank=True)
-    treatment_agreement = models.CharField(_("treatment"), max_length=12, choices=TreatmentAgreement.choices,
-                                           blank=True)
+    diagnosis_agreement = models.CharField(
+        _("diagnosis"), max_length=12, choices=DiagnosisAgreement.choices, blank=True
+    )
+    treatment_agreement = models.CharField(
+        _("treatment"), max_length=12, choices=TreatmentAgreement.choices, blank=True
+    )
     agreement_comment = models.TextField(_("about the first opinion"), max_length=TEXT_LIMIT, blank=True)
     certainty = models.CharField(_("certainty"), max_length=10, choices=Certainty.choices, blank=True)
     certainty_reason = models.TextField(_("reason for the level of certainty"), max_length=TEXT_LIMIT, blank=True)
     recommendations = models.TextField(_("recommendations"), max_length=TEXT_LIMIT, blank=True)
-    alternatives = models.TextField(_("alternatives, with their risks and benefits"), max_length=TEXT_LIMIT,
-                                    blank=True)
+    alternatives = models.TextField(_("alternatives, with their risks and benefits"), max_length=TEXT_LIMIT, blank=True)
     suggested_tests = models.TextField(_("suggested tests"), max_length=TEXT_LIMIT, blank=True)
     in_person = models.CharField(_("in-person evaluation"), max_length=10, choices=InPerson.choices, blank=True)
     in_person_reason = models.TextField(_("why"), max_length=TEXT_LIMIT, blank=True)

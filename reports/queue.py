@@ -29,14 +29,20 @@ QUESTION_PREVIEW = 200  # characters fetched; the template shortens further
 def _accepted_count(kind: str) -> Coalesce:
     # Accepted files of one kind, archive members included, archives themselves not (as
     # uploads.services.accepted_kinds counts them).
-    counted = Upload.objects.filter(case=OuterRef("pk"), status=UploadStatus.ACCEPTED, kind=kind) \
-        .order_by().values("case").annotate(n=Count("pk")).values("n")
+    counted = (
+        Upload.objects.filter(case=OuterRef("pk"), status=UploadStatus.ACCEPTED, kind=kind)
+        .order_by()
+        .values("case")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
 def with_file_counts(cases: QuerySet[Case]) -> QuerySet[Case]:
-    return cases.annotate(photos=_accepted_count(Kind.IMAGE), pdfs=_accepted_count(Kind.PDF),
-                          dicoms=_accepted_count(Kind.DICOM))
+    return cases.annotate(
+        photos=_accepted_count(Kind.IMAGE), pdfs=_accepted_count(Kind.PDF), dicoms=_accepted_count(Kind.DICOM)
+    )
 
 
 ORDER = ("due_at", "submitted_at", "id")
@@ -53,29 +59,41 @@ def queue_rows(cases: QuerySet[Case]) -> QuerySet[Case]:
     """What a specialist needs to choose a case: the file counts and the start of the first
     question. Nothing else of the clinical content is loaded."""
     first_question = Question.objects.filter(case=OuterRef("pk")).order_by("position", "id").values("text")[:1]
-    return with_file_counts(cases).annotate(first_question=Left(Subquery(first_question), QUESTION_PREVIEW)) \
-        .only("id", "reference", "specialty", "country", "status", "due_at").order_by(*ORDER)
+    return (
+        with_file_counts(cases)
+        .annotate(first_question=Left(Subquery(first_question), QUESTION_PREVIEW))
+        .only("id", "reference", "specialty", "country", "status", "due_at")
+        .order_by(*ORDER)
+    )
 
 
 def assignment_rows(cases: QuerySet[Case]) -> QuerySet[Case]:
     """The admins' list: no clinical text at all."""
-    return with_file_counts(cases).only("id", "reference", "specialty", "country", "status", "due_at") \
-        .order_by(*ORDER)
+    return with_file_counts(cases).only("id", "reference", "specialty", "country", "status", "due_at").order_by(*ORDER)
 
 
 def my_cases(user: User) -> QuerySet[Case]:
     """Open cases the specialist leads, and those a lead consulted them on."""
     consulted = Consultation.objects.filter(case=OuterRef("pk"), colleague=user)
-    return Case.objects.filter(Q(specialist=user) | Exists(consulted)) \
-        .exclude(status__in=[Status.CLOSED, Status.WITHDRAWN]) \
-        .only("id", "reference", "specialty", "status", "due_at", "specialist_id") \
+    return (
+        Case.objects.filter(Q(specialist=user) | Exists(consulted))
+        .exclude(status__in=[Status.CLOSED, Status.WITHDRAWN])
+        .only("id", "reference", "specialty", "status", "due_at", "specialist_id")
         .order_by("due_at", "id")
+    )
 
 
-DUE_CHOICES = [("", _("Any time")), ("overdue", _("Overdue")), ("today", _("Due by the end of today")),
-               ("week", _("Due within 7 days"))]
-STATUS_CHOICES = [("", _("Any")), (Status.SUBMITTED.value, Status.SUBMITTED.label),
-                  (Status.TRIAGE.value, Status.TRIAGE.label)]
+DUE_CHOICES = [
+    ("", _("Any time")),
+    ("overdue", _("Overdue")),
+    ("today", _("Due by the end of today")),
+    ("week", _("Due within 7 days")),
+]
+STATUS_CHOICES = [
+    ("", _("Any")),
+    (Status.SUBMITTED.value, Status.SUBMITTED.label),
+    (Status.TRIAGE.value, Status.TRIAGE.label),
+]
 
 
 class QueueFilterForm(forms.Form):
@@ -115,22 +133,31 @@ class _SpecialistChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
 
 
 def active_specialists() -> QuerySet[User]:
-    return User.objects.filter(role=Role.SPECIALIST, is_active=True).select_related("specialist_profile") \
+    return (
+        User.objects.filter(role=Role.SPECIALIST, is_active=True)
+        .select_related("specialist_profile")
         .order_by("full_name", "email")
+    )
 
 
 class AssignForm(forms.Form):
-    specialist = _SpecialistChoiceField(label=_("Specialist"), queryset=active_specialists(),
-                                        error_messages={"required": _("Choose a specialist."),
-                                                        "invalid_choice": _("Choose a specialist from the list.")})
+    specialist = _SpecialistChoiceField(
+        label=_("Specialist"),
+        queryset=active_specialists(),
+        error_messages={
+            "required": _("Choose a specialist."),
+            "invalid_choice": _("Choose a specialist from the list."),
+        },
+    )
 
 
 class ConsultInviteForm(forms.Form):
-    colleague = _SpecialistChoiceField(label=_("Consult a colleague"), queryset=User.objects.none(),
-                                       help_text=_("Any specialist, of any specialty. They see the whole case "
-                                                   "and can leave you a note."),
-                                       error_messages={"required": _("Choose a colleague."),
-                                                       "invalid_choice": _("Choose a colleague from the list.")})
+    colleague = _SpecialistChoiceField(
+        label=_("Consult a colleague"),
+        queryset=User.objects.none(),
+        help_text=_("Any specialist, of any specialty. They see the whole case and can leave you a note."),
+        error_messages={"required": _("Choose a colleague."), "invalid_choice": _("Choose a colleague from the list.")},
+    )
 
     def __init__(self, *args: Any, lead: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -138,9 +165,12 @@ class ConsultInviteForm(forms.Form):
 
 
 class ConsultNoteForm(forms.Form):
-    note = forms.CharField(label=_("Your note for the lead specialist"), max_length=TEXT_LIMIT,
-                           widget=forms.Textarea(attrs={"rows": 6}),
-                           error_messages={"required": _("Write your note.")})
+    note = forms.CharField(
+        label=_("Your note for the lead specialist"),
+        max_length=TEXT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={"required": _("Write your note.")},
+    )
 
 
 def assignable_specialists(cases: list[Case], specialists: list[User]) -> dict[Any, list[User]]:
@@ -150,7 +180,8 @@ def assignable_specialists(cases: list[Case], specialists: list[User]) -> dict[A
     out: dict[Any, list[User]] = {}
     for case in cases:
         out[case.pk] = [
-            s for s in specialists
+            s
+            for s in specialists
             if (profile := getattr(s, "specialist_profile", None)) is not None
             and case.country in profile.jurisdictions
             and (case.specialty == RequestedSpecialty.NOT_SURE or case.specialty in profile.specialties)

@@ -63,6 +63,7 @@ MAX_PHOTO_BYTES = 2 * 1024 * 1024  # a thumbnail is far smaller; never pull a wh
 
 # --- What the template shows -------------------------------------------------------------------
 
+
 def _when(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
@@ -79,8 +80,12 @@ def _jurisdictions(codes: list[str]) -> list[str]:
 
 
 def _person(person: dict[str, Any]) -> dict[str, Any]:
-    return {"name": person.get("name", ""), "specialties": specialty_labels(person.get("specialties", [])),
-            "licence": person.get("licence", ""), "jurisdictions": _jurisdictions(person.get("jurisdictions", []))}
+    return {
+        "name": person.get("name", ""),
+        "specialties": specialty_labels(person.get("specialties", [])),
+        "licence": person.get("licence", ""),
+        "jurisdictions": _jurisdictions(person.get("jurisdictions", [])),
+    }
 
 
 def _measurements(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str]:
@@ -93,8 +98,14 @@ def _measurements(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str
         except (KeyError, ValueError, InvalidOperation):
             continue
         shown = value_mm / 10 if row.get("unit") == "cm" else value_mm
-        table.append({"site": row.get("site", ""), "on": on, "value": f"{shown.normalize():f}",
-                      "unit": "cm" if row.get("unit") == "cm" else "mm"})
+        table.append(
+            {
+                "site": row.get("site", ""),
+                "on": on,
+                "value": f"{shown.normalize():f}",
+                "unit": "cm" if row.get("unit") == "cm" else "mm",
+            }
+        )
         points.append(Point(site=str(row.get("site", "")), on=on, value_mm=value_mm))
     svg = trend_svg(points, y_label="mm") if len({p.on for p in points}) > 1 else ""
     return table, data_uri("image/svg+xml", svg.encode("utf-8")) if svg else ""
@@ -112,9 +123,16 @@ def _photos(content: dict[str, Any]) -> list[str]:
             continue
     if not wanted:
         return []
-    found = {u.pk: u for u in Upload.objects.select_related("patient_key").filter(
-        pk__in=wanted, case__reference=content.get("case", {}).get("reference", ""), status=UploadStatus.ACCEPTED,
-        kind=Kind.IMAGE, thumb_wrapped_key__isnull=False)}
+    found = {
+        u.pk: u
+        for u in Upload.objects.select_related("patient_key").filter(
+            pk__in=wanted,
+            case__reference=content.get("case", {}).get("reference", ""),
+            status=UploadStatus.ACCEPTED,
+            kind=Kind.IMAGE,
+            thumb_wrapped_key__isnull=False,
+        )
+    }
     photos = []
     for pk in wanted:
         upload = found.get(pk)
@@ -148,8 +166,9 @@ class Signature:
     verification_code: str
 
 
-def _context(content: dict[str, Any], *, draft: bool, signature: Signature | None,
-             photos: list[bytes] | None) -> dict[str, Any]:
+def _context(
+    content: dict[str, Any], *, draft: bool, signature: Signature | None, photos: list[bytes] | None
+) -> dict[str, Any]:
     case = content.get("case", {})
     report = content.get("report", {})
     table, chart = _measurements(content.get("measurements", []))
@@ -158,16 +177,22 @@ def _context(content: dict[str, Any], *, draft: bool, signature: Signature | Non
         ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
         tz_name = "UTC"
-    fields = {name: capfirst(Report._meta.get_field(name).verbose_name)  # type: ignore[union-attr]
-              for name in REPORT_FIELDS}
+    fields = {
+        name: capfirst(Report._meta.get_field(name).verbose_name)  # type: ignore[union-attr]
+        for name in REPORT_FIELDS
+    }
     url = verification_url(signature.verification_code) if signature and not draft else ""
     return {
         "draft": draft,
         "labels": fields,
         "version": content.get("version"),
-        "case": {"reference": case.get("reference", ""), "submitted_at": _when(case.get("submitted_at")),
-                 "specialty": choice_label(RequestedSpecialty.choices, case.get("specialty", "")),
-                 "patient_name": case.get("patient_name", ""), "first_opinion": case.get("first_opinion", {})},
+        "case": {
+            "reference": case.get("reference", ""),
+            "submitted_at": _when(case.get("submitted_at")),
+            "specialty": choice_label(RequestedSpecialty.choices, case.get("specialty", "")),
+            "patient_name": case.get("patient_name", ""),
+            "first_opinion": case.get("first_opinion", {}),
+        },
         "report": report,
         "diagnosis": choice_label(DiagnosisAgreement.choices, report.get("diagnosis_agreement", "")),
         "treatment": choice_label(TreatmentAgreement.choices, report.get("treatment_agreement", "")),
@@ -175,14 +200,23 @@ def _context(content: dict[str, Any], *, draft: bool, signature: Signature | Non
         "in_person": choice_label(InPerson.choices, report.get("in_person", "")),
         "in_person_needed": report.get("in_person") in (InPerson.SOON, InPerson.URGENT),
         "answers": content.get("answers", []),
-        "contributors": [{**_person(c), "note": c.get("note", ""), "noted_at": _when(c.get("noted_at"))}
-                         for c in content.get("contributors", [])],
+        "contributors": [
+            {**_person(c), "note": c.get("note", ""), "noted_at": _when(c.get("noted_at"))}
+            for c in content.get("contributors", [])
+        ],
         "measurements": table,
         "chart": chart,
         "photos": _photos(content) if photos is None else [data_uri("image/jpeg", p) for p in photos],
-        "addenda": [{"kind": choice_label(AddendumKind.choices, a.get("kind", "")), "body": a.get("body", ""),
-                     "signed_at": _when(a.get("signed_at")), "author": _person(a.get("author", {})),
-                     "follow_ups": a.get("follow_ups", [])} for a in content.get("addenda", [])],
+        "addenda": [
+            {
+                "kind": choice_label(AddendumKind.choices, a.get("kind", "")),
+                "body": a.get("body", ""),
+                "signed_at": _when(a.get("signed_at")),
+                "author": _person(a.get("author", {})),
+                "follow_ups": a.get("follow_ups", []),
+            }
+            for a in content.get("addenda", [])
+        ],
         "author": _person(content.get("author", {})),
         "signer": _person(content.get("signer", {})),
         "report_signed_at": _when(content.get("report_signed_at")),
@@ -196,19 +230,32 @@ def _context(content: dict[str, Any], *, draft: bool, signature: Signature | Non
     }
 
 
-def render_html(content: dict[str, Any], *, language: str, draft: bool = False,
-                signature: Signature | None = None, photos: list[bytes] | None = None) -> str:
+def render_html(
+    content: dict[str, Any],
+    *,
+    language: str,
+    draft: bool = False,
+    signature: Signature | None = None,
+    photos: list[bytes] | None = None,
+) -> str:
     """The HTML the PDF is made from (for a preview, or to render). `draft` prints a watermark
     and no verification code; otherwise `signature` gives the content hash and the code.
     `photos` (JPEG thumbnails) replaces loading the key photos the snapshot names from storage."""
     with translation.override(language), timezone.override(ZoneInfo("UTC")):
-        return render_to_string("reports/pdf/report.html",
-                                _context(content, draft=draft, signature=signature, photos=photos))
+        return render_to_string(
+            "reports/pdf/report.html", _context(content, draft=draft, signature=signature, photos=photos)
+        )
 
 
-def render_pdf(content: dict[str, Any], *, language: str, draft: bool = False,
-               signature: Signature | None = None, photos: list[bytes] | None = None,
-               url_fetcher: URLFetcher | None = None) -> bytes:
+def render_pdf(
+    content: dict[str, Any],
+    *,
+    language: str,
+    draft: bool = False,
+    signature: Signature | None = None,
+    photos: list[bytes] | None = None,
+    url_fetcher: URLFetcher | None = None,
+) -> bytes:
     """The PDF, in memory (see render_html). `url_fetcher` is for tests that watch what is
     fetched; it defaults to (and should always be) an AssetFetcher."""
     html = render_html(content, language=language, draft=draft, signature=signature, photos=photos)
@@ -217,8 +264,11 @@ def render_pdf(content: dict[str, Any], *, language: str, draft: bool = False,
 
 def document_pdf(document: SignedDocument) -> bytes:
     """The PDF of a signed document, as the worker renders it."""
-    return render_pdf(document.content, language=document.language,
-                      signature=Signature(document.content_sha256, document.verification_code))
+    return render_pdf(
+        document.content,
+        language=document.language,
+        signature=Signature(document.content_sha256, document.verification_code),
+    )
 
 
 def open_document(document: SignedDocument) -> Iterator[bytes]:
@@ -231,11 +281,17 @@ def open_document(document: SignedDocument) -> Iterator[bytes]:
 # --- The worker's side -------------------------------------------------------------------------
 
 # Rendering work: a pending document waits until a worker claims it (core/claims.py).
-WORK = Claims(model=SignedDocument,
-              waiting=Q(render_status=RenderStatus.PENDING, render_claimed_at__isnull=True),
-              held=Q(render_status=RenderStatus.PENDING, render_claimed_at__isnull=False),
-              queued_at="signed_at", timeout=CLAIM_TIMEOUT, lost_after=LOST_AFTER, max_attempts=MAX_ATTEMPTS,
-              claimed_at="render_claimed_at", attempts="render_attempts")
+WORK = Claims(
+    model=SignedDocument,
+    waiting=Q(render_status=RenderStatus.PENDING, render_claimed_at__isnull=True),
+    held=Q(render_status=RenderStatus.PENDING, render_claimed_at__isnull=False),
+    queued_at="signed_at",
+    timeout=CLAIM_TIMEOUT,
+    lost_after=LOST_AFTER,
+    max_attempts=MAX_ATTEMPTS,
+    claimed_at="render_claimed_at",
+    attempts="render_attempts",
+)
 
 
 def _claim(document_id: uuid.UUID | str) -> SignedDocument | None:
@@ -257,36 +313,60 @@ def document_render(*, document_id: uuid.UUID | str) -> None:
         wrapped = store_bytes(document.patient_key, document.id, PDF_PURPOSE, document.pdf_name, pdf)
     except Exception:
         # Let the retry (or the sweeper) take it again at once instead of after CLAIM_TIMEOUT.
-        SignedDocument.objects.filter(pk=document.pk, render_status=RenderStatus.PENDING,
-                                      render_claimed_at=document.render_claimed_at).update(render_claimed_at=None)
+        SignedDocument.objects.filter(
+            pk=document.pk, render_status=RenderStatus.PENDING, render_claimed_at=document.render_claimed_at
+        ).update(render_claimed_at=None)
         raise
     with transaction.atomic():
         # Only if the claim is still ours: a worker that took it over after CLAIM_TIMEOUT wins.
         done = SignedDocument.objects.filter(
-            pk=document.pk, render_status=RenderStatus.PENDING, render_claimed_at=document.render_claimed_at,
-        ).update(render_status=RenderStatus.READY, rendered_at=timezone.now(), pdf_wrapped_key=wrapped,
-                 pdf_size=len(pdf), pdf_sha256=hashlib.sha256(pdf).hexdigest())
+            pk=document.pk,
+            render_status=RenderStatus.PENDING,
+            render_claimed_at=document.render_claimed_at,
+        ).update(
+            render_status=RenderStatus.READY,
+            rendered_at=timezone.now(),
+            pdf_wrapped_key=wrapped,
+            pdf_size=len(pdf),
+            pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+        )
         if done:
             case = document.report.case
-            audit.record(event_type="report_document.render", action=audit.Action.EXECUTE,
-                         entity_type="SignedDocument", entity_id=str(document.pk), case_id=case.pk,
-                         patient_id=case.patient_id, detail={"version": document.version, "size": len(pdf)})
+            audit.record(
+                event_type="report_document.render",
+                action=audit.Action.EXECUTE,
+                entity_type="SignedDocument",
+                entity_id=str(document.pk),
+                case_id=case.pk,
+                patient_id=case.patient_id,
+                detail={"version": document.version, "size": len(pdf)},
+            )
 
 
 def document_render_failed(*, document_id: uuid.UUID | str) -> None:
     """After the last retry: mark it failed (staff see it; the sweeper leaves it alone)."""
     with transaction.atomic():
-        document = SignedDocument.objects.select_related("report__case").filter(
-            pk=document_id, render_status=RenderStatus.PENDING).first()
+        document = (
+            SignedDocument.objects.select_related("report__case")
+            .filter(pk=document_id, render_status=RenderStatus.PENDING)
+            .first()
+        )
         if document is None:
             return
-        SignedDocument.objects.filter(pk=document.pk, render_status=RenderStatus.PENDING) \
-            .update(render_status=RenderStatus.FAILED, render_claimed_at=None)
+        SignedDocument.objects.filter(pk=document.pk, render_status=RenderStatus.PENDING).update(
+            render_status=RenderStatus.FAILED, render_claimed_at=None
+        )
         case = document.report.case
-        audit.record(event_type="report_document.render.failed", action=audit.Action.EXECUTE,
-                     outcome=audit.Outcome.SERIOUS_FAILURE, entity_type="SignedDocument",
-                     entity_id=str(document.pk), case_id=case.pk, patient_id=case.patient_id,
-                     detail={"attempts": document.render_attempts})
+        audit.record(
+            event_type="report_document.render.failed",
+            action=audit.Action.EXECUTE,
+            outcome=audit.Outcome.SERIOUS_FAILURE,
+            entity_type="SignedDocument",
+            entity_id=str(document.pk),
+            case_id=case.pk,
+            patient_id=case.patient_id,
+            detail={"attempts": document.render_attempts},
+        )
     log.warning("rendering signed document %s failed after %d attempts", document.pk, document.render_attempts)
 
 
@@ -304,4 +384,3 @@ def documents_sweep() -> dict[str, int]:
         document_render_failed(document_id=pk)
         failed += 1
     return {"requeued": requeued, "failed": failed}
-

@@ -71,8 +71,13 @@ def _issue_document(report: Report, *, signer: User, now: datetime) -> SignedDoc
     content = snapshot.build(report, version=version, signer=signer, signed_at=now)
     report.documents.filter(superseded_at__isnull=True).update(superseded_at=now)
     document = SignedDocument.objects.create(
-        report=report, version=version, signer=signer, signed_at=now, language=report.case.patient.language,
-        content=content, content_sha256=snapshot.content_sha256(content),
+        report=report,
+        version=version,
+        signer=signer,
+        signed_at=now,
+        language=report.case.patient.language,
+        content=content,
+        content_sha256=snapshot.content_sha256(content),
         patient_key=patient_key_for(report.case.patient),
     )
     # robust: with the broker down the signature still stands and the request still succeeds;
@@ -99,9 +104,16 @@ def report_sign(*, report: Report, signer: User) -> SignedDocument:
     report.save(update_fields=["signed_at", "updated_at"])
     document = _issue_document(report, signer=signer, now=now)
     case_transition(case=report.case, to=Status.REPORT_READY, actor=signer, reason="report_signed", now=now)
-    audit.record(actor=signer, event_type="report.sign", action=audit.Action.UPDATE,
-                 entity_type="Report", entity_id=str(report.pk), case_id=report.case_id,
-                 patient_id=report.case.patient_id, detail={"version": document.version})
+    audit.record(
+        actor=signer,
+        event_type="report.sign",
+        action=audit.Action.UPDATE,
+        entity_type="Report",
+        entity_id=str(report.pk),
+        case_id=report.case_id,
+        patient_id=report.case.patient_id,
+        detail={"version": document.version},
+    )
     return document
 
 
@@ -122,9 +134,16 @@ def addendum_sign(*, addendum: Addendum, signer: User) -> SignedDocument:
     addendum.signed_at = now
     addendum.save(update_fields=["signed_at"])
     document = _issue_document(report, signer=signer, now=now)
-    audit.record(actor=signer, event_type="report.addendum.sign", action=audit.Action.UPDATE,
-                 entity_type="Report", entity_id=str(report.pk), case_id=report.case_id,
-                 patient_id=report.case.patient_id, detail={"version": document.version, "kind": addendum.kind})
+    audit.record(
+        actor=signer,
+        event_type="report.addendum.sign",
+        action=audit.Action.UPDATE,
+        entity_type="Report",
+        entity_id=str(report.pk),
+        case_id=report.case_id,
+        patient_id=report.case.patient_id,
+        detail={"version": document.version, "kind": addendum.kind},
+    )
     case = report.case
     if addendum.kind == AddendumKind.FOLLOW_UP and case.status == Status.REPORT_READY:
         case_transition(case=case, to=Status.CLOSED, actor=signer, reason="follow_ups_answered", now=now)
@@ -152,8 +171,7 @@ def report_draft_for(*, case: Case, author: User) -> Report:
 
 
 @transaction.atomic
-def report_save_draft(*, actor: User, report: Report, fields: dict[str, Any],
-                      answers: dict[int, str]) -> None:
+def report_save_draft(*, actor: User, report: Report, fields: dict[str, Any], answers: dict[int, str]) -> None:
     """Save draft sections and answers (by question id). A signed report never changes."""
     report = Report.objects.select_for_update().get(pk=report.pk)
     if report.is_signed:
@@ -166,8 +184,15 @@ def report_save_draft(*, actor: User, report: Report, fields: dict[str, Any],
     for question_id, text in answers.items():
         if question_id in questions:
             Answer.objects.update_or_create(report=report, question_id=question_id, defaults={"text": text})
-    audit.record(actor=actor, event_type="report.draft.save", action=audit.Action.UPDATE, entity_type="Report",
-                 entity_id=str(report.pk), case_id=report.case_id, patient_id=report.case.patient_id)
+    audit.record(
+        actor=actor,
+        event_type="report.draft.save",
+        action=audit.Action.UPDATE,
+        entity_type="Report",
+        entity_id=str(report.pk),
+        case_id=report.case_id,
+        patient_id=report.case.patient_id,
+    )
 
 
 def report_mark_read(*, report: Report) -> None:
@@ -189,11 +214,19 @@ def follow_up_ask(*, actor: User, case: Case, text: str) -> FollowUp:
     if report.read_at is None:
         raise NotAllowed(_("Read the report before asking follow-up questions."))
     if report.follow_ups.count() >= MAX_FOLLOW_UPS:
-        raise NotAllowed(_("You have already asked %(n)d follow-up questions, the most for one report.")
-                         % {"n": MAX_FOLLOW_UPS})
+        raise NotAllowed(
+            _("You have already asked %(n)d follow-up questions, the most for one report.") % {"n": MAX_FOLLOW_UPS}
+        )
     follow_up = FollowUp.objects.create(report=report, text=text)
-    audit.record(actor=actor, event_type="report.follow_up", action=audit.Action.CREATE, entity_type="FollowUp",
-                 entity_id=str(follow_up.pk), case_id=case.pk, patient_id=case.patient_id)
+    audit.record(
+        actor=actor,
+        event_type="report.follow_up",
+        action=audit.Action.CREATE,
+        entity_type="FollowUp",
+        entity_id=str(follow_up.pk),
+        case_id=case.pk,
+        patient_id=case.patient_id,
+    )
     email_user(user=report.author, name="case-follow-up", params={"case_id": case.pk})
     return follow_up
 
@@ -228,9 +261,15 @@ def addendum_save_draft(*, actor: User, addendum: Addendum, body: str, answers: 
         if str(follow_up.pk) in answers:
             follow_up.answer = answers[str(follow_up.pk)]
             follow_up.save(update_fields=["answer"])
-    audit.record(actor=actor, event_type="report.addendum.save", action=audit.Action.UPDATE,
-                 entity_type="Report", entity_id=str(addendum.report_id), case_id=addendum.report.case_id,
-                 patient_id=addendum.report.case.patient_id)
+    audit.record(
+        actor=actor,
+        event_type="report.addendum.save",
+        action=audit.Action.UPDATE,
+        entity_type="Report",
+        entity_id=str(addendum.report_id),
+        case_id=addendum.report.case_id,
+        patient_id=addendum.report.case.patient_id,
+    )
 
 
 @transaction.atomic
@@ -253,9 +292,9 @@ def second_opinion_request(*, actor: User, case: Case) -> None:
     if case.status not in {Status.REPORT_READY, Status.CLOSED} or case.round != 1 or latest_signed_report(case) is None:
         raise NotAllowed(_("You can ask for a second specialist's opinion once, after the first report."))
     now = timezone.now()
-    Case.objects.filter(pk=case.pk).update(round=2, specialist=None,
-                                           due_at=now + SpecialtySetting.turnaround_for(case.specialty),
-                                           sla_paused_at=None)
+    Case.objects.filter(pk=case.pk).update(
+        round=2, specialist=None, due_at=now + SpecialtySetting.turnaround_for(case.specialty), sla_paused_at=None
+    )
     case.refresh_from_db()
     case_transition(case=case, to=Status.TRIAGE, actor=actor, reason="second_opinion", now=now)
 
@@ -264,16 +303,27 @@ def signed_views(case: Case) -> list[dict[str, Any]]:
     """Each signed report of the case as its current signed document shows it (report plus
     signed addenda): what patients and specialists read on the case pages."""
     views = []
-    reports = case.reports.signed().select_related("author").prefetch_related("documents", "follow_ups__addendum") \
+    reports = (
+        case.reports.signed()
+        .select_related("author")
+        .prefetch_related("documents", "follow_ups__addendum")
         .order_by("round")
+    )
     for report in reports:
         documents = sorted(report.documents.all(), key=lambda d: d.version)
         current = next((d for d in reversed(documents) if d.superseded_at is None), None)
         if current is None:
             continue
-        views.append({"report": report, "document": current, "content": current.content,
-                      "sections": snapshot.sections(current.content), "follow_ups": list(report.follow_ups.all()),
-                      "pending": [f for f in report.follow_ups.all() if f.addendum is None or f.addendum.signed_at is None]})
+        views.append(
+            {
+                "report": report,
+                "document": current,
+                "content": current.content,
+                "sections": snapshot.sections(current.content),
+                "follow_ups": list(report.follow_ups.all()),
+                "pending": [f for f in report.follow_ups.all() if f.addendum is None or f.addendum.signed_at is None],
+            }
+        )
     return views
 
 
@@ -282,8 +332,10 @@ def comparison(views: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if len(views) < 2:
         return []
     first, second = views[0], views[1]
-    return [{"title": a["title"], "first": a["text"], "second": b["text"]}
-            for a, b in zip(first["sections"], second["sections"], strict=True)]
+    return [
+        {"title": a["title"], "first": a["text"], "second": b["text"]}
+        for a, b in zip(first["sections"], second["sections"], strict=True)
+    ]
 
 
 def patient_reports_context(case: Case) -> dict[str, Any]:
@@ -293,12 +345,14 @@ def patient_reports_context(case: Case) -> dict[str, Any]:
     return {
         "signed_reports": views,
         "comparison": comparison(views),
-        "can_follow_up": bool(latest and case.status == Status.REPORT_READY
-                              and len(latest["follow_ups"]) < MAX_FOLLOW_UPS),
+        "can_follow_up": bool(
+            latest and case.status == Status.REPORT_READY and len(latest["follow_ups"]) < MAX_FOLLOW_UPS
+        ),
         "follow_ups_left": MAX_FOLLOW_UPS - len(latest["follow_ups"]) if latest else 0,
         "can_close": bool(latest and case.status == Status.REPORT_READY and not pending),
-        "can_ask_second_opinion": bool(latest and case.round == 1
-                                       and case.status in {Status.REPORT_READY, Status.CLOSED}),
+        "can_ask_second_opinion": bool(
+            latest and case.round == 1 and case.status in {Status.REPORT_READY, Status.CLOSED}
+        ),
         "follow_up_form": FollowUpForm(),
     }
 
@@ -310,7 +364,8 @@ def report_panel_context(case: Case, user: User) -> dict[str, Any]:
     own = next((v for v in views if v["report"].author_id == user.pk), None)
     return {
         "is_lead": case.specialist_id == user.pk,
-        "can_write_report": case.specialist_id == user.pk and case.status in {Status.IN_REVIEW, Status.AWAITING_PATIENT}
+        "can_write_report": case.specialist_id == user.pk
+        and case.status in {Status.IN_REVIEW, Status.AWAITING_PATIENT}
         and not case.reports.filter(round=case.round, signed_at__isnull=False).exists(),
         "draft_report": draft,
         "signed_reports": views,

@@ -20,8 +20,18 @@ from reports.models import Addendum, Report
 
 FORMAT = 1
 REPORT_FIELDS = (
-    "summary", "findings", "diagnosis_agreement", "treatment_agreement", "agreement_comment", "certainty",
-    "certainty_reason", "recommendations", "alternatives", "suggested_tests", "in_person", "in_person_reason",
+    "summary",
+    "findings",
+    "diagnosis_agreement",
+    "treatment_agreement",
+    "agreement_comment",
+    "certainty",
+    "certainty_reason",
+    "recommendations",
+    "alternatives",
+    "suggested_tests",
+    "in_person",
+    "in_person_reason",
     "limitations",
 )
 
@@ -56,7 +66,9 @@ def _addendum(addendum: Addendum) -> dict[str, Any]:
         "body": addendum.body,
         "signed_at": addendum.signed_at.isoformat(),
         "author": _person(addendum.author),
-        "follow_ups": [{"question": f.text, "answer": f.answer} for f in addendum.follow_ups.order_by("asked_at", "id")],
+        "follow_ups": [
+            {"question": f.text, "answer": f.answer} for f in addendum.follow_ups.order_by("asked_at", "id")
+        ],
     }
 
 
@@ -76,26 +88,39 @@ def build(report: Report, *, version: int, signer: User, signed_at: datetime) ->
             "patient_name": case.patient.full_name,
             "submitted_at": case.submitted_at.isoformat() if case.submitted_at else None,
             "first_opinion": {
-                "diagnosis": case.first_diagnosis, "treatment": case.first_treatment, "by": case.first_opinion_by,
-                "month": case.first_opinion_month, "year": case.first_opinion_year,
+                "diagnosis": case.first_diagnosis,
+                "treatment": case.first_treatment,
+                "by": case.first_opinion_by,
+                "month": case.first_opinion_month,
+                "year": case.first_opinion_year,
             },
         },
         "report": {name: getattr(report, name) for name in REPORT_FIELDS},
-        "answers": [{"question": a.question.text, "answer": a.text}
-                    for a in report.answers.select_related("question").order_by("question__position", "question_id")],
-        "contributors": [{**_person(c.colleague), "note": c.note,
-                          "noted_at": c.noted_at.isoformat() if c.noted_at else None}
-                         for c in case.consultations.filter(round=report.round, noted_at__isnull=False)
-                         .select_related("colleague__specialist_profile")],
-        "measurements": [{"site": m.site, "measured_on": m.measured_on.isoformat(), "value_mm": str(m.value_mm),
-                          "unit": m.unit} for m in Measurement.objects.filter(case=case)],
+        "answers": [
+            {"question": a.question.text, "answer": a.text}
+            for a in report.answers.select_related("question").order_by("question__position", "question_id")
+        ],
+        "contributors": [
+            {**_person(c.colleague), "note": c.note, "noted_at": c.noted_at.isoformat() if c.noted_at else None}
+            for c in case.consultations.filter(round=report.round, noted_at__isnull=False).select_related(
+                "colleague__specialist_profile"
+            )
+        ],
+        "measurements": [
+            {"site": m.site, "measured_on": m.measured_on.isoformat(), "value_mm": str(m.value_mm), "unit": m.unit}
+            for m in Measurement.objects.filter(case=case)
+        ],
         "key_photos": [str(pk) for pk in report.key_photos],
         "author": _person(report.author),
         "report_signed_at": (report.signed_at or signed_at).isoformat(),
         "signer": _person(signer),
         "signed_at": signed_at.isoformat(),
-        "addenda": [_addendum(a) for a in report.addenda.filter(signed_at__isnull=False)
-                    .select_related("author__specialist_profile").order_by("signed_at", "id")],
+        "addenda": [
+            _addendum(a)
+            for a in report.addenda.filter(signed_at__isnull=False)
+            .select_related("author__specialist_profile")
+            .order_by("signed_at", "id")
+        ],
     }
 
 
@@ -107,23 +132,36 @@ def sections(content: dict[str, Any]) -> list[dict[str, str]]:
     from reports.models import Certainty, DiagnosisAgreement, InPerson, TreatmentAgreement
 
     r = content["report"]
-    agreement = "\n".join(part for part in [
-        _("Diagnosis: %(label)s") % {"label": choice_label(DiagnosisAgreement.choices, r["diagnosis_agreement"])}
-        if r["diagnosis_agreement"] else "",
-        _("Treatment: %(label)s") % {"label": choice_label(TreatmentAgreement.choices, r["treatment_agreement"])}
-        if r["treatment_agreement"] else "",
-        r["agreement_comment"]] if part)
+    agreement = "\n".join(
+        part
+        for part in [
+            _("Diagnosis: %(label)s") % {"label": choice_label(DiagnosisAgreement.choices, r["diagnosis_agreement"])}
+            if r["diagnosis_agreement"]
+            else "",
+            _("Treatment: %(label)s") % {"label": choice_label(TreatmentAgreement.choices, r["treatment_agreement"])}
+            if r["treatment_agreement"]
+            else "",
+            r["agreement_comment"],
+        ]
+        if part
+    )
     rows = [
         ("summary", _("Summary"), r["summary"]),
         ("findings", _("Findings"), r["findings"]),
         ("agreement", _("Agreement with the first opinion"), agreement),
-        ("certainty", _("Level of certainty"),
-         "\n".join(p for p in [choice_label(Certainty.choices, r["certainty"]), r["certainty_reason"]] if p)),
+        (
+            "certainty",
+            _("Level of certainty"),
+            "\n".join(p for p in [choice_label(Certainty.choices, r["certainty"]), r["certainty_reason"]] if p),
+        ),
         ("recommendations", _("Recommendations"), r["recommendations"]),
         ("alternatives", _("Alternatives, with their risks and benefits"), r["alternatives"]),
         ("suggested_tests", _("Suggested tests"), r["suggested_tests"]),
-        ("in_person", _("In-person evaluation"),
-         "\n".join(p for p in [choice_label(InPerson.choices, r["in_person"]), r["in_person_reason"]] if p)),
+        (
+            "in_person",
+            _("In-person evaluation"),
+            "\n".join(p for p in [choice_label(InPerson.choices, r["in_person"]), r["in_person_reason"]] if p),
+        ),
         ("limitations", _("Limitations of a remote review"), r["limitations"]),
     ]
     return [{"key": key, "title": title, "text": text} for key, title, text in rows]

@@ -67,8 +67,10 @@ def protect(parts: dict[str, int], total: int) -> dict[str, Figure]:
 
     while exposed() and len(hidden) < len(parts):
         hidden.add(min((name for name in parts if name not in hidden), key=lambda name: parts[name]))
-    return {name: Figure(None, "small" if value < THRESHOLD else "suppressed") if name in hidden else Figure(value)
-            for name, value in parts.items()}
+    return {
+        name: Figure(None, "small" if value < THRESHOLD else "suppressed") if name in hidden else Figure(value)
+        for name, value in parts.items()
+    }
 
 
 def percent(part: Figure, whole: int) -> Figure:
@@ -105,13 +107,17 @@ class Row:
     in_person_percent: Figure
 
     def csv(self) -> list[str]:
-        return [self.specialty, *(f.csv() for f in (self.submitted, self.reported, self.median_days, self.p90_days,
-                                                      self.within_sla)),
-                *(self.agreement[a].csv() for a in AGREEMENTS), self.in_person.csv(), self.in_person_percent.csv()]
+        return [
+            self.specialty,
+            *(f.csv() for f in (self.submitted, self.reported, self.median_days, self.p90_days, self.within_sla)),
+            *(self.agreement[a].csv() for a in AGREEMENTS),
+            self.in_person.csv(),
+            self.in_person_percent.csv(),
+        ]
 
 
 def period_bounds(period: str, *, now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
-    """"30", "90", "365": the last so many days; "2025": that calendar year (local time)."""
+    """ "30", "90", "365": the last so many days; "2025": that calendar year (local time)."""
     now = now or timezone.now()
     if len(period) == 4:
         tz = timezone.get_current_timezone()
@@ -123,18 +129,29 @@ def period_bounds(period: str, *, now: dt.datetime | None = None) -> tuple[dt.da
 def statistics(*, start: dt.datetime, end: dt.datetime) -> list[Row]:
     """One row per specialty with cases submitted in [start, end), in specialty label order."""
     first = Q(reports__round=1, reports__signed_at__isnull=False)
-    rows = Case.objects.filter(submitted_at__gte=start, submitted_at__lt=end).values("specialty").annotate(
-        submitted=Count("pk", distinct=True),
-        reported=Count("reports", filter=first),
-        within_sla=Count("reports", filter=first & Q(reports__signed_at__lte=F("due_at"))),
-        in_person=Count("reports", filter=first & Q(reports__in_person__in=[InPerson.SOON, InPerson.URGENT])),
-        **{a.value: Count("reports", filter=first & Q(reports__diagnosis_agreement=a)) for a in AGREEMENTS},
-    ).order_by()
+    rows = (
+        Case.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
+        .values("specialty")
+        .annotate(
+            submitted=Count("pk", distinct=True),
+            reported=Count("reports", filter=first),
+            within_sla=Count("reports", filter=first & Q(reports__signed_at__lte=F("due_at"))),
+            in_person=Count("reports", filter=first & Q(reports__in_person__in=[InPerson.SOON, InPerson.URGENT])),
+            **{a.value: Count("reports", filter=first & Q(reports__diagnosis_agreement=a)) for a in AGREEMENTS},
+        )
+        .order_by()
+    )
     hours: dict[str, list[float]] = {}
-    durations = Report.objects.filter(round=1, signed_at__isnull=False, case__submitted_at__gte=start,
-                                      case__submitted_at__lt=end).annotate(
-        took=ExpressionWrapper(F("signed_at") - F("case__submitted_at"), output_field=DurationField()),
-    ).values_list("case__specialty", "took").order_by("took")
+    durations = (
+        Report.objects.filter(
+            round=1, signed_at__isnull=False, case__submitted_at__gte=start, case__submitted_at__lt=end
+        )
+        .annotate(
+            took=ExpressionWrapper(F("signed_at") - F("case__submitted_at"), output_field=DurationField()),
+        )
+        .values_list("case__specialty", "took")
+        .order_by("took")
+    )
     for specialty, took in durations:
         hours.setdefault(specialty, []).append(took.total_seconds() / 3600)
     return sorted((_row(r, hours.get(r["specialty"], [])) for r in rows), key=lambda row: row.specialty)
@@ -146,8 +163,12 @@ def _row(r: Mapping[str, Any], hours: list[float]) -> Row:
     in_person = protect({"in_person": r["in_person"]}, reported)["in_person"]
     return Row(
         specialty=choice_label(RequestedSpecialty.choices, r["specialty"]) or "—",
-        submitted=count(r["submitted"]), reported=count(reported),
-        median_days=_days(hours, 0.5, reported), p90_days=_days(hours, 0.9, reported),
+        submitted=count(r["submitted"]),
+        reported=count(reported),
+        median_days=_days(hours, 0.5, reported),
+        p90_days=_days(hours, 0.9, reported),
         within_sla=percent(Figure(r["within_sla"]), reported),  # a service figure, from all reported cases
-        agreement=agreement, in_person=in_person, in_person_percent=percent(in_person, reported),
+        agreement=agreement,
+        in_person=in_person,
+        in_person_percent=percent(in_person, reported),
     )

@@ -38,6 +38,5 @@ urlpatterns += [
     path("specialist/cases/<uuid:case_id>/photos/compare/", views.compare, name="compare"),
     path("specialist/cases/<uuid:case_id>/imaging/<uuid:upload_id>/", views.series, name="series"),
     path("specialist/cases/<uuid:case_id>/messages/", views.message, name="message"),
-    path("specialist/cases/<uuid:case_id>/request-information/", views.request_information,
-         name="request_information"),
+    path("specialist/cases/<uuid:case_id>/request-information/", views.request_information, name="request_information"),
 ]

@@ -32,7 +32,7 @@ def max_bytes() -> int:
 
 
 def normalise_code(value: str) -> str | None:
-    """"7k4m q2xp-9htr" → "7K4M-Q2XP-9HTR"; None when it cannot be a verification code."""
+    """ "7k4m q2xp-9htr" → "7K4M-Q2XP-9HTR"; None when it cannot be a verification code."""
     chars = re.sub(r"[\s\-–—]", "", value or "").upper()
     if not _CODE.match(chars):
         return None
@@ -40,10 +40,12 @@ def normalise_code(value: str) -> str | None:
 
 
 class VerifyCodeForm(forms.Form):
-    code = forms.CharField(label=_("Verification code"), max_length=40,
-                           help_text=_("12 letters and numbers, printed under the QR code, for example 7K4M-Q2XP-9HTR."),
-                           widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters",
-                                                         "spellcheck": "false"}))
+    code = forms.CharField(
+        label=_("Verification code"),
+        max_length=40,
+        help_text=_("12 letters and numbers, printed under the QR code, for example 7K4M-Q2XP-9HTR."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )
 
     def clean_code(self) -> str:
         code = normalise_code(self.cleaned_data["code"])
@@ -111,11 +113,15 @@ def _result(document: SignedDocument | None) -> Result:
     from reports.rendering import specialty_labels
 
     signer = document.content.get("signer", {})
-    return Result(found=True, signer_name=signer.get("name", ""),
-                  signer_specialties=tuple(specialty_labels(signer.get("specialties", []))),
-                  signer_licence=signer.get("licence", ""), signed_at=document.signed_at,
-                  superseded_at=document.superseded_at,
-                  pdf_sha256=document.pdf_sha256 if document.render_status == RenderStatus.READY else "")
+    return Result(
+        found=True,
+        signer_name=signer.get("name", ""),
+        signer_specialties=tuple(specialty_labels(signer.get("specialties", []))),
+        signer_licence=signer.get("licence", ""),
+        signed_at=document.signed_at,
+        superseded_at=document.superseded_at,
+        pdf_sha256=document.pdf_sha256 if document.render_status == RenderStatus.READY else "",
+    )
 
 
 def by_code(code: str) -> tuple[SignedDocument | None, Result]:
@@ -135,8 +141,12 @@ def over_limit(request: HttpRequest) -> bool:
 
 def record(request: HttpRequest, *, method: str, result: str, document: SignedDocument | None = None) -> None:
     """An audit event per attempt: how (code, qr, upload) and the outcome; never what was typed."""
-    audit.record(request=request, event_type="report.verify", action=audit.Action.EXECUTE,
-                 outcome=audit.Outcome.SUCCESS if document is not None else audit.Outcome.MINOR_FAILURE,
-                 entity_type="SignedDocument" if document is not None else "",
-                 entity_id=str(document.pk) if document is not None else "",
-                 detail={"method": method, "result": result})
+    audit.record(
+        request=request,
+        event_type="report.verify",
+        action=audit.Action.EXECUTE,
+        outcome=audit.Outcome.SUCCESS if document is not None else audit.Outcome.MINOR_FAILURE,
+        entity_type="SignedDocument" if document is not None else "",
+        entity_id=str(document.pk) if document is not None else "",
+        detail={"method": method, "result": result},
+    )

@@ -58,6 +58,7 @@ def workspace(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
 
 # --- Report authoring (lead specialist) -------------------------------------------------------
 
+
 def _photo_choices(case: Case) -> list[tuple[str, str]]:
     photos = Upload.objects.filter(case=case, kind=Kind.IMAGE, status=UploadStatus.ACCEPTED).order_by("created_at")
     return [(str(u.pk), f"{u.original_name} ({date_format(u.created_at, 'SHORT_DATE_FORMAT')})") for u in photos]
@@ -65,8 +66,13 @@ def _photo_choices(case: Case) -> list[tuple[str, str]]:
 
 def _report_form(report: Report, data: Any = None) -> ReportForm:
     case = report.case
-    return ReportForm(data, instance=report, questions=list(case.questions.all()), photos=_photo_choices(case),
-                      answers={a.question_id: a.text for a in report.answers.all()})
+    return ReportForm(
+        data,
+        instance=report,
+        questions=list(case.questions.all()),
+        photos=_photo_choices(case),
+        answers={a.question_id: a.text for a in report.answers.all()},
+    )
 
 
 def _lead_report(request: AuthedRequest, case_id: uuid.UUID) -> tuple[Case, Report | None]:
@@ -96,7 +102,9 @@ def edit(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
                 return JsonResponse({"saved": False}, status=400)
             return render(request, "reports/edit.html", {"case": case, "report": report, "form": form}, status=400)
         try:
-            services.report_save_draft(actor=request.user, report=report, fields=form.sections(), answers=form.answers())
+            services.report_save_draft(
+                actor=request.user, report=report, fields=form.sections(), answers=form.answers()
+            )
         except services.NotAllowed as e:
             if autosave:
                 return JsonResponse({"saved": False}, status=409)
@@ -115,8 +123,7 @@ def edit(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
 
 def _draft_context(report: Report) -> dict[str, Any]:
     content = snapshot.build(report, version=0, signer=report.author, signed_at=timezone.now())
-    return {"content": content, "sections": snapshot.sections(content),
-            "problems": services.signing_problems(report)}
+    return {"content": content, "sections": snapshot.sections(content), "problems": services.signing_problems(report)}
 
 
 @role_required(Role.SPECIALIST)
@@ -125,8 +132,9 @@ def preview(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
     case, report = _lead_report(request, case_id)
     if report is None:
         return redirect("reports:workspace", case.pk)
-    return render(request, "reports/preview.html", {"case": case, "report": report, "preview_pdf": True,
-                                                    **_draft_context(report)})
+    return render(
+        request, "reports/preview.html", {"case": case, "report": report, "preview_pdf": True, **_draft_context(report)}
+    )
 
 
 @role_required(Role.SPECIALIST)
@@ -161,8 +169,9 @@ def sign(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
             return redirect("reports:sign", case.pk)
         messages.success(request, _("The report is signed. The patient has been told it is ready."))
         return redirect("reports:workspace", case.pk)
-    return render(request, "reports/sign.html", {"case": case, "report": report, "form": form,
-                                                 **_draft_context(report)})
+    return render(
+        request, "reports/sign.html", {"case": case, "report": report, "form": form, **_draft_context(report)}
+    )
 
 
 def _own_signed_report(request: AuthedRequest, case_id: uuid.UUID) -> Report:
@@ -181,14 +190,16 @@ def addendum(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
     draft = services.addendum_draft_for(report=report, author=request.user)
     form = AddendumForm(request.POST if request.method == "POST" else None, addendum=draft)
     if request.method == "POST" and form.is_valid():
-        services.addendum_save_draft(actor=request.user, addendum=draft, body=form.cleaned_data["body"],
-                                     answers=form.answers())
+        services.addendum_save_draft(
+            actor=request.user, addendum=draft, body=form.cleaned_data["body"], answers=form.answers()
+        )
         if "sign" in request.POST:
             return redirect("reports:addendum_sign", report.case_id)
         messages.success(request, _("Draft saved."))
         return redirect("reports:addendum", report.case_id)
-    return render(request, "reports/addendum.html", {"case": report.case, "report": report, "addendum": draft,
-                                                     "form": form})
+    return render(
+        request, "reports/addendum.html", {"case": report.case, "report": report, "addendum": draft, "form": form}
+    )
 
 
 @role_required(Role.SPECIALIST)
@@ -207,11 +218,13 @@ def addendum_sign(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
             return redirect("reports:addendum", report.case_id)
         messages.success(request, _("The addendum is signed. The patient has been told."))
         return redirect("reports:workspace", report.case_id)
-    return render(request, "reports/addendum_sign.html", {"case": report.case, "report": report, "addendum": draft,
-                                                          "form": form})
+    return render(
+        request, "reports/addendum_sign.html", {"case": report.case, "report": report, "addendum": draft, "form": form}
+    )
 
 
 # --- Delivery (patient) --------------------------------------------------------------------------
+
 
 def _back_to_case(request: AuthedRequest, case: Case, error: services.NotAllowed | None = None) -> HttpResponse:
     if error is not None:
@@ -257,14 +270,24 @@ def second_opinion(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
         return _back_to_case(request, case, e)
     messages.success(request, _("We are looking for a second specialist to review your case."))
     return _back_to_case(request, case)
+
+
 # --- Signed report PDFs: download, public verification ------------------------------------------
+
 
 def _send_document(request: HttpRequest, document: SignedDocument) -> StreamingHttpResponse:
     from reports.rendering import open_document
 
-    audit.record(request=request, event_type="report_document.download", action=audit.Action.READ,
-                 entity_type="SignedDocument", entity_id=str(document.pk), case_id=document.report.case_id,
-                 patient_id=document.report.case.patient_id, detail={"version": document.version})
+    audit.record(
+        request=request,
+        event_type="report_document.download",
+        action=audit.Action.READ,
+        entity_type="SignedDocument",
+        entity_id=str(document.pk),
+        case_id=document.report.case_id,
+        patient_id=document.report.case.patient_id,
+        detail={"version": document.version},
+    )
     response = StreamingHttpResponse(open_document(document), content_type="application/pdf")
     attachment(response, f"second-opinion-{document.report.case.reference}-v{document.version}.pdf")
     response["Content-Length"] = str(document.pdf_size)
@@ -283,9 +306,15 @@ def download(request: HttpRequest, document_id: uuid.UUID) -> HttpResponseBase:
     return _send_document(request, document)
 
 
-def _verify_page(request: HttpRequest, form: verify.VerifyCodeForm, *, problem: str = "", status: int = 200) -> HttpResponse:
-    return render(request, "reports/verify.html", {"form": form, "problem": problem,
-                                                   "max_mb": settings.REPORT_VERIFY_MAX_MB}, status=status)
+def _verify_page(
+    request: HttpRequest, form: verify.VerifyCodeForm, *, problem: str = "", status: int = 200
+) -> HttpResponse:
+    return render(
+        request,
+        "reports/verify.html",
+        {"form": form, "problem": problem, "max_mb": settings.REPORT_VERIFY_MAX_MB},
+        status=status,
+    )
 
 
 def _verify_result(request: HttpRequest, result: verify.Result, *, method: str) -> HttpResponse:
@@ -347,21 +376,34 @@ def verify_code(request: HttpRequest, code: str) -> HttpResponse:
     document, result = verify.by_code(normalised) if normalised else (None, verify.Result(found=False))
     verify.record(request, method="qr", result=result.status, document=document)
     return _verify_result(request, result, method="code")
-# --- Queue, claim, assignment and consultation (issue 5) ---------------------------------
 
+
+# --- Queue, claim, assignment and consultation (issue 5) ---------------------------------
 
 
 def _audit_list(request: HttpRequest, event_type: str, cases: list[Case]) -> None:
     # One event per page view, naming the cases shown: a constant cost whatever the page size.
-    audit.record(request=request, event_type=event_type, action=audit.Action.READ, entity_type="Case",
-                 detail={"cases": [c.pk for c in cases]})
+    audit.record(
+        request=request,
+        event_type=event_type,
+        action=audit.Action.READ,
+        entity_type="Case",
+        detail={"cases": [c.pk for c in cases]},
+    )
 
 
 def _not_found(request: HttpRequest, case_id: uuid.UUID, case: Case | None) -> Http404:
     """Missing and not allowed look the same; the denial is audited."""
-    audit.record(request=request, event_type="case.take.denied", action=audit.Action.UPDATE,
-                 outcome=audit.Outcome.MINOR_FAILURE, entity_type="Case", entity_id=str(case_id),
-                 case_id=case.pk if case else None, patient_id=case.patient_id if case else None)
+    audit.record(
+        request=request,
+        event_type="case.take.denied",
+        action=audit.Action.UPDATE,
+        outcome=audit.Outcome.MINOR_FAILURE,
+        entity_type="Case",
+        entity_id=str(case_id),
+        case_id=case.pk if case else None,
+        patient_id=case.patient_id if case else None,
+    )
     return Http404()
 
 
@@ -372,9 +414,15 @@ def _first_error(form: object) -> str:
 
 @role_required(Role.SPECIALIST)
 def specialist_home(request: AuthedRequest) -> HttpResponse:
-    return render(request, "reports/specialist_home.html", {
-        "profile": getattr(request.user, "specialist_profile", None),
-        "waiting": Case.objects.claimable_by(request.user).count(), "my_cases": queue.my_cases(request.user)})
+    return render(
+        request,
+        "reports/specialist_home.html",
+        {
+            "profile": getattr(request.user, "specialist_profile", None),
+            "waiting": Case.objects.claimable_by(request.user).count(),
+            "my_cases": queue.my_cases(request.user),
+        },
+    )
 
 
 @role_required(Role.SPECIALIST)
@@ -388,9 +436,17 @@ def queue_list(request: AuthedRequest) -> HttpResponse:
         cases = queue.filter_queue(cases, form.cleaned_data, now)
     page = queue.paginate(cases, request.GET.get("page"), queue.queue_rows)
     _audit_list(request, "queue.read", list(page))
-    return render(request, "reports/queue.html", {
-        "form": form, "page_obj": page, "now": now, "at_risk_before": now + queue.AT_RISK_WITHIN,
-        "my_cases": queue.my_cases(request.user)})
+    return render(
+        request,
+        "reports/queue.html",
+        {
+            "form": form,
+            "page_obj": page,
+            "now": now,
+            "at_risk_before": now + queue.AT_RISK_WITHIN,
+            "my_cases": queue.my_cases(request.user),
+        },
+    )
 
 
 @require_POST
@@ -467,9 +523,17 @@ def photo(request: AuthedRequest, case_id: uuid.UUID, upload_id: uuid.UUID) -> H
     zoom = ws.ZOOMS.get(zoom_key)
     width, height = upload.info.get("width"), upload.info.get("height")
     size = (width * zoom // 100, height * zoom // 100) if zoom and width and height else None
-    return render(request, "reports/photo.html", {
-        "case": upload.case, "upload": upload, "zoom": zoom_key if zoom_key in ws.ZOOMS else "fit",
-        "zooms": list(ws.ZOOMS), "size": size})
+    return render(
+        request,
+        "reports/photo.html",
+        {
+            "case": upload.case,
+            "upload": upload,
+            "zoom": zoom_key if zoom_key in ws.ZOOMS else "fit",
+            "zooms": list(ws.ZOOMS),
+            "size": size,
+        },
+    )
 
 
 @role_required(Role.SPECIALIST)
@@ -478,14 +542,18 @@ def compare(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
     case = case_for_user(request, case_id)
     photos = upload_services.review_files(case)["photos"]
     # Sent with both photos chosen; from a photo's page only the first ("?a=") comes pre-selected.
-    form = ws.CompareForm(request.GET if "b" in request.GET else None, photos=photos,
-                          initial={"a": request.GET.get("a")})
+    form = ws.CompareForm(
+        request.GET if "b" in request.GET else None, photos=photos, initial={"a": request.GET.get("a")}
+    )
     pair = None
     if form.is_valid():
         by_id = {str(u.pk): u for u in photos}
         pair = [by_id[form.cleaned_data["a"]], by_id[form.cleaned_data["b"]]]
-    return render(request, "reports/compare.html", {"case": case, "compare_form": form, "form": form,
-                                                    "pair": pair, "photos": photos})
+    return render(
+        request,
+        "reports/compare.html",
+        {"case": case, "compare_form": form, "form": form, "pair": pair, "photos": photos},
+    )
 
 
 @role_required(Role.SPECIALIST)
@@ -503,10 +571,21 @@ def series(request: AuthedRequest, case_id: uuid.UUID, upload_id: uuid.UUID) -> 
     if not images or not 1 <= n <= len(images):
         raise Http404
     current, index = images[n - 1]
-    return render(request, "reports/series.html", {
-        "case": upload.case, "series": found, "first": found.first, "n": n, "total": len(images),
-        "current": current, "index": index, "previous": n - 1 if n > 1 else None,
-        "next": n + 1 if n < len(images) else None})
+    return render(
+        request,
+        "reports/series.html",
+        {
+            "case": upload.case,
+            "series": found,
+            "first": found.first,
+            "n": n,
+            "total": len(images),
+            "current": current,
+            "index": index,
+            "previous": n - 1 if n > 1 else None,
+            "next": n + 1 if n < len(images) else None,
+        },
+    )
 
 
 def _send(request: AuthedRequest, case_id: uuid.UUID, kind: str) -> HttpResponse:
@@ -520,8 +599,12 @@ def _send(request: AuthedRequest, case_id: uuid.UUID, kind: str) -> HttpResponse
         forms = {"request_form" if kind == MessageKind.REQUEST else "message_form": form}
         return render(request, "reports/workspace.html", ws.context(case, user=request.user, **forms))
     if _deliver(request, case, kind, form.cleaned_data["body"]):
-        messages.success(request, _("Request sent. The case now waits for the patient's answer.")
-                         if kind == MessageKind.REQUEST else _("Message sent."))
+        messages.success(
+            request,
+            _("Request sent. The case now waits for the patient's answer.")
+            if kind == MessageKind.REQUEST
+            else _("Message sent."),
+        )
     return redirect(reverse("reports:workspace", args=[case.pk]) + "#messages")
 
 
@@ -572,9 +655,16 @@ def assignment_list(request: AuthedRequest) -> HttpResponse:
     eligible = queue.assignable_specialists(cases, list(queue.active_specialists()))
     _audit_list(request, "assignment_queue.read", cases)
     now = timezone.now()
-    return render(request, "console/assign.html", {
-        "page_obj": page, "rows": [(c, eligible[c.pk]) for c in cases], "now": now,
-        "at_risk_before": now + queue.AT_RISK_WITHIN})
+    return render(
+        request,
+        "console/assign.html",
+        {
+            "page_obj": page,
+            "rows": [(c, eligible[c.pk]) for c in cases],
+            "now": now,
+            "at_risk_before": now + queue.AT_RISK_WITHIN,
+        },
+    )
 
 
 @require_POST
@@ -590,11 +680,20 @@ def assign(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
     try:
         case_assign(case=case, specialist=form.cleaned_data["specialist"], admin=request.user)
     except AlreadyTaken:
-        messages.error(request, _("Case %(reference)s is no longer waiting: another specialist took it first.")
-                       % {"reference": case.reference})
+        messages.error(
+            request,
+            _("Case %(reference)s is no longer waiting: another specialist took it first.")
+            % {"reference": case.reference},
+        )
     except NotEligible:
-        messages.error(request, _("That specialist cannot take case %(reference)s: check their specialties and "
-                                  "the countries where they are licensed.") % {"reference": case.reference})
+        messages.error(
+            request,
+            _(
+                "That specialist cannot take case %(reference)s: check their specialties and "
+                "the countries where they are licensed."
+            )
+            % {"reference": case.reference},
+        )
     else:
         messages.success(request, _("Case %(reference)s has been assigned.") % {"reference": case.reference})
     return redirect("reports:assignment_list")
@@ -614,6 +713,7 @@ def request_information(request: AuthedRequest, case_id: uuid.UUID) -> HttpRespo
 
 # --- Anonymised statistics (admins) ------------------------------------------------------------------
 
+
 @role_required(Role.ADMIN)
 def statistics(request: AuthedRequest) -> HttpResponse:
     form = StatisticsForm(request.GET or None, year=timezone.localdate().year)
@@ -622,9 +722,12 @@ def statistics(request: AuthedRequest) -> HttpResponse:
     rows = stats.statistics(start=start, end=end)
     if request.GET.get("format") == "csv" and form.is_valid():
         return _statistics_csv(rows, period)
-    return render(request, "console/statistics.html", {
-        "form": form, "rows": rows, "period": period, "threshold": stats.THRESHOLD,
-        "agreements": stats.AGREEMENTS}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "console/statistics.html",
+        {"form": form, "rows": rows, "period": period, "threshold": stats.THRESHOLD, "agreements": stats.AGREEMENTS},
+        status=400 if form.errors else 200,
+    )
 
 
 def _statistics_csv(rows: list[stats.Row], period: str) -> HttpResponse:
@@ -632,10 +735,19 @@ def _statistics_csv(rows: list[stats.Row], period: str) -> HttpResponse:
 
     response = attachment(HttpResponse(content_type="text/csv; charset=utf-8"), f"statistics-{period}.csv")
     writer = csv.writer(response)
-    writer.writerow([_("Specialty"), _("Cases submitted"), _("Reported"), _("Median turnaround (days)"),
-                     _("90th percentile (days)"), _("Within the SLA (%)"),
-                     *(str(a.label) for a in stats.AGREEMENTS), _("In-person evaluation recommended"),
-                     _("In-person evaluation recommended (%)")])
+    writer.writerow(
+        [
+            _("Specialty"),
+            _("Cases submitted"),
+            _("Reported"),
+            _("Median turnaround (days)"),
+            _("90th percentile (days)"),
+            _("Within the SLA (%)"),
+            *(str(a.label) for a in stats.AGREEMENTS),
+            _("In-person evaluation recommended"),
+            _("In-person evaluation recommended (%)"),
+        ]
+    )
     for row in rows:
         writer.writerow(row.csv())
     return response

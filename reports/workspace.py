@@ -27,8 +27,9 @@ class RequestInformationForm(MessageForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["body"].label = _("What do you need from the patient?")
-        self.fields["body"].help_text = _("The case waits for the patient's answer, and the time to answer stops "
-                                          "until they reply.")
+        self.fields["body"].help_text = _(
+            "The case waits for the patient's answer, and the time to answer stops until they reply."
+        )
         self.fields["body"].error_messages["required"] = _("Write what you need from the patient.")
 
 
@@ -38,10 +39,14 @@ def photo_label(upload: Upload) -> str:
 
 
 class CompareForm(forms.Form):
-    a = forms.ChoiceField(label=_("First photo"), error_messages={"required": _("Choose the first photo."),
-                                                                  "invalid_choice": _("Choose the first photo.")})
-    b = forms.ChoiceField(label=_("Second photo"), error_messages={"required": _("Choose the second photo."),
-                                                                   "invalid_choice": _("Choose the second photo.")})
+    a = forms.ChoiceField(
+        label=_("First photo"),
+        error_messages={"required": _("Choose the first photo."), "invalid_choice": _("Choose the first photo.")},
+    )
+    b = forms.ChoiceField(
+        label=_("Second photo"),
+        error_messages={"required": _("Choose the second photo."), "invalid_choice": _("Choose the second photo.")},
+    )
 
     def __init__(self, *args: Any, photos: list[Upload], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -77,17 +82,25 @@ def measurement_sites(measurements: list[Measurement]) -> list[dict[str, Any]]:
     return [{"site": site, "rows": rows, "chart": _chart(rows)} for site, rows in by_site.items()]
 
 
-def context(case: Case, *, user: Any, message_form: MessageForm | None = None,
-            request_form: MessageForm | None = None) -> dict[str, Any]:
+def context(
+    case: Case, *, user: Any, message_form: MessageForm | None = None, request_form: MessageForm | None = None
+) -> dict[str, Any]:
     prefetch_related_objects(
-        [case], "questions", "surgeries", "medications", "timeline", "measurements",
+        [case],
+        "questions",
+        "surgeries",
+        "medications",
+        "timeline",
+        "measurements",
         Prefetch("events", queryset=CaseEvent.objects.select_related("actor")),
         Prefetch("messages", queryset=Message.objects.select_related("author")),
     )
     files = review_files(case)
     is_lead = case.specialist_id == user.pk
     return {
-        "case": case, **files, "sites": measurement_sites(list(case.measurements.all())),
+        "case": case,
+        **files,
+        "sites": measurement_sites(list(case.measurements.all())),
         "status_label": SPECIALIST_STATUS.get(case.status, case.get_status_display()),
         "photo_ids": {u.pk for u in files["photos"]},
         "is_lead": is_lead,

@@ -76,11 +76,14 @@ def healthz_detail(request: HttpRequest) -> JsonResponse:
 
     pending_uploads = Upload.objects.filter(status__in=[UploadStatus.RECEIVED, UploadStatus.SCANNING])
     documents = SignedDocument.objects.filter(superseded_at__isnull=True)
-    return JsonResponse({
-        "queues": _queue_lengths(),
-        "pending_uploads": _oldest(pending_uploads, "created_at"),
-        "pending_report_documents": _oldest(documents.filter(render_status=RenderStatus.PENDING), "signed_at"),
-        "failed_report_documents": documents.filter(render_status=RenderStatus.FAILED).count(),
-        # The daily storage check (secondopinion/invariants.py): when, and counts per finding.
-        "integrity_check": cache.get(LAST_RUN),
-    }, headers={"Cache-Control": "no-store"})
+    return JsonResponse(
+        {
+            "queues": _queue_lengths(),
+            "pending_uploads": _oldest(pending_uploads, "created_at"),
+            "pending_report_documents": _oldest(documents.filter(render_status=RenderStatus.PENDING), "signed_at"),
+            "failed_report_documents": documents.filter(render_status=RenderStatus.FAILED).count(),
+            # The daily storage check (secondopinion/invariants.py): when, and counts per finding.
+            "integrity_check": cache.get(LAST_RUN),
+        },
+        headers={"Cache-Control": "no-store"},
+    )

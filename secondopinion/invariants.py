@@ -112,13 +112,21 @@ def check_and_report() -> dict[str, Any]:
     it and e-mail the active administrators the counts (ids stay in `check_invariants`)."""
     found = check()
     counts = {category: len(ids) for category, ids in found.items.items()}
-    summary = {"at": timezone.now().isoformat(timespec="seconds"), "ok": found.ok, "objects": found.objects,
-               "findings": counts}
+    summary = {
+        "at": timezone.now().isoformat(timespec="seconds"),
+        "ok": found.ok,
+        "objects": found.objects,
+        "findings": counts,
+    }
     cache.set(LAST_RUN, summary, timeout=3 * 86400)
     if not found.ok:
         with transaction.atomic():
-            audit.record(event_type="storage.check.failed", action=audit.Action.EXECUTE,
-                         outcome=audit.Outcome.SERIOUS_FAILURE, detail={"findings": counts})
+            audit.record(
+                event_type="storage.check.failed",
+                action=audit.Action.EXECUTE,
+                outcome=audit.Outcome.SERIOUS_FAILURE,
+                detail={"findings": counts},
+            )
             for admin in User.objects.filter(role=Role.ADMIN, is_active=True):
                 email_user(user=admin, name="integrity-check-failed", params={"counts": counts})
     return summary

@@ -62,8 +62,11 @@ def _celery_record(record: logging.LogRecord) -> None:
     record.__dict__.pop("data", None)
     if isinstance(record.args, dict):
         record.msg = _CELERY_FIELDS.sub("(not logged)", str(record.msg))
-        record.args = {k: v for k, v in record.args.items() if k in {"id", "name", "runtime", "description",
-                                                                      "hostname", "eta", "internal"}}
+        record.args = {
+            k: v
+            for k, v in record.args.items()
+            if k in {"id", "name", "runtime", "description", "hostname", "eta", "internal"}
+        }
     elif isinstance(record.args, tuple):  # e.g. "Task handler raised error: %r" with the exception
         record.args = tuple(type(a).__name__ if isinstance(a, BaseException) else a for a in record.args)
 
@@ -99,13 +102,20 @@ class RequestLogMiddleware:
             self._tag(request)
             route = getattr(request.resolver_match, "route", "") if request.resolver_match else ""
             duration = round((time.perf_counter() - started) * 1000, 1)
-            log.info("%s %s %s %sms", request.method, route or "-", response.status_code, duration, extra={
-                "method": request.method,
-                "route": route,
-                "view": getattr(request.resolver_match, "view_name", "") if request.resolver_match else "",
-                "status": response.status_code,
-                "duration_ms": duration,
-            })
+            log.info(
+                "%s %s %s %sms",
+                request.method,
+                route or "-",
+                response.status_code,
+                duration,
+                extra={
+                    "method": request.method,
+                    "route": route,
+                    "view": getattr(request.resolver_match, "view_name", "") if request.resolver_match else "",
+                    "status": response.status_code,
+                    "duration_ms": duration,
+                },
+            )
             response["X-Request-ID"] = rid
             return response
         finally:
@@ -132,8 +142,9 @@ def task_started(task_id: str, task_name: str, kwargs: dict[str, Any] | None) ->
 
 def task_finished(task_name: str, state: str, started: float | None) -> None:
     duration = round((time.perf_counter() - started) * 1000, 1) if started else None
-    logging.getLogger("secondopinion.task").info("task finished", extra={
-        "task": task_name, "state": state, "duration_ms": duration})
+    logging.getLogger("secondopinion.task").info(
+        "task finished", extra={"task": task_name, "state": state, "duration_ms": duration}
+    )
     request_id.set("")
     case_id.set("")
 

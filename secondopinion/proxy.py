@@ -66,6 +66,7 @@ class ForwardedForMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         trusted = tuple(settings.TRUSTED_PROXIES)
         if trusted:
-            request.META["REMOTE_ADDR"] = client_address(request.META.get("REMOTE_ADDR", ""),
-                                                         request.META.get("HTTP_X_FORWARDED_FOR", ""), trusted)
+            request.META["REMOTE_ADDR"] = client_address(
+                request.META.get("REMOTE_ADDR", ""), request.META.get("HTTP_X_FORWARDED_FOR", ""), trusted
+            )
         return self.get_response(request)

@@ -220,7 +220,10 @@ CLAMD_SOCKET = env.str("CLAMD_SOCKET", default="")
 # Public report verification (reports/verify.py): the largest PDF hashed, and attempts per client
 # address per window (seconds).
 REPORT_VERIFY_MAX_MB = env.int("REPORT_VERIFY_MAX_MB", default=20)
-REPORT_VERIFY_RATE = (env.int("REPORT_VERIFY_ATTEMPTS", default=20), env.int("REPORT_VERIFY_WINDOW_SECONDS", default=600))
+REPORT_VERIFY_RATE = (
+    env.int("REPORT_VERIFY_ATTEMPTS", default=20),
+    env.int("REPORT_VERIFY_WINDOW_SECONDS", default=600),
+)
 # Plaintext never goes to a temporary file: the upload views replace these with
 # uploads.handler.EncryptingUploadHandler, and any other view refuses files outright.
 FILE_UPLOAD_HANDLERS: list[str] = []
@@ -399,13 +402,17 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}, "django.security.csrf": {"level": "WARNING"},
-                "weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"},
-                # Django's runserver/request lines carry raw paths: the filter rewrites them, and
-                # they go through the one handler (no propagation to a second copy). Our own
-                # request line says the same, so runserver's is kept for problems only.
-                "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
-                "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "django.security.csrf": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        # Django's runserver/request lines carry raw paths: the filter rewrites them, and
+        # they go through the one handler (no propagation to a second copy). Our own
+        # request line says the same, so runserver's is kept for problems only.
+        "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
 }
 
 # Optional error reporting: no personal data, no request bodies, no local variables.
@@ -414,4 +421,3 @@ if SENTRY_DSN:
     from secondopinion.observability import init_sentry
 
     init_sentry(SENTRY_DSN, DEPLOYMENT, env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0))
-

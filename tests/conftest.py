@@ -116,8 +116,12 @@ def broker_down() -> Any:
     @contextmanager
     def down() -> Any:
         saved = {key: app.conf[key] for key in keys}
-        app.conf.update(task_always_eager=False, broker_url="redis://127.0.0.1:1/0", task_publish_retry=False,
-                        broker_transport_options={"max_retries": 0})
+        app.conf.update(
+            task_always_eager=False,
+            broker_url="redis://127.0.0.1:1/0",
+            task_publish_retry=False,
+            broker_transport_options={"max_retries": 0},
+        )
         _reset_pools()
         try:
             yield

@@ -35,9 +35,7 @@ class PatientFactory(UserFactory):
 
 class SpecialistFactory(UserFactory):
     role = Role.SPECIALIST
-    profile = factory.RelatedFactory(
-        "tests.factories.SpecialistProfileFactory", factory_related_name="user"
-    )
+    profile = factory.RelatedFactory("tests.factories.SpecialistProfileFactory", factory_related_name="user")
 
 
 class SpecialistProfileFactory(factory.django.DjangoModelFactory):
@@ -108,9 +106,18 @@ def accepted_upload(case: Case, data: bytes | None = None, name: str = "photo.jp
     from uploads.services import STORED_PURPOSE, THUMB_PURPOSE, store_bytes
 
     data = data or tiny_jpeg()
-    upload = Upload(case=case, patient_key=patient_key_for(case.patient), uploaded_by=case.patient,
-                    original_name=name, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
-                    status=UploadStatus.ACCEPTED, kind="image", mime="image/jpeg", stored_size=len(data))
+    upload = Upload(
+        case=case,
+        patient_key=patient_key_for(case.patient),
+        uploaded_by=case.patient,
+        original_name=name,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        status=UploadStatus.ACCEPTED,
+        kind="image",
+        mime="image/jpeg",
+        stored_size=len(data),
+    )
     upload.stored_wrapped_key = store_bytes(upload.patient_key, upload.id, STORED_PURPOSE, upload.stored_name, data)
     upload.thumb_wrapped_key = store_bytes(upload.patient_key, upload.id, THUMB_PURPOSE, upload.thumb_name, data)
     upload.save()
@@ -125,5 +132,6 @@ def publish_consent_v1() -> Any:
 
     migration = importlib.import_module("cases.migrations.0002_consent_v1")
     version, _ = ConsentVersion.objects.get_or_create(
-        version=1, defaults={"text_en": migration.TEXT_EN, "text_es": migration.TEXT_ES})
+        version=1, defaults={"text_en": migration.TEXT_EN, "text_es": migration.TEXT_ES}
+    )
     return version

@@ -22,19 +22,28 @@ from tests.uploads.sanitize.daemon import _clamd_binary, _wait_for
 from uploads import clamd
 
 ROOT = Path(__file__).resolve().parent.parent
-SITE = {"SITE_HOST": "opinion.clinic.example", "EMAIL_URL": "smtp+tls://u:p@smtp.clinic.example:587",
-        "DEFAULT_FROM_EMAIL": "Second opinion <no-reply@clinic.example>"}
+SITE = {
+    "SITE_HOST": "opinion.clinic.example",
+    "EMAIL_URL": "smtp+tls://u:p@smtp.clinic.example:587",
+    "DEFAULT_FROM_EMAIL": "Second opinion <no-reply@clinic.example>",
+}
 MB = 1024 * 1024
 
 
 def _compose(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     binary = shutil.which("docker-compose")
     if binary is None:
-        pytest.fail("docker-compose is not installed (apt-get install docker-compose; make test does it)",
-                    pytrace=False)
+        pytest.fail(
+            "docker-compose is not installed (apt-get install docker-compose; make test does it)", pytrace=False
+        )
     clean = {k: v for k, v in os.environ.items() if k not in SITE and k != "EDGE_SUBNET"}
-    return subprocess.run([binary, "--project-directory", str(ROOT), "-f", str(ROOT / "docker-compose.yml"),
-                           *args], env={**clean, **env}, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [binary, "--project-directory", str(ROOT), "-f", str(ROOT / "docker-compose.yml"), *args],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +77,18 @@ def _clamd_conf() -> dict[str, str]:
 
 
 def test_the_compose_file_validates_and_runs_every_part(config: dict[str, Any]) -> None:
-    assert set(config["services"]) == {"caddy", "web", "worker", "beat", "migrate", "postgres", "redis", "minio",
-                                       "minio-init", "clamav"}
+    assert set(config["services"]) == {
+        "caddy",
+        "web",
+        "worker",
+        "beat",
+        "migrate",
+        "postgres",
+        "redis",
+        "minio",
+        "minio-init",
+        "clamav",
+    }
 
 
 def test_it_refuses_to_start_without_the_site_host() -> None:
@@ -134,8 +153,9 @@ def test_the_caddyfile_sends_hsts_and_takes_the_largest_upload() -> None:
 
 
 def test_every_secret_is_declared_and_its_creation_is_explained(config: dict[str, Any]) -> None:
-    used = {s if isinstance(s, str) else s["source"] for svc in config["services"].values()
-            for s in svc.get("secrets", [])}
+    used = {
+        s if isinstance(s, str) else s["source"] for svc in config["services"].values() for s in svc.get("secrets", [])
+    }
     assert used == set(config["secrets"])
     text = (ROOT / "docker-compose.yml").read_text()
     for name in used:
@@ -152,9 +172,13 @@ def production_clamd(tmp_path_factory: pytest.TempPathFactory) -> Any:
     (tmp / "db").mkdir()
     (tmp / "spool").mkdir()
     (tmp / "db" / "test.hdb").write_text(
-        f"{hashlib.md5(corpus.EICAR).hexdigest()}:{len(corpus.EICAR)}:Eicar-Test-Signature\n")
-    replaced = {"LocalSocket": str(tmp / "clamd.sock"), "DatabaseDirectory": str(tmp / "db"),
-                "TemporaryDirectory": str(tmp / "spool")}
+        f"{hashlib.md5(corpus.EICAR).hexdigest()}:{len(corpus.EICAR)}:Eicar-Test-Signature\n"
+    )
+    replaced = {
+        "LocalSocket": str(tmp / "clamd.sock"),
+        "DatabaseDirectory": str(tmp / "db"),
+        "TemporaryDirectory": str(tmp / "spool"),
+    }
     dropped = {"User", "TCPSocket", "TCPAddr", "LocalSocketGroup"}  # no clamav user or port needed here
     lines = []
     for line in (ROOT / "deploy" / "clamav" / "clamd.conf").read_text().splitlines():
@@ -164,8 +188,9 @@ def production_clamd(tmp_path_factory: pytest.TempPathFactory) -> Any:
         lines.append(f"{key} {replaced[key]}" if key in replaced else line)
     lines.append(f"LogFile {tmp / 'clamd.log'}")
     (tmp / "clamd.conf").write_text("\n".join(lines) + "\n")
-    proc = subprocess.Popen([binary, "-c", str(tmp / "clamd.conf")], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [binary, "-c", str(tmp / "clamd.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         _wait_for(tmp / "clamd.sock", proc, tmp / "clamd.log")
         yield str(tmp / "clamd.sock")
@@ -174,8 +199,9 @@ def production_clamd(tmp_path_factory: pytest.TempPathFactory) -> Any:
         proc.wait(timeout=10)
 
 
-def test_the_production_clamd_config_scans_a_file_past_clamds_default_limit(production_clamd: str,
-                                                                            settings: Any) -> None:
+def test_the_production_clamd_config_scans_a_file_past_clamds_default_limit(
+    production_clamd: str, settings: Any
+) -> None:
     settings.CLAMD_SOCKET = production_clamd
     # clamd's default StreamMaxLength is 25 MB: a DICOM file of 30 MB would be refused with it.
     assert clamd.scan(bytes(30 * MB)) is None

@@ -14,4 +14,3 @@ def test_each_target_takes_its_seeds_and_mutants(target: str) -> None:
     for seed in seeds()[target]:
         for data in [seed, *corpus.mutations(seed, 5, seed=7, keep=min(8, len(seed) - 1))]:
             TARGETS[target](data)
-

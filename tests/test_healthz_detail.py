@@ -27,8 +27,9 @@ def test_it_shows_queue_length_and_the_oldest_pending_upload(
     admin_client_verified: Client, patient_a: Any, empty_queue: Any
 ) -> None:
     upload = accepted_upload(CaseFactory(patient=patient_a))
-    Upload.objects.filter(pk=upload.pk).update(status=UploadStatus.RECEIVED,
-                                               created_at=timezone.now() - timedelta(minutes=10))
+    Upload.objects.filter(pk=upload.pk).update(
+        status=UploadStatus.RECEIVED, created_at=timezone.now() - timedelta(minutes=10)
+    )
     with pytest.warns(UserWarning, match="always_eager"):  # meant: it goes to the broker
         celery_app.send_task("uploads.tasks.sweep_uploads_task")  # waits there: no worker here
     body = admin_client_verified.get("/healthz/detail").json()

@@ -10,8 +10,9 @@ PO = Path(__file__).resolve().parent.parent / "locale/es/LC_MESSAGES/django.po"
 
 
 def test_the_spanish_catalogue_is_complete() -> None:
-    stats = subprocess.run(["msgfmt", "--check", "--statistics", "-o", "/dev/null", str(PO)],
-                           capture_output=True, text=True, check=True).stderr
+    stats = subprocess.run(
+        ["msgfmt", "--check", "--statistics", "-o", "/dev/null", str(PO)], capture_output=True, text=True, check=True
+    ).stderr
     assert "untranslated" not in stats and "fuzzy" not in stats, stats
 
 

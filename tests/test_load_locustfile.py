@@ -33,8 +33,9 @@ print(json.dumps({"routes": lf.ROUTES, "names": {key: lf.route(key, case="C", up
 @pytest.fixture(scope="module")
 def probe(tmp_path_factory: Any) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("load")
-    done = subprocess.run([sys.executable, "-c", PROBE, str(out)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
     assert done.returncode == 0, done.stderr
     return {**json.loads(done.stdout.strip().splitlines()[-1]), "dir": out}
 
@@ -59,8 +60,10 @@ def test_it_uploads_the_way_the_widget_does() -> None:
         assert header in widget
         assert header.strip('"') in locustfile
     assert 'method: "PUT"' in widget and "formData: false" in widget
-    assert "data-file-url=\"{% url 'uploads:upload_file' case.pk %}\"" in (
-        ROOT / "templates" / "uploads" / "_upload_form.html").read_text()
+    assert (
+        "data-file-url=\"{% url 'uploads:upload_file' case.pk %}\""
+        in (ROOT / "templates" / "uploads" / "_upload_form.html").read_text()
+    )
 
 
 def test_its_files_are_accepted_and_each_is_different(probe: dict[str, Any]) -> None:

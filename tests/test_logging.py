@@ -75,8 +75,10 @@ def test_a_patients_name_email_and_words_never_reach_the_logs(
 ) -> None:
     publish_consent_v1()
     client = Client()
-    client.post("/accounts/register/", {"full_name": NAME, "email": EMAIL, "password1": PASSWORD,
-                                        "password2": PASSWORD, "language": "en"})
+    client.post(
+        "/accounts/register/",
+        {"full_name": NAME, "email": EMAIL, "password1": PASSWORD, "password2": PASSWORD, "language": "en"},
+    )
     from accounts.models import User
 
     user = User.objects.get(email=EMAIL)
@@ -86,8 +88,7 @@ def test_a_patients_name_email_and_words_never_reach_the_logs(
     with django_capture_on_commit_callbacks(execute=True):
         case = _walk(client)
         photo = tiny_jpeg() + f"{NAME} {WORDS}".encode()
-        response = client.put(f"/cases/{case.pk}/files/upload/file/?name={WORDS}.jpg", photo,
-                              content_type="image/jpeg")
+        response = client.put(f"/cases/{case.pk}/files/upload/file/?name={WORDS}.jpg", photo, content_type="image/jpeg")
         assert response.status_code in (200, 201), response.content[:500]
     client.get(f"/cases/{case.pk}/")
     client.get(f"/cases/{NAME.replace(' ', '-')}/?q={WORDS}")  # a path and query the visitor typed
@@ -130,10 +131,18 @@ def test_a_malformed_request_id_is_replaced(db: Any, captured: io.StringIO) -> N
 
 
 def test_sentry_events_keep_the_error_but_not_the_request_or_the_user() -> None:
-    event = {"exception": {"values": [{"type": "ValueError"}]},
-             "request": {"method": "POST", "url": f"https://x/?q={WORDS}", "data": NAME, "cookies": "s=1",
-                         "headers": {"Cookie": "s=1"}},
-             "user": {"email": EMAIL}, "breadcrumbs": {"values": [{"message": NAME}]}}
+    event = {
+        "exception": {"values": [{"type": "ValueError"}]},
+        "request": {
+            "method": "POST",
+            "url": f"https://x/?q={WORDS}",
+            "data": NAME,
+            "cookies": "s=1",
+            "headers": {"Cookie": "s=1"},
+        },
+        "user": {"email": EMAIL},
+        "breadcrumbs": {"values": [{"message": NAME}]},
+    }
     cleaned = sentry_before_send(event, {})
     assert cleaned["exception"] == {"values": [{"type": "ValueError"}]}
     assert cleaned["request"] == {"method": "POST"}
@@ -153,11 +162,29 @@ def test_gunicorn_itself_logs_no_path_tokens(transactional_db: Any) -> None:
     port = _free_port()
     env = {**os.environ, "LOG_FORMAT": "json", "LOG_LEVEL": "INFO", "WEB_CONCURRENCY": "1"}
     if connection.vendor == "postgresql":  # the test database, migrated, not the empty one it was named after
-        env["DATABASE_URL"] = re.sub(r"^([^?]*/)[^/?]*", lambda m: m.group(1) + connection.settings_dict["NAME"],
-                                     os.environ["DATABASE_URL"], count=1)
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
-                             "secondopinion.wsgi:application"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+        env["DATABASE_URL"] = re.sub(
+            r"^([^?]*/)[^/?]*",
+            lambda m: m.group(1) + connection.settings_dict["NAME"],
+            os.environ["DATABASE_URL"],
+            count=1,
+        )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "secondopinion.wsgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -16,19 +16,22 @@ PROXY_NET = ("10.98.76.0/28",)
 PROXY = "10.98.76.2"
 
 
-@pytest.mark.parametrize(("peer", "header", "expected"), [
-    (PROXY, "203.0.113.5", "203.0.113.5"),  # Caddy: the header is the visitor
-    (PROXY, "198.51.100.7, 203.0.113.5", "203.0.113.5"),  # nginx appends: the left part is the visitor's own
-    (PROXY, "203.0.113.5, 10.98.76.3", "203.0.113.5"),  # two proxies of ours
-    (PROXY, "10.98.76.4, 10.98.76.3", "10.98.76.4"),  # only our own hops: the leftmost
-    (PROXY, "", PROXY),
-    (PROXY, "not-an-address", PROXY),  # garbage from the proxy: keep the peer
-    (PROXY, "garbage, 203.0.113.5", "203.0.113.5"),
-    (PROXY, "2001:db8::1", "2001:db8::1"),
-    (PROXY, "::ffff:203.0.113.5", "203.0.113.5"),
-    ("203.0.113.9", "198.51.100.7", "203.0.113.9"),  # not from the proxy: the header is ignored
-    ("::ffff:10.98.76.2", "203.0.113.5", "203.0.113.5"),  # the proxy over a dual-stack socket
-])
+@pytest.mark.parametrize(
+    ("peer", "header", "expected"),
+    [
+        (PROXY, "203.0.113.5", "203.0.113.5"),  # Caddy: the header is the visitor
+        (PROXY, "198.51.100.7, 203.0.113.5", "203.0.113.5"),  # nginx appends: the left part is the visitor's own
+        (PROXY, "203.0.113.5, 10.98.76.3", "203.0.113.5"),  # two proxies of ours
+        (PROXY, "10.98.76.4, 10.98.76.3", "10.98.76.4"),  # only our own hops: the leftmost
+        (PROXY, "", PROXY),
+        (PROXY, "not-an-address", PROXY),  # garbage from the proxy: keep the peer
+        (PROXY, "garbage, 203.0.113.5", "203.0.113.5"),
+        (PROXY, "2001:db8::1", "2001:db8::1"),
+        (PROXY, "::ffff:203.0.113.5", "203.0.113.5"),
+        ("203.0.113.9", "198.51.100.7", "203.0.113.9"),  # not from the proxy: the header is ignored
+        ("::ffff:10.98.76.2", "203.0.113.5", "203.0.113.5"),  # the proxy over a dual-stack socket
+    ],
+)
 def test_the_visitor_is_the_first_untrusted_hop_from_the_right(peer: str, header: str, expected: str) -> None:
     assert client_address(peer, header, PROXY_NET) == expected
 

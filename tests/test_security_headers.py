@@ -40,7 +40,9 @@ def _assert_headers(response: Any) -> None:
 
 
 @pytest.mark.usefixtures("production_values")
-def test_every_page_sends_the_security_headers(patient_client: Client, specialist_client: Client, admin_client_verified: Client) -> None:
+def test_every_page_sends_the_security_headers(
+    patient_client: Client, specialist_client: Client, admin_client_verified: Client
+) -> None:
     for client in (Client(), patient_client, specialist_client, admin_client_verified):
         for name in ALL_URL_NAMES:
             response = client.get(_url(name), secure=True)

@@ -44,9 +44,7 @@ def test_nothing_imports_a_conftest_or_a_test_module() -> None:
         for line, module in _imported(path)
         if _is_forbidden(module)
     ]
-    assert not offences, "move the fixture to tests/fixtures/ or the helper to a helper module:\n" + "\n".join(
-        offences
-    )
+    assert not offences, "move the fixture to tests/fixtures/ or the helper to a helper module:\n" + "\n".join(offences)
 
 
 def test_the_check_sees_each_kind_of_import(tmp_path: Path) -> None:
@@ -69,4 +67,3 @@ def test_the_check_sees_each_kind_of_import(tmp_path: Path) -> None:
         path.write_text(source + "\n")
         modules = [m for _, m in _imported(path, tmp_path)]
         assert any(map(_is_forbidden, modules)) == forbidden, (source, modules)
-

@@ -154,7 +154,9 @@ def worker_env(worker_bucket: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module", name="worker")
-def worker_fixture(django_db_setup: Any, worker_bucket: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
+def worker_fixture(
+    django_db_setup: Any, worker_bucket: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Worker]:
     yield from run_worker(Worker(worker_env(worker_bucket), tmp_path_factory.mktemp("workers")))
 
 
@@ -185,4 +187,3 @@ def real_worker_fixture(worker: Worker, bucket: str) -> Worker:
     if worker.proc is None or worker.proc.poll() is not None:
         worker.start()  # a test before this one killed it
     return worker
-

@@ -66,8 +66,18 @@ def _dump_database(dest: Path) -> tuple[str, str]:
     db = settings.DATABASES["default"]
     if connection.vendor == "postgresql":
         target = dest / "database.dump"
-        subprocess.run([_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",  # noqa: S603 (no shell)
-                        f"--file={target}", f"--dbname={db['NAME']}"], env=_pg_env(db), check=True)
+        subprocess.run(  # noqa: S603 (no shell)
+            [
+                _tool("pg_dump"),
+                "--format=custom",
+                "--no-owner",
+                "--no-privileges",
+                f"--file={target}",
+                f"--dbname={db['NAME']}",
+            ],
+            env=_pg_env(db),
+            check=True,
+        )
     elif connection.vendor == "sqlite":
         target = dest / "database.sqlite3"
         with sqlite3.connect(str(db["NAME"])) as source, sqlite3.connect(target) as copy:
@@ -145,8 +155,19 @@ def restore(src: Path) -> dict[str, Any]:
     dump = src / manifest["database"]["file"]
     connection.close()
     if vendor == "postgresql":
-        subprocess.run([_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",  # noqa: S603
-                        "--single-transaction", f"--dbname={db['NAME']}", str(dump)], env=_pg_env(db), check=True)
+        subprocess.run(  # noqa: S603 (no shell)
+            [
+                _tool("pg_restore"),
+                "--no-owner",
+                "--no-privileges",
+                "--exit-on-error",
+                "--single-transaction",
+                f"--dbname={db['NAME']}",
+                str(dump),
+            ],
+            env=_pg_env(db),
+            check=True,
+        )
     else:
         shutil.copyfile(dump, str(db["NAME"]))
     for name in manifest["objects"]:

@@ -18,6 +18,8 @@ def _receipt(user: User, params: dict[str, Any]) -> dict[str, Any]:
     diagnosis ("melanoma-left-arm.jpg"), and e-mail carries no medical information."""
     case = Case.objects.only("reference").get(pk=params["case_id"])
     files = Upload.objects.filter(case=case, parent__isnull=True).order_by("created_at", "pk")
-    return {"reference": case.reference, "path": reverse("cases:detail", args=[case.pk]),
-            "files": [{"size": f.size, "sha256": f.sha256} for f in files.only("size", "sha256")]}
-
+    return {
+        "reference": case.reference,
+        "path": reverse("cases:detail", args=[case.pk]),
+        "files": [{"size": f.size, "sha256": f.sha256} for f in files.only("size", "sha256")],
+    }

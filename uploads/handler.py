@@ -31,7 +31,7 @@ def display_name(name: str) -> str:
     name = name.strip().strip(".") or "file"
     if len(name) > 120:
         stem, dot, ext = name.rpartition(".")
-        name = (stem[: 110] + "…." + ext) if dot and len(ext) <= 8 else name[:120]
+        name = (stem[:110] + "…." + ext) if dot and len(ext) <= 8 else name[:120]
     return name
 
 
@@ -42,8 +42,17 @@ class Readable(Protocol):
 class ReceivedFile(UploadedFile):
     """What request.FILES holds: a reference to the stored ciphertext, not the content."""
 
-    def __init__(self, *, object_id: uuid.UUID, name: str, content_type: str, size: int, sha256: str,
-                 wrapped_key: bytes, detected: str | None) -> None:
+    def __init__(
+        self,
+        *,
+        object_id: uuid.UUID,
+        name: str,
+        content_type: str,
+        size: int,
+        sha256: str,
+        wrapped_key: bytes,
+        detected: str | None,
+    ) -> None:
         super().__init__(file=None, name=name, content_type=content_type, size=size)
         self.object_id, self.sha256, self.wrapped_key, self.detected = object_id, sha256, wrapped_key, detected
 
@@ -84,13 +93,22 @@ class EncryptingUploadHandler(FileUploadHandler):
         self.problems: list[Problem] = []
         self.received: list[ReceivedFile] = []
 
-    def handle_raw_input(self, input_data: Any, META: Any, content_length: int, boundary: Any, encoding: Any = None) -> None:
+    def handle_raw_input(
+        self, input_data: Any, META: Any, content_length: int, boundary: Any, encoding: Any = None
+    ) -> None:
         if content_length > self.limits.request_max:
             self.problems.append(Problem("", "too_large", self.limits.request_max))
             raise StopUpload(connection_reset=True)
 
-    def new_file(self, field_name: str, file_name: str, content_type: str, content_length: int | None,
-                 charset: str | None = None, content_type_extra: Any = None) -> None:
+    def new_file(
+        self,
+        field_name: str,
+        file_name: str,
+        content_type: str,
+        content_length: int | None,
+        charset: str | None = None,
+        content_type_extra: Any = None,
+    ) -> None:
         super().new_file(field_name, file_name, content_type, content_length, charset, content_type_extra)
         name = display_name(file_name)
         if not self.limits.may_add(len(self.received)):
@@ -99,9 +117,15 @@ class EncryptingUploadHandler(FileUploadHandler):
             raise StopUpload(connection_reset=False)
         object_id = uuid.uuid4()
         key, wrapped = new_data_key(self.patient_key, object_id, RAW_PURPOSE)
-        self.current = _Current(object_id=object_id, name=name, content_type=(content_type or "")[:100],
-                                wrapped_key=wrapped, encryptor=StreamEncryptor(key, object_id, RAW_PURPOSE),
-                                writer=storage.open_writer(f"raw/{object_id}"), declared=max(content_length or 0, 0))
+        self.current = _Current(
+            object_id=object_id,
+            name=name,
+            content_type=(content_type or "")[:100],
+            wrapped_key=wrapped,
+            encryptor=StreamEncryptor(key, object_id, RAW_PURPOSE),
+            writer=storage.open_writer(f"raw/{object_id}"),
+            declared=max(content_length or 0, 0),
+        )
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
         cur = self.current
@@ -131,8 +155,15 @@ class EncryptingUploadHandler(FileUploadHandler):
             return None
         cur.writer.write(cur.encryptor.finalize())
         cur.writer.close()
-        received = ReceivedFile(object_id=cur.object_id, name=cur.name, content_type=cur.content_type, size=cur.size,
-                                sha256=cur.sha256.hexdigest(), wrapped_key=cur.wrapped_key, detected=cur.detected)
+        received = ReceivedFile(
+            object_id=cur.object_id,
+            name=cur.name,
+            content_type=cur.content_type,
+            size=cur.size,
+            sha256=cur.sha256.hexdigest(),
+            wrapped_key=cur.wrapped_key,
+            detected=cur.detected,
+        )
         self.received.append(received)
         return received
 
@@ -174,5 +205,3 @@ class EncryptingUploadHandler(FileUploadHandler):
         """Remove what was stored when the request fails before its rows are committed."""
         for received in self.received:
             storage.delete(received.storage_name)
-
-

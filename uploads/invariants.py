@@ -13,7 +13,7 @@ PREFIXES = ("raw/", "files/", "thumbs/")
 
 def object_id(name: str, prefix: str) -> str | None:
     try:
-        return str(uuid.UUID(name[len(prefix):]))
+        return str(uuid.UUID(name[len(prefix) :]))
     except ValueError:
         return None
 
@@ -23,8 +23,15 @@ def check(store: Store, found: Findings) -> set[str]:
     with another id are orphans)."""
     stored = store.objects
     upload_ids: set[str] = set()
-    rows = Upload.objects.values_list("id", "status", "created_at", "processed_at", "stored_wrapped_key",
-                                      "thumb_wrapped_key", "patient_key__destroyed_at")
+    rows = Upload.objects.values_list(
+        "id",
+        "status",
+        "created_at",
+        "processed_at",
+        "stored_wrapped_key",
+        "thumb_wrapped_key",
+        "patient_key__destroyed_at",
+    )
     not_final, file_missing, thumb_missing, raw_left, destroyed = [], [], [], [], []
     count = 0
     for pk, status, created_at, processed_at, stored_key, thumb_key, key_destroyed in rows.iterator(2000):

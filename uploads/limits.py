@@ -23,9 +23,16 @@ class Limits:
     @classmethod
     def for_case(cls, *, existing_files: int, existing_bytes: int) -> Limits:
         c = settings.UPLOAD_LIMITS
-        return cls(photo=c["photo_mb"] * MB, pdf=c["pdf_mb"] * MB, dicom=c["dicom_mb"] * MB,
-                   archive=c["archive_mb"] * MB, max_files=c["files_per_case"], case_bytes=c["case_mb"] * MB,
-                   existing_files=existing_files, existing_bytes=existing_bytes)
+        return cls(
+            photo=c["photo_mb"] * MB,
+            pdf=c["pdf_mb"] * MB,
+            dicom=c["dicom_mb"] * MB,
+            archive=c["archive_mb"] * MB,
+            max_files=c["files_per_case"],
+            case_bytes=c["case_mb"] * MB,
+            existing_files=existing_files,
+            existing_bytes=existing_bytes,
+        )
 
     def per_file(self, detected: str | None) -> int:
         """The limit for a file of the type its first bytes show (the photo limit until known)."""

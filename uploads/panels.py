@@ -39,5 +39,7 @@ def missing_files(case: Case, user: Any) -> dict[str, Any]:
     if case.specialty == RequestedSpecialty.DERMATOLOGY and "image" not in kinds:
         warnings.append(_("You have not added a photo. A dermatologist needs clear photos of the skin."))
     if case.specialty == RequestedSpecialty.ONCOLOGY and not kinds & {"pdf", "dicom"}:
-        warnings.append(_("You have not added any report or imaging. An oncologist needs the pathology and imaging reports."))
+        warnings.append(
+            _("You have not added any report or imaging. An oncologist needs the pathology and imaging reports.")
+        )
     return {"warnings": warnings}

@@ -478,8 +478,13 @@ def _zip_check(members: list[zipfile.ZipInfo]) -> None:
     for m in members:
         parts = _zip_parts(m)
         is_symlink = (m.external_attr >> 16) & 0o170000 == 0o120000
-        if not m.filename or m.filename.startswith(("/", "\\")) or ".." in parts or _DRIVE.match(m.filename) \
-                or is_symlink:  # an empty name (found by fuzzing) is no path at all
+        if (
+            not m.filename
+            or m.filename.startswith(("/", "\\"))
+            or ".." in parts
+            or _DRIVE.match(m.filename)
+            or is_symlink
+        ):  # an empty name (found by fuzzing) is no path at all
             raise Rejected("zip_unsafe_path")
         if m.flag_bits & 0x1:
             raise Rejected("zip_encrypted")

@@ -41,20 +41,46 @@ MAX_ATTEMPTS = 5
 
 # What the patient sees for each rejection: the reason, then what to do.
 REJECTIONS: dict[str, tuple[Any, Any]] = {
-    "unsupported_type": (_("This kind of file is not accepted."),
-                         _("Send photos as JPEG, PNG or HEIC, documents as PDF and scans as DICOM.")),
+    "unsupported_type": (
+        _("This kind of file is not accepted."),
+        _("Send photos as JPEG, PNG or HEIC, documents as PDF and scans as DICOM."),
+    ),
     "empty": (_("The file is empty."), _("Check the file on your device and send it again.")),
-    "image_too_large": (_("The image is too large to open safely."), _("Send a smaller version, for example a phone photo.")),
-    "image_corrupt": (_("The image is damaged or incomplete."), _("Take the photo again or export it again, then send it.")),
+    "image_too_large": (
+        _("The image is too large to open safely."),
+        _("Send a smaller version, for example a phone photo."),
+    ),
+    "image_corrupt": (
+        _("The image is damaged or incomplete."),
+        _("Take the photo again or export it again, then send it."),
+    ),
     "pdf_encrypted": (_("The PDF is protected with a password."), _("Save a copy without a password and send that.")),
-    "pdf_corrupt": (_("The PDF is damaged and cannot be opened."), _("Download or scan the document again and send it.")),
-    "pdf_active_content": (_("The PDF contains active content we cannot remove."), _("Print it to a new PDF and send that.")),
-    "dicom_corrupt": (_("The imaging file is damaged or is not DICOM."), _("Copy the files again from the CD or USB stick.")),
-    "zip_bomb": (_("The ZIP file expands to far more than it should."), _("Send the folder of images itself instead of a ZIP.")),
-    "zip_unsafe_path": (_("The ZIP file contains unsafe file paths."), _("Send the folder of images itself instead of a ZIP.")),
+    "pdf_corrupt": (
+        _("The PDF is damaged and cannot be opened."),
+        _("Download or scan the document again and send it."),
+    ),
+    "pdf_active_content": (
+        _("The PDF contains active content we cannot remove."),
+        _("Print it to a new PDF and send that."),
+    ),
+    "dicom_corrupt": (
+        _("The imaging file is damaged or is not DICOM."),
+        _("Copy the files again from the CD or USB stick."),
+    ),
+    "zip_bomb": (
+        _("The ZIP file expands to far more than it should."),
+        _("Send the folder of images itself instead of a ZIP."),
+    ),
+    "zip_unsafe_path": (
+        _("The ZIP file contains unsafe file paths."),
+        _("Send the folder of images itself instead of a ZIP."),
+    ),
     "zip_corrupt": (_("The ZIP file is damaged."), _("Make the ZIP again, or send the folder of images itself.")),
     "zip_encrypted": (_("The ZIP file is protected with a password."), _("Send the folder of images itself.")),
-    "zip_no_dicom": (_("The ZIP file contains no imaging (DICOM) files."), _("ZIP files are only for imaging folders.")),
+    "zip_no_dicom": (
+        _("The ZIP file contains no imaging (DICOM) files."),
+        _("ZIP files are only for imaging folders."),
+    ),
     "malware": (_("The file contains malware."), _("Do not open it. Ask whoever gave it to you for a clean copy.")),
     "tampered": (_("The file was damaged while it was being stored."), _("Send it again.")),
     "failed": (_("We could not check this file."), _("Send it again. If it happens again, contact us.")),
@@ -75,12 +101,26 @@ def upload_receive(*, actor: User, case: Case, patient_key: PatientKey, received
     uploads = []
     for f in received:
         upload = Upload.objects.create(
-            id=f.object_id, case=case, patient_key=patient_key, uploaded_by=actor,
-            original_name=f.name or "file", declared_type=f.content_type or "", size=f.size or 0, sha256=f.sha256,
+            id=f.object_id,
+            case=case,
+            patient_key=patient_key,
+            uploaded_by=actor,
+            original_name=f.name or "file",
+            declared_type=f.content_type or "",
+            size=f.size or 0,
+            sha256=f.sha256,
             raw_wrapped_key=f.wrapped_key,
         )
-        audit.record(actor=actor, event_type="upload.create", action=audit.Action.CREATE, entity_type="Upload",
-                     entity_id=str(upload.pk), case_id=case.pk, patient_id=case.patient_id, detail={"size": f.size})
+        audit.record(
+            actor=actor,
+            event_type="upload.create",
+            action=audit.Action.CREATE,
+            entity_type="Upload",
+            entity_id=str(upload.pk),
+            case_id=case.pk,
+            patient_id=case.patient_id,
+            detail={"size": f.size},
+        )
         # robust: a broker outage must not lose the upload; the sweeper queues it again later.
         transaction.on_commit(lambda pk=str(upload.pk): validate_upload_task.delay(pk), robust=True)  # type: ignore[misc]
         uploads.append(upload)
@@ -88,9 +128,16 @@ def upload_receive(*, actor: User, case: Case, patient_key: PatientKey, received
 
 
 # Validation work: a received upload waits; a worker holds it while scanning (core/claims.py).
-WORK = Claims(model=Upload, waiting=Q(status=UploadStatus.RECEIVED), held=Q(status=UploadStatus.SCANNING),
-              queued_at="created_at", timeout=CLAIM_TIMEOUT, lost_after=LOST_AFTER, max_attempts=MAX_ATTEMPTS,
-              on_claim={"status": UploadStatus.SCANNING})
+WORK = Claims(
+    model=Upload,
+    waiting=Q(status=UploadStatus.RECEIVED),
+    held=Q(status=UploadStatus.SCANNING),
+    queued_at="created_at",
+    timeout=CLAIM_TIMEOUT,
+    lost_after=LOST_AFTER,
+    max_attempts=MAX_ATTEMPTS,
+    on_claim={"status": UploadStatus.SCANNING},
+)
 
 
 def _claim(upload_id: uuid.UUID | str) -> Upload | None:
@@ -125,14 +172,20 @@ def store_bytes(patient_key: PatientKey, object_id: uuid.UUID, purpose: str, nam
 def _keep(upload: Upload, result: Sanitized) -> dict[str, Any]:
     """Store the sanitised copy (and thumbnail) of `upload`; the fields to save on its row."""
     fields: dict[str, Any] = {
-        "kind": result.kind, "mime": result.mime, "hints": result.hints, "info": result.info,
+        "kind": result.kind,
+        "mime": result.mime,
+        "hints": result.hints,
+        "info": result.info,
         "stored_size": len(result.data),
-        "stored_wrapped_key": store_bytes(upload.patient_key, upload.id, STORED_PURPOSE, upload.stored_name, result.data),
+        "stored_wrapped_key": store_bytes(
+            upload.patient_key, upload.id, STORED_PURPOSE, upload.stored_name, result.data
+        ),
         "thumb_wrapped_key": None,
     }
     if result.thumbnail:
-        fields["thumb_wrapped_key"] = store_bytes(upload.patient_key, upload.id, THUMB_PURPOSE, upload.thumb_name,
-                                             result.thumbnail)
+        fields["thumb_wrapped_key"] = store_bytes(
+            upload.patient_key, upload.id, THUMB_PURPOSE, upload.thumb_name, result.thumbnail
+        )
     return fields
 
 
@@ -168,8 +221,12 @@ def _validate(upload: Upload) -> None:
     results = result if isinstance(result, list) else [result]
     if isinstance(result, list):  # a ZIP of DICOM: each member becomes an upload of its own
         members = [_member(upload, i, r) for i, r in enumerate(results)]
-        fields = {"status": UploadStatus.ACCEPTED, "kind": "archive", "mime": "application/zip",
-                  "info": {"files": len(members)}}
+        fields = {
+            "status": UploadStatus.ACCEPTED,
+            "kind": "archive",
+            "mime": "application/zip",
+            "info": {"files": len(members)},
+        }
     else:
         members = []
         fields = {"status": UploadStatus.ACCEPTED, **_keep(upload, result)}
@@ -178,9 +235,15 @@ def _validate(upload: Upload) -> None:
 
 def _member(parent: Upload, index: int, result: Sanitized) -> Upload:
     member = Upload(
-        id=uuid.uuid5(parent.id, str(index)), case=parent.case, patient_key=parent.patient_key,
-        uploaded_by=parent.uploaded_by, parent=parent, original_name=f"{parent.original_name} #{index + 1}",
-        size=len(result.data), sha256=hashlib.sha256(result.data).hexdigest(), status=UploadStatus.ACCEPTED,
+        id=uuid.uuid5(parent.id, str(index)),
+        case=parent.case,
+        patient_key=parent.patient_key,
+        uploaded_by=parent.uploaded_by,
+        parent=parent,
+        original_name=f"{parent.original_name} #{index + 1}",
+        size=len(result.data),
+        sha256=hashlib.sha256(result.data).hexdigest(),
+        status=UploadStatus.ACCEPTED,
         processed_at=timezone.now(),
     )
     for name, value in _keep(member, result).items():
@@ -193,11 +256,16 @@ def _finish(upload: Upload, fields: dict[str, Any], *, members: list[Upload]) ->
         Upload.objects.filter(pk=upload.pk).update(processed_at=timezone.now(), raw_wrapped_key=None, **fields)
         Upload.objects.filter(parent=upload).delete()  # a re-run replaces members
         Upload.objects.bulk_create(members)
-        audit.record(event_type="upload.validate", action=audit.Action.EXECUTE, entity_type="Upload",
-                     entity_id=str(upload.pk), case_id=upload.case_id, patient_id=upload.case.patient_id,
-                     outcome=audit.Outcome.SUCCESS if fields["status"] == UploadStatus.ACCEPTED
-                     else audit.Outcome.MINOR_FAILURE, detail={"status": fields["status"],
-                                                               "code": fields.get("reject_code", "")})
+        audit.record(
+            event_type="upload.validate",
+            action=audit.Action.EXECUTE,
+            entity_type="Upload",
+            entity_id=str(upload.pk),
+            case_id=upload.case_id,
+            patient_id=upload.case.patient_id,
+            outcome=audit.Outcome.SUCCESS if fields["status"] == UploadStatus.ACCEPTED else audit.Outcome.MINOR_FAILURE,
+            detail={"status": fields["status"], "code": fields.get("reject_code", "")},
+        )
         transaction.on_commit(lambda: storage.delete(upload.raw_name))
 
 
@@ -225,8 +293,11 @@ def uploads_sweep() -> dict[str, int]:
 
 def open_object(upload: Upload, *, thumbnail: bool = False) -> Iterator[bytes]:
     """Decrypt the kept copy (or its thumbnail) chunk by chunk."""
-    purpose, name, wrapped = (THUMB_PURPOSE, upload.thumb_name, upload.thumb_wrapped_key) if thumbnail \
+    purpose, name, wrapped = (
+        (THUMB_PURPOSE, upload.thumb_name, upload.thumb_wrapped_key)
+        if thumbnail
         else (STORED_PURPOSE, upload.stored_name, upload.stored_wrapped_key)
+    )
     key = unwrap_data_key(upload.patient_key, upload.id, purpose, bytes(wrapped or b""))
     return decrypt_stream(key, upload.id, purpose, storage.read(name))
 
@@ -262,14 +333,21 @@ def file_list_context(case: Case) -> dict[str, Any]:
     """What templates/uploads/_file_list.html needs: the files the patient sent, with status, and
     the rows to show them in (a DICOM series is one row)."""
     uploads = list(Upload.objects.filter(case=case, parent__isnull=True).prefetch_related("members"))
-    return {"uploads": uploads, "rows": _rows(uploads), "rejections": REJECTIONS,
-            "processing": any(not u.is_final for u in uploads)}
+    return {
+        "uploads": uploads,
+        "rows": _rows(uploads),
+        "rejections": REJECTIONS,
+        "processing": any(not u.is_final for u in uploads),
+    }
 
 
 def accepted_kinds(case: Case) -> set[str]:
     """Kinds ("image", "pdf", "dicom") of the case's accepted files."""
-    return set(Upload.objects.filter(case=case, status=UploadStatus.ACCEPTED).exclude(kind="archive")
-               .values_list("kind", flat=True))
+    return set(
+        Upload.objects.filter(case=case, status=UploadStatus.ACCEPTED)
+        .exclude(kind="archive")
+        .values_list("kind", flat=True)
+    )
 
 
 def receipt_files(case: Case) -> list[dict[str, Any]]:
@@ -315,8 +393,12 @@ def zip_stream(members: Iterable[tuple[str, Callable[[], Iterable[bytes]]]]) -> 
     yield from sink.drain()
 
 
-EXTENSIONS = {"image/jpeg": (".jpg", ".jpeg"), "image/png": (".png",), "application/pdf": (".pdf",),
-              "application/dicom": (".dcm", ".dicom")}
+EXTENSIONS = {
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/png": (".png",),
+    "application/pdf": (".pdf",),
+    "application/dicom": (".dcm", ".dicom"),
+}
 _UNSAFE = re.compile(r"[^\w.()+,-]+")
 
 
@@ -351,8 +433,12 @@ def unique_name(name: str, taken: set[str]) -> str:
 
 def kept_files(cases: Iterable[Case]) -> QuerySet[Upload]:
     """Every accepted file of the cases whose copy we keep (DICOM members of a ZIP included)."""
-    return Upload.objects.filter(case__in=cases, status=UploadStatus.ACCEPTED).exclude(kind="archive") \
-        .select_related("patient_key").order_by("created_at", "original_name", "id")
+    return (
+        Upload.objects.filter(case__in=cases, status=UploadStatus.ACCEPTED)
+        .exclude(kind="archive")
+        .select_related("patient_key")
+        .order_by("created_at", "original_name", "id")
+    )
 
 
 def backup_zip(case: Case) -> Iterator[bytes]:
@@ -360,7 +446,8 @@ def backup_zip(case: Case) -> Iterator[bytes]:
     taken: set[str] = set()
     return zip_stream(
         (unique_name(safe_name(upload.original_name, upload.mime), taken), functools.partial(open_object, upload))
-        for upload in kept_files([case]))
+        for upload in kept_files([case])
+    )
 
 
 # The review workspace: files grouped for a specialist, photos for <img> tags, DICOM frames.
@@ -419,8 +506,12 @@ class Series:
 
 def is_inline_image(upload: Upload) -> bool:
     """Only our own re-encoded photos may be shown by the browser (an <img>, never a page)."""
-    return upload.status == UploadStatus.ACCEPTED and upload.kind == "image" \
-        and upload.mime in INLINE_IMAGE_TYPES and bool(upload.stored_wrapped_key)
+    return (
+        upload.status == UploadStatus.ACCEPTED
+        and upload.kind == "image"
+        and upload.mime in INLINE_IMAGE_TYPES
+        and bool(upload.stored_wrapped_key)
+    )
 
 
 def frame_count(upload: Upload) -> int:
@@ -458,8 +549,9 @@ def series_of(upload: Upload) -> Series:
     uid = upload.info.get("series_uid")
     if not uid:
         return Series(str(upload.pk), [upload])
-    members = Upload.objects.filter(case_id=upload.case_id, status=UploadStatus.ACCEPTED, kind="dicom",
-                                    info__series_uid=uid)
+    members = Upload.objects.filter(
+        case_id=upload.case_id, status=UploadStatus.ACCEPTED, kind="dicom", info__series_uid=uid
+    )
     return dicom_series(list(members))[0]
 
 
@@ -479,8 +571,11 @@ def dicom_frame_png(upload: Upload, index: int) -> bytes:
     from pydicom.pixels import pixel_array
 
     rows, columns = int(upload.info.get("rows") or 0), int(upload.info.get("columns") or 0)
-    if upload.status != UploadStatus.ACCEPTED or not 0 <= index < frame_count(upload) \
-            or rows * columns > FRAME_MAX_PIXELS:
+    if (
+        upload.status != UploadStatus.ACCEPTED
+        or not 0 <= index < frame_count(upload)
+        or rows * columns > FRAME_MAX_PIXELS
+    ):
         raise FrameUnavailable(upload.pk)
     buffer = io.BytesIO(b"".join(open_object(upload)))
     try:

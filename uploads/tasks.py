@@ -21,4 +21,3 @@ def sweep_uploads_task() -> dict[str, int]:
     from uploads.services import uploads_sweep
 
     return uploads_sweep()
-

@@ -33,10 +33,14 @@ from uploads.models import Upload, UploadStatus
 def _problem_text(problem: Problem) -> str:
     if problem.code == "too_large":
         return _("“%(name)s” is larger than %(mb)d MB, the limit for this kind of file.") % {
-            "name": problem.name or _("The upload"), "mb": problem.limit // MB}
+            "name": problem.name or _("The upload"),
+            "mb": problem.limit // MB,
+        }
     if problem.code == "case_quota":
-        return _("“%(name)s” does not fit: a case can hold %(mb)d MB of files.") % {"name": problem.name,
-                                                                                     "mb": problem.limit // MB}
+        return _("“%(name)s” does not fit: a case can hold %(mb)d MB of files.") % {
+            "name": problem.name,
+            "mb": problem.limit // MB,
+        }
     if problem.code == "case_full":
         return _("“%(name)s” was not added: a case can hold %(n)d files.") % {"name": problem.name, "n": problem.limit}
     if problem.code == "incomplete":
@@ -52,8 +56,12 @@ def _back(request: HttpRequest, case: Case) -> str:
 
 
 def _files_page(request: HttpRequest, case: Case, status: int = 200) -> HttpResponse:
-    return render(request, "uploads/files.html", {
-        "case": case, "next": request.GET.get("next", ""), **services.file_list_context(case)}, status=status)
+    return render(
+        request,
+        "uploads/files.html",
+        {"case": case, "next": request.GET.get("next", ""), **services.file_list_context(case)},
+        status=status,
+    )
 
 
 @role_required(Role.PATIENT)
@@ -68,8 +76,9 @@ def upload(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
     case = case_for_user(request, case_id, owner_only=True)
     if not case.is_open:
         raise Http404
-    handler = EncryptingUploadHandler(request, patient_key=patient_key_for(case.patient),
-                                      limits=services.limits_for(case))
+    handler = EncryptingUploadHandler(
+        request, patient_key=patient_key_for(case.patient), limits=services.limits_for(case)
+    )
     request.upload_handlers = [handler]  # before anything reads the body
     recorded: list[Upload] = []
     try:
@@ -82,10 +91,13 @@ def upload(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
     return response
 
 
-def _receive(request: AuthedRequest, case: Case, handler: EncryptingUploadHandler, recorded: list[Upload]) -> HttpResponse:
+def _receive(
+    request: AuthedRequest, case: Case, handler: EncryptingUploadHandler, recorded: list[Upload]
+) -> HttpResponse:
     request.FILES.getlist("files")  # parse: the handler streams each file into storage
-    recorded += services.upload_receive(actor=request.user, case=case, patient_key=handler.patient_key,
-                                        received=handler.received)
+    recorded += services.upload_receive(
+        actor=request.user, case=case, patient_key=handler.patient_key, received=handler.received
+    )
     return _answer(request, case, handler, recorded)
 
 
@@ -98,14 +110,20 @@ def upload_file(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
     case = case_for_user(request, case_id, owner_only=True)
     if not case.is_open:
         raise Http404
-    handler = EncryptingUploadHandler(request, patient_key=patient_key_for(case.patient),
-                                      limits=services.limits_for(case))
+    handler = EncryptingUploadHandler(
+        request, patient_key=patient_key_for(case.patient), limits=services.limits_for(case)
+    )
     recorded: list[Upload] = []
     try:
-        handler.receive_body(request, name=unquote(request.headers.get("X-File-Name", "")),
-                             content_type=request.content_type or "", content_length=_content_length(request))
-        recorded += services.upload_receive(actor=request.user, case=case, patient_key=handler.patient_key,
-                                            received=handler.received)
+        handler.receive_body(
+            request,
+            name=unquote(request.headers.get("X-File-Name", "")),
+            content_type=request.content_type or "",
+            content_length=_content_length(request),
+        )
+        recorded += services.upload_receive(
+            actor=request.user, case=case, patient_key=handler.patient_key, received=handler.received
+        )
     except StopUpload:
         pass
     finally:
@@ -121,22 +139,39 @@ def _content_length(request: HttpRequest) -> int:
         return 0
 
 
-def _answer(request: AuthedRequest, case: Case, handler: EncryptingUploadHandler, recorded: list[Upload], *,
-            json: bool = False) -> HttpResponse:
+def _answer(
+    request: AuthedRequest, case: Case, handler: EncryptingUploadHandler, recorded: list[Upload], *, json: bool = False
+) -> HttpResponse:
     problems = [_problem_text(p) for p in handler.problems]
     status = 413 if any(p.code in ("too_large", "case_quota") for p in handler.problems) else 200
     if json or "application/json" in request.headers.get("Accept", ""):
-        return JsonResponse({
-            "files": [{"id": str(u.pk), "name": u.original_name, "status": u.status,
-                       "status_url": reverse("uploads:status", args=[case.pk])} for u in recorded],
-            "problems": problems,
-        }, status=status)
+        return JsonResponse(
+            {
+                "files": [
+                    {
+                        "id": str(u.pk),
+                        "name": u.original_name,
+                        "status": u.status,
+                        "status_url": reverse("uploads:status", args=[case.pk]),
+                    }
+                    for u in recorded
+                ],
+                "problems": problems,
+            },
+            status=status,
+        )
     for problem in problems:
         messages.error(request, problem)
     if recorded:
-        messages.success(request, ngettext("%(n)d file received. We are checking it now.",
-                                           "%(n)d files received. We are checking them now.", len(recorded))
-                         % {"n": len(recorded)})
+        messages.success(
+            request,
+            ngettext(
+                "%(n)d file received. We are checking it now.",
+                "%(n)d files received. We are checking them now.",
+                len(recorded),
+            )
+            % {"n": len(recorded)},
+        )
     if status == 413:
         return _files_page(request, case, status=413)
     return redirect(_back(request, case))
@@ -146,22 +181,42 @@ def _answer(request: AuthedRequest, case: Case, handler: EncryptingUploadHandler
 def status(request: AuthedRequest, case_id: uuid.UUID) -> JsonResponse:
     """Live status for the upload page's script (the page itself refreshes without it)."""
     case = case_for_user(request, case_id, owner_only=True)
-    return JsonResponse({"files": [
-        {"id": str(u.pk), "name": u.original_name, "status": u.status, "status_label": u.get_status_display(),
-         "reason": str(services.REJECTIONS.get(u.reject_code, ("", ""))[0]) if u.reject_code else ""}
-        for u in services.file_list_context(case)["uploads"]
-    ]})
+    return JsonResponse(
+        {
+            "files": [
+                {
+                    "id": str(u.pk),
+                    "name": u.original_name,
+                    "status": u.status,
+                    "status_label": u.get_status_display(),
+                    "reason": str(services.REJECTIONS.get(u.reject_code, ("", ""))[0]) if u.reject_code else "",
+                }
+                for u in services.file_list_context(case)["uploads"]
+            ]
+        }
+    )
 
 
 def _stream(request: HttpRequest, upload: Upload, *, thumbnail: bool) -> StreamingHttpResponse:
-    if upload.status != UploadStatus.ACCEPTED or (thumbnail and not upload.thumb_wrapped_key) \
-            or upload.kind == "archive":
+    if (
+        upload.status != UploadStatus.ACCEPTED
+        or (thumbnail and not upload.thumb_wrapped_key)
+        or upload.kind == "archive"
+    ):
         raise Http404
-    audit.record(request=request, event_type="upload.download", action=audit.Action.READ, entity_type="Upload",
-                 entity_id=str(upload.pk), case_id=upload.case_id, patient_id=upload.case.patient_id,
-                 detail={"thumbnail": thumbnail})
-    response = StreamingHttpResponse(services.open_object(upload, thumbnail=thumbnail),
-                                     content_type="image/jpeg" if thumbnail else upload.mime)
+    audit.record(
+        request=request,
+        event_type="upload.download",
+        action=audit.Action.READ,
+        entity_type="Upload",
+        entity_id=str(upload.pk),
+        case_id=upload.case_id,
+        patient_id=upload.case.patient_id,
+        detail={"thumbnail": thumbnail},
+    )
+    response = StreamingHttpResponse(
+        services.open_object(upload, thumbnail=thumbnail), content_type="image/jpeg" if thumbnail else upload.mime
+    )
     name = upload.original_name
     if thumbnail or (upload.mime == "image/jpeg" and not name.lower().endswith((".jpg", ".jpeg"))):
         name += ".jpg"  # a HEIC photo is kept as JPEG
@@ -181,15 +236,22 @@ def thumbnail(request: HttpRequest, upload_id: uuid.UUID) -> StreamingHttpRespon
     return _stream(request, upload_for_user(request, upload_id), thumbnail=True)
 
 
-
 @role_required(Role.PATIENT)
 def backup(request: AuthedRequest, case_id: uuid.UUID) -> StreamingHttpResponse:
     """The patient's own copy of everything they sent."""
     case = case_for_user(request, case_id, owner_only=True)
-    audit.record(request=request, event_type="upload.backup", action=audit.Action.READ, entity_type="Case",
-                 entity_id=str(case.pk), case_id=case.pk, patient_id=case.patient_id)
-    return attachment(StreamingHttpResponse(services.backup_zip(case), content_type="application/zip"),
-                       f"{case.reference}.zip")
+    audit.record(
+        request=request,
+        event_type="upload.backup",
+        action=audit.Action.READ,
+        entity_type="Case",
+        entity_id=str(case.pk),
+        case_id=case.pk,
+        patient_id=case.patient_id,
+    )
+    return attachment(
+        StreamingHttpResponse(services.backup_zip(case), content_type="application/zip"), f"{case.reference}.zip"
+    )
 
 
 @login_required

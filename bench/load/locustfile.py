@@ -132,11 +132,14 @@ class Files:
         if self.photos:
             return
         w, h = 1600, 1200
-        base = Image.merge("RGB", (
-            Image.linear_gradient("L").resize((w, h)),
-            Image.radial_gradient("L").resize((w, h)),
-            Image.linear_gradient("L").rotate(90).resize((w, h)),
-        ))
+        base = Image.merge(
+            "RGB",
+            (
+                Image.linear_gradient("L").resize((w, h)),
+                Image.radial_gradient("L").resize((w, h)),
+                Image.linear_gradient("L").rotate(90).resize((w, h)),
+            ),
+        )
         for sigma, quality in self.PHOTO_KINDS:
             noise = Image.merge("RGB", tuple(Image.effect_noise((w, h), sigma) for _ in range(3)))
             out = io.BytesIO()
@@ -179,13 +182,21 @@ def _prepare(environment: Any, **kwargs: Any) -> None:
 
 
 @events.request.add_listener
-def _log_request(request_type: str, name: str, response_time: float, response_length: int,
-                 response: Any = None, exception: Any = None, **kwargs: Any) -> None:
+def _log_request(
+    request_type: str,
+    name: str,
+    response_time: float,
+    response_length: int,
+    response: Any = None,
+    exception: Any = None,
+    **kwargs: Any,
+) -> None:
     if _log_file is None:
         return
     status = getattr(response, "status_code", 0) or 0
-    line = json.dumps([round(time.time(), 3), name, status, round(response_time, 1),
-                       type(exception).__name__ if exception else ""])
+    line = json.dumps(
+        [round(time.time(), 3), name, status, round(response_time, 1), type(exception).__name__ if exception else ""]
+    )
     with _log_lock:
         _log_file.write(line + "\n")
 
@@ -221,8 +232,9 @@ class PortalUser(HttpUser):
         """POST a form as the browser does. Our forms answer a success with a redirect (to anywhere but
         `refused_to`, where a refusal sends the user back); anything else counts as a failure."""
         path, name = route(key, **ids)
-        with self.client.post(path + query, name="POST " + name.split(" ", 1)[1], data=data, allow_redirects=False,
-                              catch_response=True) as response:
+        with self.client.post(
+            path + query, name="POST " + name.split(" ", 1)[1], data=data, allow_redirects=False, catch_response=True
+        ) as response:
             location = response.headers.get("Location", "")
             if response.status_code != 302 or (refused_to and refused_to in location):
                 response.failure(f"answered {response.status_code} {'to ' + location if location else ''}")
@@ -255,8 +267,10 @@ class Patient(PortalUser):
         # First, the photos the patient came with, chosen together (the widget sends them one after
         # another): every patient at once makes a backlog for the workers at the start of the run.
         token = self.page_token("files", case=self.case)
-        sent = [self.send(token, FILES.photo(), f"IMG_{random.randint(1000, 9999)}.jpg", "image/jpeg")
-                for _ in range(BURST_PHOTOS)]
+        sent = [
+            self.send(token, FILES.photo(), f"IMG_{random.randint(1000, 9999)}.jpg", "image/jpeg")
+            for _ in range(BURST_PHOTOS)
+        ]
         if sent and sent[-1]:
             self.wait_until_checked(sent[-1])
 
@@ -295,8 +309,12 @@ class Patient(PortalUser):
     def send(self, token: str, data: bytes, filename: str, content_type: str) -> str | None:
         """PUT one file as the widget does; the new upload's id, or None if it was refused."""
         path, name = route("upload_file", case=self.case)
-        headers = {"Content-Type": content_type, "Accept": "application/json", "X-CSRFToken": token,
-                   "X-File-Name": quote(filename)}
+        headers = {
+            "Content-Type": content_type,
+            "Accept": "application/json",
+            "X-CSRFToken": token,
+            "X-File-Name": quote(filename),
+        }
         # As the widget (Uppy's retryDelays): a 503 from the slow-client guard, every body thread of
         # that worker busy, is tried again after 0, 1, 3 and 5 s; the retries show under their own name.
         for attempt, delay in enumerate((0, 1, 3, 5, None)):
@@ -403,8 +421,9 @@ class Specialist(PortalUser):
         if not self.second_factor("step_up", next_path=route("sign", case=case["case"])[0]):
             return
         token = self.page_token("sign", case=case["case"])
-        self.post_form("sign", {"confirm": "on", "csrfmiddlewaretoken": token}, refused_to="/report/",
-                       case=case["case"])
+        self.post_form(
+            "sign", {"confirm": "on", "csrfmiddlewaretoken": token}, refused_to="/report/", case=case["case"]
+        )
 
     def code_is_stale(self) -> bool:
         return int(time.time()) // TOTP_STEP <= self.last_step

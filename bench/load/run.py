@@ -98,8 +98,14 @@ class Process:
         self._log = open(logfile, "ab")  # noqa: SIM115 - closed in stop()/kill()
         self._log_start = logfile.stat().st_size
         self.proc = subprocess.Popen(  # noqa: S603 - our own commands
-            cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            cmd,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         Process.started.append(self)
 
     @property
@@ -206,30 +212,34 @@ def _with_path(url: str, path: str) -> str:
 def load_env(redis_port: int) -> dict[str, str]:
     missing = [n for n in ("DATABASE_URL", "S3_ENDPOINT_URL") if not os.environ.get(n)]
     if missing:
-        sys.exit(f"load: {', '.join(missing)} not set; run `make load` (or source var/test-services.env "
-                 "after scripts/test-services.sh start)")
+        sys.exit(
+            f"load: {', '.join(missing)} not set; run `make load` (or source var/test-services.env "
+            "after scripts/test-services.sh start)"
+        )
     for name in ("S3_ENDPOINT_URL", "DATABASE_URL"):
         host = urlsplit(os.environ[name]).hostname or "127.0.0.1"  # no host: the local socket
         if host not in ("127.0.0.1", "localhost", "::1"):
             sys.exit(f"load: {name} is not on loopback ({host}); refusing to load-test against it")
     env = {k: v for k, v in os.environ.items() if k not in ("WEB_CONCURRENCY", "CLAMD_SOCKET", "SENTRY_DSN")}
-    env.update({
-        "DATABASE_URL": _with_path(os.environ["DATABASE_URL"], f"/{DB_NAME}"),
-        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "S3_BUCKET": BUCKET,
-        "S3_ACCESS_KEY": os.environ.get("S3_ACCESS_KEY", "testing"),
-        "S3_SECRET_KEY": os.environ.get("S3_SECRET_KEY", "testing"),
-        "S3_REGION": os.environ.get("S3_REGION", "us-east-1"),
-        "DEPLOYMENT": "development",
-        "DEBUG": "false",
-        "LOG_LEVEL": "WARNING",
-        "LOG_FORMAT": "plain",
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "DJANGO_SETTINGS_MODULE": "secondopinion.settings",
-        "PYTHONUNBUFFERED": "1",
-        **RECOVERY,
-    })
+    env.update(
+        {
+            "DATABASE_URL": _with_path(os.environ["DATABASE_URL"], f"/{DB_NAME}"),
+            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+            "S3_BUCKET": BUCKET,
+            "S3_ACCESS_KEY": os.environ.get("S3_ACCESS_KEY", "testing"),
+            "S3_SECRET_KEY": os.environ.get("S3_SECRET_KEY", "testing"),
+            "S3_REGION": os.environ.get("S3_REGION", "us-east-1"),
+            "DEPLOYMENT": "development",
+            "DEBUG": "false",
+            "LOG_LEVEL": "WARNING",
+            "LOG_FORMAT": "plain",
+            "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            "DJANGO_SETTINGS_MODULE": "secondopinion.settings",
+            "PYTHONUNBUFFERED": "1",
+            **RECOVERY,
+        }
+    )
     return env
 
 
@@ -237,8 +247,16 @@ def _pg_conninfo(url: str) -> dict[str, Any]:
     import environ
 
     cfg = environ.Env.db_url_config(url)
-    return {k: v for k, v in {"host": cfg.get("HOST"), "port": cfg.get("PORT"), "user": cfg.get("USER"),
-                              "password": cfg.get("PASSWORD")}.items() if v}
+    return {
+        k: v
+        for k, v in {
+            "host": cfg.get("HOST"),
+            "port": cfg.get("PORT"),
+            "user": cfg.get("USER"),
+            "password": cfg.get("PASSWORD"),
+        }.items()
+        if v
+    }
 
 
 def recreate_database(env: dict[str, str], *, create: bool = True) -> None:
@@ -255,8 +273,13 @@ def recreate_database(env: dict[str, str], *, create: bool = True) -> None:
 def s3_client(env: dict[str, str]) -> Any:
     import boto3
 
-    return boto3.client("s3", endpoint_url=env["S3_ENDPOINT_URL"], region_name=env["S3_REGION"],
-                        aws_access_key_id=env["S3_ACCESS_KEY"], aws_secret_access_key=env["S3_SECRET_KEY"])
+    return boto3.client(
+        "s3",
+        endpoint_url=env["S3_ENDPOINT_URL"],
+        region_name=env["S3_REGION"],
+        aws_access_key_id=env["S3_ACCESS_KEY"],
+        aws_secret_access_key=env["S3_SECRET_KEY"],
+    )
 
 
 def empty_bucket(s3: Any, *, remove: bool = False) -> None:
@@ -281,9 +304,26 @@ class Redis:
         redis_server = shutil.which("redis-server")
         if redis_server is None:
             raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
-        self.process = Process("redis", [redis_server, "--bind", "127.0.0.1", "--port", str(self.port),
-                                         "--save", "", "--appendonly", "yes", "--dir", str(self.directory),
-                                         "--daemonize", "no"], self.env, self.logdir / "redis.log")
+        self.process = Process(
+            "redis",
+            [
+                redis_server,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--dir",
+                str(self.directory),
+                "--daemonize",
+                "no",
+            ],
+            self.env,
+            self.logdir / "redis.log",
+        )
         deadline = time.monotonic() + 20
         while not self.ping():
             if time.monotonic() > deadline or not self.process.alive():
@@ -400,8 +440,9 @@ class RunResult:
 class Sampler(threading.Thread):
     """RSS and CPU time of every process of the run, and the machine's CPU, every 2 s."""
 
-    def __init__(self, result: RunResult, processes: dict[str, Process | None],
-                 extra: Callable[[], dict[str, int | None]]) -> None:
+    def __init__(
+        self, result: RunResult, processes: dict[str, Process | None], extra: Callable[[], dict[str, int | None]]
+    ) -> None:
         super().__init__(daemon=True)
         self.result, self.processes, self.extra = result, processes, extra
         self._halt = threading.Event()
@@ -413,8 +454,9 @@ class Sampler(threading.Thread):
         for name, process in list(self.processes.items()):
             if process is None or not process.alive():
                 continue
-            found.append((f"{name}" + (" master" if name == "gunicorn" else " main" if "worker" in name else ""),
-                          process.pid))
+            found.append(
+                (f"{name}" + (" master" if name == "gunicorn" else " main" if "worker" in name else ""), process.pid)
+            )
             for child in children(process.pid):
                 kind = "worker" if name == "gunicorn" else "pool child"
                 found.append((f"{name} {kind}", child))
@@ -458,13 +500,26 @@ class Stack:
         return sorted(counts.values(), reverse=True)
 
     def start_web(self) -> None:
-        web = Process("gunicorn", [
-            str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "secondopinion.wsgi:application",
-            "-b", f"127.0.0.1:{self.port}", "--no-control-socket",
-            # Status and worker pid only (the config keeps no access log: paths can carry tokens), to
-            # see how requests spread over the workers.
-            "--access-logfile", str(self.access_log), "--access-logformat", "%(t)s %(s)s pid=%(p)s",
-        ], self.env, self.logdir / f"gunicorn-{self.tag}.log")
+        web = Process(
+            "gunicorn",
+            [
+                str(BIN / "gunicorn"),
+                "-c",
+                str(ROOT / "gunicorn.conf.py"),
+                "secondopinion.wsgi:application",
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "--no-control-socket",
+                # Status and worker pid only (the config keeps no access log: paths can carry tokens), to
+                # see how requests spread over the workers.
+                "--access-logfile",
+                str(self.access_log),
+                "--access-logformat",
+                "%(t)s %(s)s pid=%(p)s",
+            ],
+            self.env,
+            self.logdir / f"gunicorn-{self.tag}.log",
+        )
         self.processes["gunicorn"] = web
         import http.client
 
@@ -482,18 +537,47 @@ class Stack:
             time.sleep(0.3)
 
     def start_worker(self, n: int) -> Process:
-        worker = Process(f"celery worker {n}", [
-            str(BIN / "celery"), "-A", "secondopinion", "worker", "--concurrency", "1", "--prefetch-multiplier", "1",
-            "-n", f"load{n}@%h", "-l", "info", "--without-gossip", "--without-mingle",
-        ], self.env, self.logdir / f"worker{n}-{self.tag}.log")
+        worker = Process(
+            f"celery worker {n}",
+            [
+                str(BIN / "celery"),
+                "-A",
+                "secondopinion",
+                "worker",
+                "--concurrency",
+                "1",
+                "--prefetch-multiplier",
+                "1",
+                "-n",
+                f"load{n}@%h",
+                "-l",
+                "info",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            self.env,
+            self.logdir / f"worker{n}-{self.tag}.log",
+        )
         self.processes[f"celery worker {n}"] = worker
         worker.wait_for(" ready.", timeout=60)
         return worker
 
     def start_beat(self, tmp: Path) -> None:
-        beat = Process("celery beat", [
-            str(BIN / "celery"), "-A", "secondopinion", "beat", "-l", "info", "-s", str(tmp / f"beat-{self.tag}"),
-        ], self.env, self.logdir / f"beat-{self.tag}.log")
+        beat = Process(
+            "celery beat",
+            [
+                str(BIN / "celery"),
+                "-A",
+                "secondopinion",
+                "beat",
+                "-l",
+                "info",
+                "-s",
+                str(tmp / f"beat-{self.tag}"),
+            ],
+            self.env,
+            self.logdir / f"beat-{self.tag}.log",
+        )
         self.processes["celery beat"] = beat
         beat.wait_for("beat: Starting", timeout=60)
 
@@ -519,10 +603,15 @@ def _in_flight() -> dict[str, Any]:
 
     try:
         return {
-            "uploads": [str(pk) for pk in
-                        Upload.objects.filter(status=UploadStatus.SCANNING).values_list("pk", flat=True)],
-            "documents": [str(pk) for pk in SignedDocument.objects.filter(
-                render_status=RenderStatus.PENDING, render_claimed_at__isnull=False).values_list("pk", flat=True)],
+            "uploads": [
+                str(pk) for pk in Upload.objects.filter(status=UploadStatus.SCANNING).values_list("pk", flat=True)
+            ],
+            "documents": [
+                str(pk)
+                for pk in SignedDocument.objects.filter(
+                    render_status=RenderStatus.PENDING, render_claimed_at__isnull=False
+                ).values_list("pk", flat=True)
+            ],
         }
     finally:
         connection.close()
@@ -566,9 +655,11 @@ class Chaos(threading.Thread):
             time.sleep(0.05)
         self.result.in_flight = _in_flight()
         victim.kill()
-        down = self.event(f"celery worker 1 killed (SIGKILL to its process group, pid {victim.pid}); "
-                          f"in flight then: {len(self.result.in_flight['uploads'])} upload(s), "
-                          f"{len(self.result.in_flight['documents'])} report render(s), on either worker")
+        down = self.event(
+            f"celery worker 1 killed (SIGKILL to its process group, pid {victim.pid}); "
+            f"in flight then: {len(self.result.in_flight['uploads'])} upload(s), "
+            f"{len(self.result.in_flight['documents'])} report render(s), on either worker"
+        )
         if not self.sleep_until(down + WORKER_DOWN_SECONDS):
             return
         self.event("celery worker 1 starting again")
@@ -627,8 +718,13 @@ def check_invariants(result: RunResult, env: dict[str, str]) -> None:
         result.invariants = "not run (this tree has no `manage.py check_invariants` yet)"
         return
     done = subprocess.run(  # noqa: S603 - our own command
-        [sys.executable, "manage.py", "check_invariants", "--grace", "0"], cwd=ROOT, env=env,
-        capture_output=True, text=True, timeout=300)
+        [sys.executable, "manage.py", "check_invariants", "--grace", "0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     result.invariants_ok = done.returncode == 0
     result.invariants = (done.stdout + done.stderr).strip() or f"exit {done.returncode}"
     log(f"check_invariants: exit {done.returncode}")
@@ -680,7 +776,8 @@ def collect_db(result: RunResult, ended_at: datetime) -> None:
 
     run = Upload.objects.filter(parent__isnull=True, created_at__gte=result.started_at, created_at__lte=ended_at)
     rows: list[dict[str, Any]] = [
-        dict(r) for r in run.values("kind", "status", "created_at", "claimed_at", "processed_at", "attempts", "size")]
+        dict(r) for r in run.values("kind", "status", "created_at", "claimed_at", "processed_at", "attempts", "size")
+    ]
     accepted = [r for r in rows if r["status"] == UploadStatus.ACCEPTED and r["processed_at"] is not None]
     latency = [(r["processed_at"] - r["created_at"]).total_seconds() for r in accepted]
     service = [(r["processed_at"] - r["claimed_at"]).total_seconds() for r in accepted if r["claimed_at"]]
@@ -699,31 +796,39 @@ def collect_db(result: RunResult, ended_at: datetime) -> None:
         "latency": latency,
         "service": service,
         "retried": sum(1 for r in rows if r["attempts"] > 1),
-        "busiest minute": _busiest_minute(sorted((r["processed_at"] - result.started_at).total_seconds()
-                                                 for r in rows if r["processed_at"])),
+        "busiest minute": _busiest_minute(
+            sorted((r["processed_at"] - result.started_at).total_seconds() for r in rows if r["processed_at"])
+        ),
         **queue,
     }
-    docs = list(SignedDocument.objects.filter(signed_at__gte=result.started_at).values(
-        "render_status", "signed_at", "rendered_at", "render_attempts"))
+    docs = list(
+        SignedDocument.objects.filter(signed_at__gte=result.started_at).values(
+            "render_status", "signed_at", "rendered_at", "render_attempts"
+        )
+    )
     result.documents = {
         "signed": len(docs),
-        "by status": {s: sum(1 for d in docs if d["render_status"] == s)
-                      for s in sorted({d["render_status"] for d in docs})},
+        "by status": {
+            s: sum(1 for d in docs if d["render_status"] == s) for s in sorted({d["render_status"] for d in docs})
+        },
         "latency": [(d["rendered_at"] - d["signed_at"]).total_seconds() for d in docs if d["rendered_at"]],
         "retried": sum(1 for d in docs if d["render_attempts"] > 1),
     }
     if result.in_flight:
+
         def at(when: datetime | None) -> str:
             return f", at t+{(when - result.started_at).total_seconds():.0f} s" if when else ""
 
         result.in_flight["fate"] = [
             f"upload {f['status']} after {f['attempts']} attempt(s){at(f['processed_at'])}"
             for f in Upload.objects.filter(pk__in=result.in_flight.get("uploads", [])).values(
-                "status", "attempts", "processed_at")
+                "status", "attempts", "processed_at"
+            )
         ] + [
             f"report PDF {f['render_status']} after {f['render_attempts']} attempt(s){at(f['rendered_at'])}"
             for f in SignedDocument.objects.filter(pk__in=result.in_flight.get("documents", [])).values(
-                "render_status", "render_attempts", "rendered_at")
+                "render_status", "render_attempts", "rendered_at"
+            )
         ]
 
 
@@ -736,8 +841,17 @@ def read_locust(result: RunResult, prefix: Path, request_log: Path) -> None:
         result.requests = [json.loads(line) for line in request_log.read_text().splitlines() if line.strip()]
 
 
-def one_run(name: str, workers: int, chaos: bool, env: dict[str, str], redis: Redis, s3: Any, tmp: Path,
-            logdir: Path, runs_after: int) -> RunResult:
+def one_run(
+    name: str,
+    workers: int,
+    chaos: bool,
+    env: dict[str, str],
+    redis: Redis,
+    s3: Any,
+    tmp: Path,
+    logdir: Path,
+    runs_after: int,
+) -> RunResult:
     from django.core.management import call_command
 
     tag = name.replace(" ", "-")
@@ -751,8 +865,10 @@ def one_run(name: str, workers: int, chaos: bool, env: dict[str, str], redis: Re
     accounts_file = tmp / f"accounts-{tag}.json"
     accounts_file.write_text(json.dumps(accounts))
     accounts_file.chmod(0o600)
-    log(f"seeded {len(accounts['patients'])} patients, {len(accounts['specialists'])} specialists in "
-        f"{time.monotonic() - seeded:.0f} s")
+    log(
+        f"seeded {len(accounts['patients'])} patients, {len(accounts['specialists'])} specialists in "
+        f"{time.monotonic() - seeded:.0f} s"
+    )
 
     stack = Stack(env, logdir, tag)
     result = RunResult(name, workers, chaos)
@@ -773,15 +889,42 @@ def one_run(name: str, workers: int, chaos: bool, env: dict[str, str], redis: Re
         locust_env = {**env, "LOAD_ACCOUNTS": str(accounts_file), "LOAD_REQUEST_LOG": str(request_log)}
         result.started_at = datetime.now(UTC)
         t0 = time.monotonic()
-        locust = Process("locust", [
-            str(BIN / "locust"), "-f", str(LOCUSTFILE), "--headless", "-u", str(USERS), "-r", str(SPAWN_RATE),
-            "-t", f"{SECONDS}s", "--stop-timeout", "15", "--csv", str(prefix), "--only-summary",
-            "--host", f"http://127.0.0.1:{stack.port}", "--loglevel", "WARNING",
-        ], locust_env, logdir / f"locust-{tag}.log")
+        locust = Process(
+            "locust",
+            [
+                str(BIN / "locust"),
+                "-f",
+                str(LOCUSTFILE),
+                "--headless",
+                "-u",
+                str(USERS),
+                "-r",
+                str(SPAWN_RATE),
+                "-t",
+                f"{SECONDS}s",
+                "--stop-timeout",
+                "15",
+                "--csv",
+                str(prefix),
+                "--only-summary",
+                "--host",
+                f"http://127.0.0.1:{stack.port}",
+                "--loglevel",
+                "WARNING",
+            ],
+            locust_env,
+            logdir / f"locust-{tag}.log",
+        )
         moto = _pid_listening(urlsplit(env["S3_ENDPOINT_URL"]).port)
-        sampler = Sampler(result, stack.processes, lambda: {
-            "redis": redis.process.pid if redis.process and redis.process.alive() else None,
-            "locust": locust.pid if locust.alive() else None, "moto_server (shared S3)": moto})
+        sampler = Sampler(
+            result,
+            stack.processes,
+            lambda: {
+                "redis": redis.process.pid if redis.process and redis.process.alive() else None,
+                "locust": locust.pid if locust.alive() else None,
+                "moto_server (shared S3)": moto,
+            },
+        )
         sampler.start()
         if chaos:
             chaos_thread = Chaos(result, stack, redis, t0)
@@ -804,8 +947,10 @@ def one_run(name: str, workers: int, chaos: bool, env: dict[str, str], redis: Re
         # Keep the whole within BUDGET_SECONDS: each run still to come needs about SECONDS + 90 s.
         left = BUDGET_SECONDS - (time.monotonic() - STARTED) - runs_after * (SECONDS + 90)
         drain_limit = max(30.0, min(float(DRAIN_SECONDS), left))
-        log(f"locust done in {result.seconds:.0f} s (exit {result.locust_exit}); waiting for the queue "
-            f"(at most {drain_limit:.0f} s)")
+        log(
+            f"locust done in {result.seconds:.0f} s (exit {result.locust_exit}); waiting for the queue "
+            f"(at most {drain_limit:.0f} s)"
+        )
         read_locust(result, prefix, request_log)
         result.web_share = stack.requests_per_web_worker()
         with open(logdir / f"rss-{tag}.csv", "w") as f:  # for a closer look (LOAD_KEEP_LOGS=1)
@@ -839,8 +984,12 @@ def _pid_listening(port: int | None) -> int | None:
     if port is None:
         return None
     try:
-        out = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"],  # noqa: S603, S607 - fixed arguments
-                             capture_output=True, text=True, timeout=5).stdout
+        out = subprocess.run(  # noqa: S603 - fixed arguments
+            ["ss", "-Hltnp", f"sport = :{port}"],  # noqa: S607 - fixed arguments
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout
     except (OSError, subprocess.TimeoutExpired):
         return None
     match = re.search(r"pid=(\d+)", out)
@@ -849,10 +998,12 @@ def _pid_listening(port: int | None) -> int | None:
 
 def summarise(result: RunResult) -> None:
     up = result.uploads
-    log(f"{result.name}: {result.request_count} requests ({result.rps:.1f}/s), {result.failure_count} failed; "
+    log(
+        f"{result.name}: {result.request_count} requests ({result.rps:.1f}/s), {result.failure_count} failed; "
         f"uploads {up.get('received', 0)} received, {up.get('accepted per min', 0):.1f} accepted/min, "
         f"upload-to-accepted p50 {_seconds(up.get('latency', []), 0.5):.2f} s p95 "
-        f"{_seconds(up.get('latency', []), 0.95):.2f} s; CPU busy {result.machine_busy:.0%}")
+        f"{_seconds(up.get('latency', []), 0.95):.2f} s; CPU busy {result.machine_busy:.0%}"
+    )
 
 
 # --- report -------------------------------------------------------------------------------------------
@@ -872,7 +1023,7 @@ NOTES = [
     "password check is Argon2 with Django's defaults (100 MiB, 8 lanes), which also lifts a gunicorn "
     "worker's RSS peak well above its steady size for a moment.",
     "- gunicorn's threaded workers keep the keep-alive connections they accepted, so requests do not spread "
-    "evenly over the workers (see \"Busiest gunicorn worker's share\"); nothing failed because of it.",
+    'evenly over the workers (see "Busiest gunicorn worker\'s share"); nothing failed because of it.',
     "- Memory: the processes warm up for a few minutes, then stay flat. A 15-minute run of the 2-worker "
     "case (LOAD_SECONDS=900 LOAD_RUNS=2), median RSS per 2-minute window: Celery pool children 225, 241, 245, "
     "245, 247, 246, 246, 247 MiB and 215, 243, 247, 247, 247, 247, 247, 243 MiB; gunicorn workers 205 to 218 "
@@ -908,12 +1059,15 @@ def recovery_in_effect() -> str:
     sweep = float(settings.CELERY_BEAT_SCHEDULE["sweep-uploads"]["schedule"])  # type: ignore[arg-type]
     claim = services.CLAIM_TIMEOUT.total_seconds()
     lost = services.LOST_AFTER.total_seconds()
-    if (sweep, claim, lost) == tuple(float(RECOVERY[k]) for k in ("SWEEP_INTERVAL", "WORK_CLAIM_TIMEOUT",
-                                                                         "WORK_LOST_AFTER")):
+    if (sweep, claim, lost) == tuple(
+        float(RECOVERY[k]) for k in ("SWEEP_INTERVAL", "WORK_CLAIM_TIMEOUT", "WORK_LOST_AFTER")
+    ):
         return "in effect"
-    return (f"**not in effect in this tree**: it still uses a claim timeout of {claim:.0f} s, re-queues unclaimed "
-            f"uploads after {lost:.0f} s and sweeps every {sweep:.0f} s, so work lost in the chaos run may "
-            f"outlast the {DRAIN_SECONDS} s wait")
+    return (
+        f"**not in effect in this tree**: it still uses a claim timeout of {claim:.0f} s, re-queues unclaimed "
+        f"uploads after {lost:.0f} s and sweeps every {sweep:.0f} s, so work lost in the chaos run may "
+        f"outlast the {DRAIN_SECONDS} s wait"
+    )
 
 
 @dataclass
@@ -950,8 +1104,14 @@ def not_flat(rows: list[ProcessMemory]) -> list[ProcessMemory]:
     plateau: dict[str, float] = {}
     for m in rows:
         plateau[m.kind] = max(plateau.get(m.kind, 0.0), m.two_minutes)
-    return [m for m in rows if m.span >= 150 and not m.label.startswith(("moto", "locust"))
-            and m.growth > slack(m.two_minutes) and m.end > plateau[m.kind] + slack(plateau[m.kind])]
+    return [
+        m
+        for m in rows
+        if m.span >= 150
+        and not m.label.startswith(("moto", "locust"))
+        and m.growth > slack(m.two_minutes)
+        and m.end > plateau[m.kind] + slack(plateau[m.kind])
+    ]
 
 
 def memory(result: RunResult) -> list[ProcessMemory]:
@@ -962,12 +1122,23 @@ def memory(result: RunResult) -> list[ProcessMemory]:
     for (label, pid), samples in by_process.items():
         minute = next((s for s in samples if s.t >= samples[0].t + 60), samples[-1])  # its own first minute
         two = next((s for s in samples if s.t >= samples[0].t + 120), samples[-1])
-        rows.append(ProcessMemory(label, pid, samples[0].rss_kib / 1024, minute.rss_kib / 1024, two.rss_kib / 1024,
-                                  samples[-1].rss_kib / 1024, max(s.rss_kib for s in samples) / 1024,
-                                  samples[-1].cpu_s - samples[0].cpu_s, samples[-1].t - samples[0].t))
+        rows.append(
+            ProcessMemory(
+                label,
+                pid,
+                samples[0].rss_kib / 1024,
+                minute.rss_kib / 1024,
+                two.rss_kib / 1024,
+                samples[-1].rss_kib / 1024,
+                max(s.rss_kib for s in samples) / 1024,
+                samples[-1].cpu_s - samples[0].cpu_s,
+                samples[-1].t - samples[0].t,
+            )
+        )
     order = ["gunicorn master", "gunicorn worker", "celery worker", "celery beat", "redis", "locust", "moto"]
-    return sorted(rows, key=lambda r: (next((i for i, o in enumerate(order) if r.label.startswith(o)), 99), r.label,
-                                       r.pid))
+    return sorted(
+        rows, key=lambda r: (next((i for i, o in enumerate(order) if r.label.startswith(o)), 99), r.label, r.pid)
+    )
 
 
 def _ms(row: dict[str, str], column: str) -> str:
@@ -995,12 +1166,15 @@ def run_section(r: RunResult) -> list[str]:
     ]
     for row in r.stats:
         name = "**All**" if row["Name"] == "Aggregated" else f"`{row['Name']}`"
-        lines.append(f"| {name} | {row['Request Count']} | {row['Failure Count']} | "
-                     f"{float(row['Requests/s']):.2f} | {_ms(row, '50%')} | {_ms(row, '95%')} | {_ms(row, '99%')} | "
-                     f"{float(row['Max Response Time']):.0f} |")
+        lines.append(
+            f"| {name} | {row['Request Count']} | {row['Failure Count']} | "
+            f"{float(row['Requests/s']):.2f} | {_ms(row, '50%')} | {_ms(row, '95%')} | {_ms(row, '99%')} | "
+            f"{float(row['Max Response Time']):.0f} |"
+        )
     for failure in r.failures:
-        lines.append(f"- Failed: `{failure['Method']} {failure['Name']}` x{failure['Occurrences']}: "
-                     f"{failure['Error'][:200]}")
+        lines.append(
+            f"- Failed: `{failure['Method']} {failure['Name']}` x{failure['Occurrences']}: {failure['Error'][:200]}"
+        )
     lat, service = up.get("latency", []), up.get("service", [])
     statuses = ", ".join(f"{n} {s}" for s, n in up.get("by status", {}).items())
     lines += [
@@ -1034,9 +1208,11 @@ def run_section(r: RunResult) -> list[str]:
     ]
     rows = memory(r)
     for m in rows:
-        lines.append(f"| {m.label} | {m.pid} | {m.start:.0f} | {m.minute:.0f} | {m.two_minutes:.0f} | {m.end:.0f} | "
-                     f"{m.peak:.0f} | "
-                     f"{m.growth:+.0f} | {m.cpu:.0f} | {m.cpu / m.span if m.span else 0:.0%} |")
+        lines.append(
+            f"| {m.label} | {m.pid} | {m.start:.0f} | {m.minute:.0f} | {m.two_minutes:.0f} | {m.end:.0f} | "
+            f"{m.peak:.0f} | "
+            f"{m.growth:+.0f} | {m.cpu:.0f} | {m.cpu / m.span if m.span else 0:.0%} |"
+        )
     busy = r.machine_busy * r.seconds * (os.cpu_count() or 1)
     ours = sum(m.cpu for m in rows)
     lines += [
@@ -1044,7 +1220,8 @@ def run_section(r: RunResult) -> list[str]:
         f"CPU % is of one CPU. All CPUs together were busy for {busy:.0f} CPU-seconds during the run: "
         f"{ours:.0f} in the processes above, {max(busy - ours, 0):.0f} elsewhere (PostgreSQL, which serves every "
         "database on the machine, and any other work running meanwhile). Requests per gunicorn worker: "
-        + (", ".join(str(n) for n in r.web_share) or "-") + " (a worker keeps the keep-alive connections it "
+        + (", ".join(str(n) for n in r.web_share) or "-")
+        + " (a worker keeps the keep-alive connections it "
         f"accepted, whatever its threads are doing); workers restarted after max_requests: {r.web_recycled}; "
         f"worker timeouts: {r.web_timeouts}.",
     ]
@@ -1057,8 +1234,10 @@ def run_section(r: RunResult) -> list[str]:
 def chaos_section(r: RunResult) -> list[str]:
     lines = ["", "Chaos (times from the start of the load):", ""]
     lines += [f"- t+{e.t:.1f} s: {e.what}" for e in r.events]
-    lines += [f"- Outage window: {what}, t+{w0:.1f} s to t+{w1:.1f} s (until it was back, plus {GRACE_SECONDS} s)"
-              for w0, w1, what in r.windows]
+    lines += [
+        f"- Outage window: {what}, t+{w0:.1f} s to t+{w1:.1f} s (until it was back, plus {GRACE_SECONDS} s)"
+        for w0, w1, what in r.windows
+    ]
     fate = r.in_flight.get("fate", [])
     if fate:
         lines.append(f"- Work under way when the worker was killed (on either worker): {'; '.join(fate)}.")
@@ -1067,16 +1246,18 @@ def chaos_section(r: RunResult) -> list[str]:
     per_second: dict[int, list[str]] = {}
     for t, name, status, error in bad:
         per_second.setdefault(int(t), []).append(f"{status or error} {name}")
-    lines.append(f"- Requests answered 5xx or not at all: {len(bad)}, of which **{len(outside)} outside the outage "
-                 "windows**.")
+    lines.append(
+        f"- Requests answered 5xx or not at all: {len(bad)}, of which **{len(outside)} outside the outage windows**."
+    )
     if per_second:
         lines += ["", "| Second | 5xx / no answer | Requests |", "|---:|---:|---|"]
         for second, items in sorted(per_second.items()):
             counted: dict[str, int] = {}
             for item in items:
                 counted[item] = counted.get(item, 0) + 1
-            lines.append(f"| t+{second} s | {len(items)} | "
-                         + "; ".join(f"{k} x{n}" for k, n in sorted(counted.items())) + " |")
+            lines.append(
+                f"| t+{second} s | {len(items)} | " + "; ".join(f"{k} x{n}" for k, n in sorted(counted.items())) + " |"
+            )
     return lines
 
 
@@ -1096,21 +1277,37 @@ def comparison(results: list[RunResult]) -> tuple[list[str], bool]:
 
     row("Requests/s", [f"{r.rps:.1f}" for r in cols])
     row("Failed requests", [f"{r.failure_count} ({r.failure_count / max(r.request_count, 1):.2%})" for r in cols])
-    row("All requests p50 / p95 / p99 ms", [f"{_ms(r.aggregated, '50%')} / {_ms(r.aggregated, '95%')} / "
-                                             f"{_ms(r.aggregated, '99%')}" for r in cols])
-    row("After the first 30 s (sign-ins done) p50 / p95 / p99 ms", [
-        " / ".join(f"{_seconds(r.steady(), q):.0f}" for q in (0.5, 0.95, 0.99)) for r in cols])
-    row("Busiest gunicorn worker's share of requests", [
-        f"{r.web_share[0] / sum(r.web_share):.0%}" if r.web_share else "-" for r in cols])
+    row(
+        "All requests p50 / p95 / p99 ms",
+        [f"{_ms(r.aggregated, '50%')} / {_ms(r.aggregated, '95%')} / {_ms(r.aggregated, '99%')}" for r in cols],
+    )
+    row(
+        "After the first 30 s (sign-ins done) p50 / p95 / p99 ms",
+        [" / ".join(f"{_seconds(r.steady(), q):.0f}" for q in (0.5, 0.95, 0.99)) for r in cols],
+    )
+    row(
+        "Busiest gunicorn worker's share of requests",
+        [f"{r.web_share[0] / sum(r.web_share):.0%}" if r.web_share else "-" for r in cols],
+    )
     row("Uploads received/min", [f"{r.uploads.get('received per min', 0):.1f}" for r in cols])
     row("Uploads accepted/min while loaded", [f"{r.uploads.get('accepted per min', 0):.1f}" for r in cols])
-    row("Upload-to-accepted p50 / p95 s", [f"{_pct(r.uploads.get('latency', []), 0.5)} / "
-                                           f"{_pct(r.uploads.get('latency', []), 0.95)}" for r in cols])
+    row(
+        "Upload-to-accepted p50 / p95 s",
+        [f"{_pct(r.uploads.get('latency', []), 0.5)} / {_pct(r.uploads.get('latency', []), 0.95)}" for r in cols],
+    )
     row("Files validated in the busiest minute", [str(r.uploads.get("busiest minute", 0)) for r in cols])
-    row(f"Upload queue peak (at) / back under {QUEUE_SETTLED} at", [
-        f"{r.uploads.get('queue peak', 0)} (t+{r.uploads.get('queue peak at', 0):.0f} s) / "
-        + (f"t+{r.uploads['queue settled at']:.0f} s" if r.uploads.get("queue settled at", -1) >= 0
-           else "not during the run") for r in cols])
+    row(
+        f"Upload queue peak (at) / back under {QUEUE_SETTLED} at",
+        [
+            f"{r.uploads.get('queue peak', 0)} (t+{r.uploads.get('queue peak at', 0):.0f} s) / "
+            + (
+                f"t+{r.uploads['queue settled at']:.0f} s"
+                if r.uploads.get("queue settled at", -1) >= 0
+                else "not during the run"
+            )
+            for r in cols
+        ],
+    )
     row("Uploads waiting when the load stopped", [str(r.uploads.get("backlog at end", 0)) for r in cols])
     row("Worker time per file p50 s", [_pct(r.uploads.get("service", []), 0.5) for r in cols])
     row("Machine CPU busy", [f"{r.machine_busy:.0%}" for r in cols])
@@ -1122,10 +1319,14 @@ def comparison(results: list[RunResult]) -> tuple[list[str], bool]:
         more = t1 > 0 and t2 >= 1.10 * t1
         quicker = bool(l1 and l2) and _seconds(l2, 0.5) < _seconds(l1, 0.5) and _seconds(l2, 0.95) < _seconds(l1, 0.95)
         faster = more or quicker
-        lines += ["", f"2 workers vs 1: files validated in the busiest minute x{t2 / t1 if t1 else 0:.2f} "
-                  f"({t1} -> {t2}), upload-to-accepted p50 {_pct(l1, 0.5)} -> {_pct(l2, 0.5)} s, p95 "
-                  f"{_pct(l1, 0.95)} -> {_pct(l2, 0.95)} s: " + ("**faster**" if faster else "**not faster**")
-                  + " (faster = at least 10 % more files in the busiest minute, or both p50 and p95 lower)."]
+        lines += [
+            "",
+            f"2 workers vs 1: files validated in the busiest minute x{t2 / t1 if t1 else 0:.2f} "
+            f"({t1} -> {t2}), upload-to-accepted p50 {_pct(l1, 0.5)} -> {_pct(l2, 0.5)} s, p95 "
+            f"{_pct(l1, 0.95)} -> {_pct(l2, 0.95)} s: "
+            + ("**faster**" if faster else "**not faster**")
+            + " (faster = at least 10 % more files in the busiest minute, or both p50 and p95 lower).",
+        ]
     return lines, faster
 
 
@@ -1137,8 +1338,9 @@ def report(results: list[RunResult], load_before: tuple[float, float, float], to
         if r.web_timeouts:
             problems.append(f"{r.name}: gunicorn timed out {r.web_timeouts} worker(s) stuck on a request")
         if r.chaos and r.outside_windows():
-            problems.append(f"{r.name}: {len(r.outside_windows())} 5xx/unanswered request(s) outside the "
-                            "outage windows")
+            problems.append(
+                f"{r.name}: {len(r.outside_windows())} 5xx/unanswered request(s) outside the outage windows"
+            )
         if not r.drained:
             problems.append(f"{r.name}: not everything final {DRAIN_SECONDS} s after the load: {r.dangling}")
         if r.invariants_ok is False:
@@ -1146,8 +1348,9 @@ def report(results: list[RunResult], load_before: tuple[float, float, float], to
     compare, faster = comparison(results)
     if {"1 worker", "2 workers"} <= {r.name for r in results} and not faster:
         problems.append("2 workers were not faster than 1 on uploads")
-    grew = [f"{r.name}: {m.label} ({m.pid}) {m.minute:.0f} -> {m.end:.0f} MiB" for r in results
-            for m in not_flat(memory(r))]
+    grew = [
+        f"{r.name}: {m.label} ({m.pid}) {m.minute:.0f} -> {m.end:.0f} MiB" for r in results for m in not_flat(memory(r))
+    ]
     cpu = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
     lines = [
         "## Load test (`make load`, issue 7)",
@@ -1190,12 +1393,22 @@ def report(results: list[RunResult], load_before: tuple[float, float, float], to
         "### Checks",
         "",
         *(f"- FAIL: {p}" for p in problems),
-        *(["- PASS: no failed request in the runs without chaos; no 5xx outside the outage windows in the chaos "
-           "run; everything final afterwards; 2 workers faster than 1 on uploads."] if not problems else []),
-        "- Memory after warming up (2 minutes): " + (
+        *(
+            [
+                "- PASS: no failed request in the runs without chaos; no 5xx outside the outage windows in the chaos "
+                "run; everything final afterwards; 2 workers faster than 1 on uploads."
+            ]
+            if not problems
+            else []
+        ),
+        "- Memory after warming up (2 minutes): "
+        + (
             "flat: no process of the app ended more than 16 MiB (or 10 %) above where it stood after its "
             "second minute, or, if it did, above where the busiest process of its kind stood then (a less busy "
-            "worker warms up later)" if not grew else "**grew** for " + "; ".join(grew))
+            "worker warms up later)"
+            if not grew
+            else "**grew** for " + "; ".join(grew)
+        )
         + ".",
         "",
         *compare,
@@ -1257,8 +1470,10 @@ def main() -> int:
 
         django.setup()
         s3 = s3_client(env)
-        log(f"redis-server on 127.0.0.1:{redis.port}, database {DB_NAME}, bucket {BUCKET}; recovery timings "
-            f"{recovery_in_effect()}")
+        log(
+            f"redis-server on 127.0.0.1:{redis.port}, database {DB_NAME}, bucket {BUCKET}; recovery timings "
+            f"{recovery_in_effect()}"
+        )
         results = [one_run(*PLAN[r], env, redis, s3, tmp, logdir, len(RUNS) - i - 1) for i, r in enumerate(RUNS)]
         text, problems = report(results, load_before, time.monotonic() - STARTED)
         print(text)
@@ -1282,8 +1497,7 @@ def main() -> int:
         if ok and not KEEP_LOGS:
             shutil.rmtree(tmp, ignore_errors=True)
         else:
-            print(f"load: logs kept in {logdir} (delete it when done: it holds the seeded accounts)",
-                  file=sys.stderr)
+            print(f"load: logs kept in {logdir} (delete it when done: it holds the seeded accounts)", file=sys.stderr)
     return 0 if ok else 1
 
 

@@ -63,15 +63,29 @@ def _accepted_upload(case: Any, seed: SeedFile, name: str) -> Any:
     from uploads.services import STORED_PURPOSE, THUMB_PURPOSE, store_bytes
 
     result = seed.result
-    upload = Upload(case=case, patient_key=patient_key_for(case.patient), uploaded_by=case.patient,
-                    original_name=name, declared_type=result.mime, size=seed.size, sha256=seed.sha256,
-                    status=UploadStatus.ACCEPTED, kind=result.kind, mime=result.mime, hints=result.hints,
-                    info=result.info, stored_size=len(result.data), processed_at=timezone.now())
-    upload.stored_wrapped_key = store_bytes(upload.patient_key, upload.id, STORED_PURPOSE, upload.stored_name,
-                                            result.data)
+    upload = Upload(
+        case=case,
+        patient_key=patient_key_for(case.patient),
+        uploaded_by=case.patient,
+        original_name=name,
+        declared_type=result.mime,
+        size=seed.size,
+        sha256=seed.sha256,
+        status=UploadStatus.ACCEPTED,
+        kind=result.kind,
+        mime=result.mime,
+        hints=result.hints,
+        info=result.info,
+        stored_size=len(result.data),
+        processed_at=timezone.now(),
+    )
+    upload.stored_wrapped_key = store_bytes(
+        upload.patient_key, upload.id, STORED_PURPOSE, upload.stored_name, result.data
+    )
     if result.thumbnail:
-        upload.thumb_wrapped_key = store_bytes(upload.patient_key, upload.id, THUMB_PURPOSE, upload.thumb_name,
-                                               result.thumbnail)
+        upload.thumb_wrapped_key = store_bytes(
+            upload.patient_key, upload.id, THUMB_PURPOSE, upload.thumb_name, result.thumbnail
+        )
     upload.save(force_insert=True)
     return upload
 
@@ -93,13 +107,21 @@ def _specialists(password_hash: str) -> list[dict[str, Any]]:
 
     out = []
     for n in range(1, SPECIALISTS + 1):
-        user = _user(f"load-specialist-{n:02d}@example.org", f"Load Specialist {n:02d}", Role.SPECIALIST,
-                     password_hash)
-        SpecialistProfile.objects.create(user=user, licence_number=f"LOAD-{n:04d}", specialties=[SPECIALTY],
-                                         jurisdictions=[COUNTRY])
+        user = _user(f"load-specialist-{n:02d}@example.org", f"Load Specialist {n:02d}", Role.SPECIALIST, password_hash)
+        SpecialistProfile.objects.create(
+            user=user, licence_number=f"LOAD-{n:04d}", specialties=[SPECIALTY], jurisdictions=[COUNTRY]
+        )
         device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
-        out.append({"user": user, "number": n - 1, "email": user.email, "password": PASSWORD, "totp_key": device.key,
-                    "cases": []})
+        out.append(
+            {
+                "user": user,
+                "number": n - 1,
+                "email": user.email,
+                "password": PASSWORD,
+                "totp_key": device.key,
+                "cases": [],
+            }
+        )
     return out
 
 
@@ -108,10 +130,16 @@ def _complete_draft(case: Any, specialist: Any, photo_ids: list[str]) -> None:
 
     report = report_draft_for(case=case, author=specialist)
     fields = {
-        "summary": "Load test summary.", "findings": "Load test findings.", "diagnosis_agreement": "confirmed",
-        "treatment_agreement": "confirmed", "certainty": "high", "certainty_reason": "Load test.",
-        "recommendations": "Load test recommendations.", "in_person": "no",
-        "limitations": "No physical examination.", "key_photos": photo_ids[:1],
+        "summary": "Load test summary.",
+        "findings": "Load test findings.",
+        "diagnosis_agreement": "confirmed",
+        "treatment_agreement": "confirmed",
+        "certainty": "high",
+        "certainty_reason": "Load test.",
+        "recommendations": "Load test recommendations.",
+        "in_person": "no",
+        "limitations": "No physical examination.",
+        "key_photos": photo_ids[:1],
     }
     answers = {q.pk: "Load test answer." for q in case.questions.all()}
     report_save_draft(actor=specialist, report=report, fields=fields, answers=answers)
@@ -132,12 +160,18 @@ def seed() -> dict[str, list[dict[str, Any]]]:
     specialists = _specialists(password_hash)
     patients = []
     for n in range(PATIENTS):
-        patient = _user(f"load-patient-{n + 1:02d}@example.org", f"Load Patient {n + 1:02d}", Role.PATIENT,
-                        password_hash)
+        patient = _user(
+            f"load-patient-{n + 1:02d}@example.org", f"Load Patient {n + 1:02d}", Role.PATIENT, password_hash
+        )
         case = case_create(patient=patient)
         Case.objects.filter(pk=case.pk).update(
-            specialty=SPECIALTY, country=COUNTRY, red_flags_answered=True, reason="Load test case.",
-            first_diagnosis="Benign mole.", first_opinion_by="GP")
+            specialty=SPECIALTY,
+            country=COUNTRY,
+            red_flags_answered=True,
+            reason="Load test case.",
+            first_diagnosis="Benign mole.",
+            first_opinion_by="GP",
+        )
         case.refresh_from_db()
         Question.objects.create(case=case, position=0, text="Is the first diagnosis right?")
         consent_accept(actor=patient, case=case, version=version, language="en")

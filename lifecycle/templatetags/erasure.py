@@ -16,8 +16,11 @@ def erasure_status(user: Any) -> dict[str, Any]:
     """The patient's latest erasure request, and the cases on hold when a hold refused it."""
     latest = DeletionRequest.objects.filter(patient=user).order_by("-requested_at").first()
     refused_by_hold = latest is not None and latest.refusal_code == RefusalCode.LEGAL_HOLD
-    return {"request": latest, "held": held_cases(user.pk) if refused_by_hold else [],
-            "refusal_label": RefusalCode.LABELS.get(latest.refusal_code, "") if latest else ""}
+    return {
+        "request": latest,
+        "held": held_cases(user.pk) if refused_by_hold else [],
+        "refusal_label": RefusalCode.LABELS.get(latest.refusal_code, "") if latest else "",
+    }
 
 
 @register.simple_tag

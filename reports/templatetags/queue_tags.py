@@ -17,7 +17,7 @@ register = template.Library()
 
 @register.filter
 def file_counts(case: Any) -> str:
-    """"2 photos, 1 PDF" from the counts queue.with_file_counts annotates."""
+    """ "2 photos, 1 PDF" from the counts queue.with_file_counts annotates."""
     parts = []
     if case.photos:
         parts.append(ngettext("%(n)d photo", "%(n)d photos", case.photos) % {"n": case.photos})
@@ -38,5 +38,6 @@ def due(case: Any, now: datetime, at_risk_before: datetime) -> SafeString | str:
         mark = format_html(' <span class="tag tag--overdue">{}</span>', _("Overdue"))
     elif case.due_at < at_risk_before:
         mark = format_html(' <span class="tag tag--at-risk">{}</span>', _("At risk"))
-    return format_html('<time datetime="{}">{}</time>{}', date_filter(case.due_at, "c"),
-                       date_filter(case.due_at, "j M Y, H:i"), mark)
+    return format_html(
+        '<time datetime="{}">{}</time>{}', date_filter(case.due_at, "c"), date_filter(case.due_at, "j M Y, H:i"), mark
+    )

@@ -79,7 +79,6 @@ CASES: dict[str, Any] = {}  # filled by the `clients` fixture: patient A's "draf
 # a "dicom", a signed, rendered "document" on a third case, a "reported" case, and a "user" (the other specialist)
 
 
-
 def _url_names(patterns: list[Any], namespace: str = "") -> list[str]:
     names: list[str] = []
     for p in patterns:

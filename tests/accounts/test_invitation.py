@@ -13,8 +13,15 @@ from audit.models import AuditEvent
 pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "a long new password for me"
-INVITE = {"full_name": "Dr Canary", "email": "dr@example.org", "role": "specialist", "language": "en",
-          "licence_number": "ES-123", "specialties": ["dermatology", "oncology"], "jurisdictions": "es, mx"}
+INVITE = {
+    "full_name": "Dr Canary",
+    "email": "dr@example.org",
+    "role": "specialist",
+    "language": "en",
+    "licence_number": "ES-123",
+    "specialties": ["dermatology", "oncology"],
+    "jurisdictions": "es, mx",
+}
 
 
 def _path(message: Any) -> str:
@@ -31,13 +38,18 @@ def test_an_admin_invites_a_specialist_who_sets_a_password_then_enrols(
     assert user.role == Role.SPECIALIST and not user.has_usable_password()
     profile = user.specialist_profile
     assert (profile.specialties, profile.jurisdictions, profile.licence_number) == (
-        ["dermatology", "oncology"], ["ES", "MX"], "ES-123")
+        ["dermatology", "oncology"],
+        ["ES", "MX"],
+        "ES-123",
+    )
     assert AuditEvent.objects.filter(event_type="invite.sent", entity_id=str(user.pk)).exists()
 
     invitee = Client()
     form_page = invitee.get(_path(mail.outbox[0]), follow=True)
     assert b"Accept your invitation" in form_page.content
-    response = invitee.post(form_page.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    response = invitee.post(
+        form_page.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    )
     assert response["Location"] == "/accounts/mfa/enrol/"
     assert invitee.get("/specialist/")["Location"].startswith("/accounts/mfa/enrol/")
     user.refresh_from_db()
@@ -47,7 +59,9 @@ def test_an_admin_invites_a_specialist_who_sets_a_password_then_enrols(
 
 
 def test_a_specialist_invitation_needs_licence_specialty_and_jurisdiction(admin_client_verified: Client) -> None:
-    response = admin_client_verified.post("/console/invite/", {**INVITE, "licence_number": "", "specialties": [], "jurisdictions": "xx-!"})
+    response = admin_client_verified.post(
+        "/console/invite/", {**INVITE, "licence_number": "", "specialties": [], "jurisdictions": "xx-!"}
+    )
     html = response.content.decode()
     assert "Enter the specialist&#x27;s licence number." in html
     assert "Choose at least one specialty." in html

@@ -38,7 +38,8 @@ def _later(minutes: float) -> Any:
 
 
 def test_a_broker_outage_delays_reset_and_report_emails_but_loses_neither(
-        broker_down: Any, django_capture_on_commit_callbacks: Any) -> None:
+    broker_down: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     patient, specialist = PatientFactory(email="rosa@example.org"), SpecialistFactory()
     add_totp(specialist)
     case = case_in_review(patient, specialist)
@@ -56,8 +57,10 @@ def test_a_broker_outage_delays_reset_and_report_emails_but_loses_neither(
         assert outbox_sweep()["queued"] == 2
     with _later(10), django_capture_on_commit_callbacks(execute=True):
         assert outbox_sweep()["queued"] == 0
-    assert sorted(OutgoingEmail.objects.values_list("kind", "outcome")) == [("case-status", "sent"),
-                                                                            ("password-reset", "sent")]
+    assert sorted(OutgoingEmail.objects.values_list("kind", "outcome")) == [
+        ("case-status", "sent"),
+        ("password-reset", "sent"),
+    ]
     assert sorted(m.subject for m in mail.outbox) == ["Choose a new password", f"News about your case {case.reference}"]
     assert all(m.to == ["rosa@example.org"] for m in mail.outbox)
     link = next(line for m in mail.outbox for line in m.body.split() if "/accounts/reset/" in line)
@@ -94,7 +97,8 @@ def test_an_email_delivered_twice_is_sent_once(django_capture_on_commit_callback
 
 
 def test_a_refused_email_is_retried_with_backoff_and_its_address_never_logged(
-        settings: Any, caplog: pytest.LogCaptureFixture, django_capture_on_commit_callbacks: Any) -> None:
+    settings: Any, caplog: pytest.LogCaptureFixture, django_capture_on_commit_callbacks: Any
+) -> None:
     patient = PatientFactory(email="refused.canary@example.org")
     settings.EMAIL_BACKEND = f"{__name__}.RefusingSMTP"
     with caplog.at_level(logging.INFO), django_capture_on_commit_callbacks(execute=True):
@@ -104,7 +108,7 @@ def test_a_refused_email_is_retried_with_backoff_and_its_address_never_logged(
     assert row.next_attempt_at > timezone.now() + timedelta(minutes=1)
     assert outbox_sweep()["queued"] == 0  # not due yet
     for attempt in range(2, MAX_ATTEMPTS + 1):
-        with _later(2 ** attempt * 60 * attempt):
+        with _later(2**attempt * 60 * attempt):
             outbox_sweep()
     row.refresh_from_db()
     assert (row.attempts, row.outcome) == (MAX_ATTEMPTS, "failed") and row.done_at is not None
@@ -144,8 +148,13 @@ def test_registering_a_known_address_is_audited_and_warns_the_owner(django_captu
     from audit.models import AuditEvent
 
     patient = PatientFactory()
-    form = {"full_name": "Someone Else", "email": patient.email, "language": "en",
-            "password1": "an unguessable passphrase 77", "password2": "an unguessable passphrase 77"}
+    form = {
+        "full_name": "Someone Else",
+        "email": patient.email,
+        "language": "en",
+        "password1": "an unguessable passphrase 77",
+        "password2": "an unguessable passphrase 77",
+    }
     with django_capture_on_commit_callbacks(execute=True):
         assert Client().post("/accounts/register/", form)["Location"] == "/accounts/register/check-email/"
     assert AuditEvent.objects.filter(event_type="register.existing", patient_id=patient.pk).count() == 1

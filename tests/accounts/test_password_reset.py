@@ -23,7 +23,10 @@ def test_reset_changes_the_password_ends_sessions_and_lifts_a_lockout(
         Client().post("/accounts/login/", {"username": patient_a.email, "password": "wrong"})
     client = Client()
     with django_capture_on_commit_callbacks(execute=True):
-        assert client.post("/accounts/password-reset/", {"email": patient_a.email})["Location"] == "/accounts/password-reset/sent/"
+        assert (
+            client.post("/accounts/password-reset/", {"email": patient_a.email})["Location"]
+            == "/accounts/password-reset/sent/"
+        )
     path = re.search(r"http://[^/\s]+(/\S+)", mail.outbox[0].body).group(1)
     form_url = client.get(path)["Location"]
     response = client.post(form_url, {"new_password1": NEW, "new_password2": NEW})
@@ -33,7 +36,9 @@ def test_reset_changes_the_password_ends_sessions_and_lifts_a_lockout(
     assert AuditEvent.objects.filter(event_type="password.reset", actor=patient_a).exists()
 
 
-def test_an_unknown_address_gets_the_same_answer_and_no_mail(client: Client, django_capture_on_commit_callbacks: Any) -> None:
+def test_an_unknown_address_gets_the_same_answer_and_no_mail(
+    client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/accounts/password-reset/", {"email": "nobody@example.org"})
     assert response["Location"] == "/accounts/password-reset/sent/"

@@ -13,15 +13,22 @@ from tests.factories import PASSWORD, PatientFactory
 
 pytestmark = pytest.mark.django_db
 
-FORM = {"full_name": "Ana Canary", "email": "Ana@Example.org", "language": "es",
-        "password1": PASSWORD, "password2": PASSWORD}
+FORM = {
+    "full_name": "Ana Canary",
+    "email": "Ana@Example.org",
+    "language": "es",
+    "password1": PASSWORD,
+    "password2": PASSWORD,
+}
 
 
 def _link(message: Any) -> str:
     return re.search(r"http://[^/\s]+(/\S+)", message.body).group(1)
 
 
-def test_it_creates_an_unverified_patient_and_sends_the_link(client: Client, django_capture_on_commit_callbacks: Any) -> None:
+def test_it_creates_an_unverified_patient_and_sends_the_link(
+    client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/accounts/register/", FORM)
     assert response["Location"] == "/accounts/register/check-email/"
@@ -33,7 +40,9 @@ def test_it_creates_an_unverified_patient_and_sends_the_link(client: Client, dja
     assert AuditEvent.objects.filter(event_type="register", actor=user).count() == 1
 
 
-def test_the_link_verifies_the_address_and_allows_sign_in(client: Client, django_capture_on_commit_callbacks: Any) -> None:
+def test_the_link_verifies_the_address_and_allows_sign_in(
+    client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/accounts/register/", FORM)
     refused = client.post("/accounts/login/", {"username": "ana@example.org", "password": PASSWORD})
@@ -45,7 +54,9 @@ def test_the_link_verifies_the_address_and_allows_sign_in(client: Client, django
     assert response["Location"] == "/home/"
 
 
-def test_it_does_not_reveal_that_an_address_has_an_account(client: Client, django_capture_on_commit_callbacks: Any) -> None:
+def test_it_does_not_reveal_that_an_address_has_an_account(
+    client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
     PatientFactory(email="ana@example.org")
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/accounts/register/", FORM)

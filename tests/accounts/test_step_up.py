@@ -31,7 +31,9 @@ def test_it_asks_for_a_fresh_code_and_expires_after_five_minutes(specialist_clie
     with time_machine.travel("2026-02-01 10:00", tick=False) as traveller:
         assert _sensitive(_request(specialist_client))["Location"] == "/accounts/security/step-up/?next=%2Fsensitive%2F"
         device = TOTPDevice.objects.get(user=specialist)
-        response = specialist_client.post("/accounts/security/step-up/", {"code": totp_code(device), "next": "/sensitive/"})
+        response = specialist_client.post(
+            "/accounts/security/step-up/", {"code": totp_code(device), "next": "/sensitive/"}
+        )
         assert response["Location"] == "/sensitive/"
         assert _sensitive(_request(specialist_client)).content == b"done"
         traveller.shift(timedelta(minutes=6))
@@ -47,7 +49,9 @@ def test_a_wrong_code_does_not_step_up(specialist_client: Client) -> None:
 def test_a_patient_without_mfa_confirms_with_the_password(patient_client: Client) -> None:
     assert b"needs your password again" in patient_client.get("/accounts/security/step-up/").content
     assert patient_client.post("/accounts/security/step-up/", {"password": "wrong"}).status_code == 200
-    response = patient_client.post("/accounts/security/step-up/", {"password": PASSWORD, "next": "https://evil.example/"})
+    response = patient_client.post(
+        "/accounts/security/step-up/", {"password": PASSWORD, "next": "https://evil.example/"}
+    )
     assert response["Location"] == "/accounts/security/"  # never an outside redirect
     assert "stepup_at" in patient_client.session
 

@@ -33,8 +33,10 @@ def _rewrite_without_the_key(first: int, *, keep_key_id: bool) -> None:
             if not keep_key_id:
                 event.chain_key = None
             prev = hashlib.sha256(event.prev_hash.encode() + event.canonical_json()).hexdigest()
-            cursor.execute("UPDATE audit_auditevent SET prev_hash = %s, hash = %s, chain_key = %s WHERE id = %s",
-                           [event.prev_hash, prev, event.chain_key, event.id])
+            cursor.execute(
+                "UPDATE audit_auditevent SET prev_hash = %s, hash = %s, chain_key = %s WHERE id = %s",
+                [event.prev_hash, prev, event.chain_key, event.id],
+            )
 
 
 def test_an_edit_with_the_chain_recomputed_is_found() -> None:
@@ -47,8 +49,10 @@ def test_an_edit_with_the_chain_recomputed_is_found() -> None:
 def test_a_chain_recomputed_as_unkeyed_is_found() -> None:
     events = _events(5)
     _rewrite_without_the_key(events[2].id, keep_key_id=False)
-    assert _audit_verify() == (1, f"BROKEN at event id={events[2].id}: unkeyed hash after keyed events "
-                                  "(row rewritten without the chain key)")
+    assert _audit_verify() == (
+        1,
+        f"BROKEN at event id={events[2].id}: unkeyed hash after keyed events (row rewritten without the chain key)",
+    )
 
 
 def test_a_whole_chain_rewritten_as_unkeyed_is_found_by_the_checkpoint(settings: Any) -> None:
@@ -77,7 +81,8 @@ def test_events_from_before_the_key_still_verify() -> None:
 
 
 def test_a_checkpoint_is_written_every_n_events_without_beat(
-        settings: Any, django_capture_on_commit_callbacks: Any) -> None:
+    settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     settings.AUDIT_CHECKPOINT_EVERY = 4
     with django_capture_on_commit_callbacks(execute=True):
         _events(3)
@@ -100,7 +105,8 @@ def test_audit_verify_says_how_much_of_the_tail_no_checkpoint_covers(settings: A
 
 
 def test_a_checkpoint_is_asked_for_once_an_hour_of_a_process_life(
-        monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any) -> None:
+    monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
     import time
 
     from audit import services

@@ -20,9 +20,13 @@ from tests.factories import PASSWORD, AdminFactory, totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHECKS = ["Flagged reads reviewed (many cases read quickly, reads outside assignment)",
-          "Break-glass uses and their reasons reviewed", "Denials reviewed", "Audit chain verified",
-          "Exports of the audit trail reviewed"]
+CHECKS = [
+    "Flagged reads reviewed (many cases read quickly, reads outside assignment)",
+    "Break-glass uses and their reasons reviewed",
+    "Denials reviewed",
+    "Audit chain verified",
+    "Exports of the audit trail reviewed",
+]
 
 
 def _to_spanish(page: Page) -> None:

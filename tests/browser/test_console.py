@@ -20,19 +20,30 @@ REASON = "The patient's GP phoned about a suspected sepsis and needs the report.
 
 
 def _console_pages(case: Any, specialist: User) -> list[str]:
-    return ["/console/", "/console/users/", f"/console/users/{specialist.pk}/",
-            f"/console/users/{specialist.pk}/specialist/", "/console/turnaround/", "/console/consent/",
-            "/console/consent/1/", "/console/consent/new/", "/console/cases/", f"/console/cases/{case.pk}/"]
+    return [
+        "/console/",
+        "/console/users/",
+        f"/console/users/{specialist.pk}/",
+        f"/console/users/{specialist.pk}/specialist/",
+        "/console/turnaround/",
+        "/console/consent/",
+        "/console/consent/1/",
+        "/console/consent/new/",
+        "/console/cases/",
+        f"/console/cases/{case.pk}/",
+    ]
 
 
-def test_an_admin_deactivates_a_specialist_and_breaks_the_glass(page: Page, live_server: Any,
-                                                                transactional_db: Any) -> None:
+def test_an_admin_deactivates_a_specialist_and_breaks_the_glass(
+    page: Page, live_server: Any, transactional_db: Any
+) -> None:
     publish_consent_v1()
     admin = AdminFactory()
     AdminFactory()  # someone to notify
     specialist = SpecialistFactory(full_name="Dr Pablo Ruiz")
-    case = CaseFactory(status=Status.IN_REVIEW, specialist=specialist, submitted_at=timezone.now(),
-                       due_at=timezone.now())
+    case = CaseFactory(
+        status=Status.IN_REVIEW, specialist=specialist, submitted_at=timezone.now(), due_at=timezone.now()
+    )
 
     _sign_in_with_code(page, live_server, admin)
     expect(page.get_by_role("heading", level=1)).to_have_text("Administration")

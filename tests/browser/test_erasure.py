@@ -36,8 +36,7 @@ def _sign_in(page: Page, url: str, email: str) -> None:
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
-def test_a_patient_erases_their_data_and_verifies_the_certificate(page: Page, live_server: Any,
-                                                                  language: str) -> None:
+def test_a_patient_erases_their_data_and_verifies_the_certificate(page: Page, live_server: Any, language: str) -> None:
     t = _translator(language)
     patient = PatientFactory(language=language)
     case = full_case(patient)
@@ -84,8 +83,9 @@ def test_a_patient_erases_their_data_and_verifies_the_certificate(page: Page, li
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
-def test_the_admin_retention_and_deletion_pages_are_accessible(page: Page, live_server: Any, language: str,
-                                                               settings: Any) -> None:
+def test_the_admin_retention_and_deletion_pages_are_accessible(
+    page: Page, live_server: Any, language: str, settings: Any
+) -> None:
     t = _translator(language)
     settings.DEFAULT_RETENTION_DAYS = 0
     full_case(PatientFactory())
@@ -104,7 +104,10 @@ def test_the_admin_retention_and_deletion_pages_are_accessible(page: Page, live_
     page.get_by_role("button", name=t("Save policy")).click()
     expect(page.locator("[data-error-summary]")).to_be_visible()
     assert_accessible(page)
-    for url in ("/console/deletion-requests/", "/console/deletion-certificates/",
-                f"/console/cases/{held.pk}/legal-hold/"):
+    for url in (
+        "/console/deletion-requests/",
+        "/console/deletion-certificates/",
+        f"/console/cases/{held.pk}/legal-hold/",
+    ):
         page.goto(live_server.url + url)
         assert_accessible(page)

@@ -47,8 +47,9 @@ def _in_spanish(page: Page, user: User) -> None:
     expect(page.locator("html")).to_have_attribute("lang", "es")
 
 
-def test_a_patient_downloads_everything_after_confirming_it_is_them(page: Page, live_server: Any,
-                                                                     transactional_db: Any) -> None:
+def test_a_patient_downloads_everything_after_confirming_it_is_them(
+    page: Page, live_server: Any, transactional_db: Any
+) -> None:
     patient = PatientFactory()
     case = CaseFactory(patient=patient, reason="My own words")
     accepted_upload(case, name="rash.jpg")

@@ -48,13 +48,18 @@ def _sign_in(page: Page, url: str, email: str) -> None:
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
-def test_a_case_goes_from_the_queue_to_a_verified_pdf(page: Page, new_context: Callable[..., BrowserContext],
-                                                      live_server: Any, tmp_path: Path, language: str) -> None:
+def test_a_case_goes_from_the_queue_to_a_verified_pdf(
+    page: Page, new_context: Callable[..., BrowserContext], live_server: Any, tmp_path: Path, language: str
+) -> None:
     t = _translator(language)
     publish_consent_v1()
     patient = PatientFactory(language=language)
-    case = CaseFactory(patient=patient, status=Status.SUBMITTED, submitted_at=timezone.now(),
-                       due_at=timezone.now() + timezone.timedelta(hours=30))
+    case = CaseFactory(
+        patient=patient,
+        status=Status.SUBMITTED,
+        submitted_at=timezone.now(),
+        due_at=timezone.now() + timezone.timedelta(hours=30),
+    )
     Question.objects.create(case=case, position=0, text="Does the mole need to be removed?")
     accept_consent(case)
     specialist = SpecialistFactory(full_name="Dr Ana Ruiz", language=language)
@@ -85,7 +90,8 @@ def test_a_case_goes_from_the_queue_to_a_verified_pdf(page: Page, new_context: C
     _sign_in(patient_page, live_server.url, patient.email)
     patient_page.goto(f"{live_server.url}/cases/{case.pk}/")
     expect(patient_page.get_by_role("main")).to_contain_text(
-        t("The specialist needs more information from you. Answer in the messages below."))
+        t("The specialist needs more information from you. Answer in the messages below.")
+    )
     patient_page.get_by_label(t("Message")).fill("It is 6 mm; photo added.")
     patient_page.get_by_role("button", name=t("Send message")).click()
     case.refresh_from_db()
@@ -95,8 +101,16 @@ def test_a_case_goes_from_the_queue_to_a_verified_pdf(page: Page, new_context: C
     page.goto(f"{live_server.url}/specialist/cases/{case.pk}/")
     page.get_by_role("link", name=t("Write the report")).click()
     assert_accessible(page)
-    for name in ("summary", "findings", "certainty_reason", "recommendations", "alternatives", "suggested_tests",
-                 "in_person_reason", "limitations"):
+    for name in (
+        "summary",
+        "findings",
+        "certainty_reason",
+        "recommendations",
+        "alternatives",
+        "suggested_tests",
+        "in_person_reason",
+        "limitations",
+    ):
         page.locator(f"#id_{name}").fill(COMPLETE[name])
     page.locator("#id_diagnosis_agreement input[value=confirmed]").check()
     page.locator("#id_treatment_agreement input[value=modified]").check()
@@ -111,11 +125,16 @@ def test_a_case_goes_from_the_queue_to_a_verified_pdf(page: Page, new_context: C
     page.get_by_label(t("Code")).fill(totp_code(device, offset=1))  # a code is used once
     page.get_by_role("button", name=t("Confirm")).click()
     assert_accessible(page)
-    page.get_by_label(t("I have reviewed this report and sign it. I understand it cannot be changed afterwards, "
-                        "only added to by a signed addendum.")).check()
+    page.get_by_label(
+        t(
+            "I have reviewed this report and sign it. I understand it cannot be changed afterwards, "
+            "only added to by a signed addendum."
+        )
+    ).check()
     page.get_by_role("button", name=t("Sign the report")).click()
     expect(page.get_by_role("status")).to_contain_text(
-        t("The report is signed. The patient has been told it is ready."))
+        t("The report is signed. The patient has been told it is ready.")
+    )
     document = SignedDocument.objects.get(report__case=case)
     assert Case.objects.get(pk=case.pk).status == Status.REPORT_READY
 
@@ -152,6 +171,7 @@ def test_a_case_goes_from_the_queue_to_a_verified_pdf(page: Page, new_context: C
     data[len(data) // 2] ^= 0x01
     patient_page.goto(f"{live_server.url}/verify/")
     patient_page.get_by_label(t("Report PDF")).set_input_files(
-        files=[{"name": "report.pdf", "mimeType": "application/pdf", "buffer": bytes(data)}])
+        files=[{"name": "report.pdf", "mimeType": "application/pdf", "buffer": bytes(data)}]
+    )
     patient_page.get_by_role("button", name=t("Check the file")).click()
     expect(patient_page.get_by_role("heading", level=1)).to_have_text(t("We cannot confirm this report"))

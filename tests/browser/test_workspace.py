@@ -28,16 +28,26 @@ def review(transactional_db: Any) -> tuple[Case, Any]:
     specialist = SpecialistFactory()
     device = add_totp(specialist)
     now = timezone.now()
-    case = CaseFactory(patient=PatientFactory(), specialist=specialist, status=Status.IN_REVIEW, submitted_at=now,
-                       due_at=now + timedelta(hours=72))
+    case = CaseFactory(
+        patient=PatientFactory(),
+        specialist=specialist,
+        status=Status.IN_REVIEW,
+        submitted_at=now,
+        due_at=now + timedelta(hours=72),
+    )
     Question.objects.create(case=case, text="Should the mole be removed?")
     sanitized_upload(case, photo_sample(640, 480, (200, 120, 90)), "mole-january.jpg")
     sanitized_upload(case, photo_sample(480, 640, (150, 90, 70)), "mole-march.jpg")
     sanitized_upload(case, dicom_sample("CT_small.dcm", instance=1, series_uid=SERIES), "ct.dcm")
     sanitized_upload(case, dicom_sample("rtdose.dcm", instance=2, series_uid=SERIES), "dose.dcm")
     for day, mm in ((0, "6"), (30, "6.5"), (60, "7.5")):
-        Measurement.objects.create(case=case, site="Mole, left shoulder", value_mm=Decimal(mm), method="ruler",
-                                   measured_on=date(2024, 1, 10) + timedelta(days=day))
+        Measurement.objects.create(
+            case=case,
+            site="Mole, left shoulder",
+            value_mm=Decimal(mm),
+            method="ruler",
+            measured_on=date(2024, 1, 10) + timedelta(days=day),
+        )
     return case, device
 
 
@@ -58,12 +68,19 @@ def _loaded(image: Locator) -> int:
     return int(image.evaluate("img => img.naturalWidth"))
 
 
-def test_a_specialist_reviews_photos_imaging_and_measurements(page: Page, live_server: Any,
-                                                              review: tuple[Case, Any]) -> None:
+def test_a_specialist_reviews_photos_imaging_and_measurements(
+    page: Page, live_server: Any, review: tuple[Case, Any]
+) -> None:
     case, device = review
     errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error"
-            and not m.location.get("url", "").endswith("/favicon.ico") else None)
+    page.on(
+        "console",
+        lambda m: (
+            errors.append(m.text)
+            if m.type == "error" and not m.location.get("url", "").endswith("/favicon.ico")
+            else None
+        ),
+    )
     page.on("pageerror", lambda e: errors.append(str(e)))
     _sign_in(page, live_server.url, case, device)
 
@@ -97,8 +114,9 @@ def test_a_specialist_reviews_photos_imaging_and_measurements(page: Page, live_s
 
     # Side by side.
     page.get_by_role("link", name="Compare with another photo").click()
-    expect(page.get_by_label("First photo")).to_have_value(page.get_by_label("First photo").locator(
-        "option", has_text="mole-january.jpg").get_attribute("value") or "")
+    expect(page.get_by_label("First photo")).to_have_value(
+        page.get_by_label("First photo").locator("option", has_text="mole-january.jpg").get_attribute("value") or ""
+    )
     expect(page.get_by_role("alert")).to_have_count(0)  # no error before the form is sent
     page.get_by_label("Second photo").select_option(index=1)
     page.get_by_role("button", name="Compare").click()
@@ -153,4 +171,3 @@ def test_the_viewer_sizes_work_without_javascript(browser: Any, live_server: Any
     expect(page.get_by_role("img", name="Photo mole-march.jpg")).to_have_attribute("width", "240")
     expect(page.get_by_role("button", name="Zoom in")).to_have_count(0)
     context.close()
-

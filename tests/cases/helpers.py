@@ -58,7 +58,8 @@ def origins_since(event_id: int, *, reads: bool = False) -> dict[str, set[tuple[
     events = AuditEvent.objects.filter(id__gt=event_id)
     for event in events if reads else events.exclude(action=Action.READ):
         origins.setdefault(event.event_type, set()).add(
-            (event.actor_id, event.actor_role, event.source_ip, event.user_agent))
+            (event.actor_id, event.actor_role, event.source_ip, event.user_agent)
+        )
     return origins
 
 

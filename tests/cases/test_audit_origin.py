@@ -14,8 +14,9 @@ from tests.factories import login
 IP, BROWSER = "198.51.100.23", "Browser/2.0 (test)"
 
 
-def test_a_patients_pages_record_the_patient_their_address_and_browser(consent_version: ConsentVersion,
-                                                                       patient_a: Any) -> None:
+def test_a_patients_pages_record_the_patient_their_address_and_browser(
+    consent_version: ConsentVersion, patient_a: Any
+) -> None:
     browser, before = login(Client(REMOTE_ADDR=IP, HTTP_USER_AGENT=BROWSER), patient_a), last_event_id()
 
     browser.post("/cases/new/")

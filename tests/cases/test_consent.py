@@ -184,7 +184,9 @@ def test_a_sent_case_asks_for_the_new_consent_and_records_it(patient_client: Any
     assert "We have updated the consent" in page
     form = patient_client.get(f"/cases/{case.pk}/consent/")
     assert "New terms." in form.content.decode()
-    assert "To send your case you need to agree" in patient_client.post(f"/cases/{case.pk}/consent/", {}).content.decode()
+    assert (
+        "To send your case you need to agree" in patient_client.post(f"/cases/{case.pk}/consent/", {}).content.decode()
+    )
     patient_client.post(f"/cases/{case.pk}/consent/", {"accept": "on"})
     assert case.consents.filter(version__version=old.version + 1).exists()
     assert "We have updated the consent" not in patient_client.get(f"/cases/{case.pk}/").content.decode()

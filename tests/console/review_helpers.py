@@ -21,14 +21,26 @@ def staff(factory: Any, **kwargs: Any) -> Any:
 
 def reviewed_case(**kwargs: Any) -> Case:
     specialist = kwargs.pop("specialist", None) or staff(SpecialistFactory, full_name="Dr Ana Ruiz")
-    return CaseFactory(patient=kwargs.pop("patient", None) or PatientFactory(), status=Status.IN_REVIEW,
-                       specialist=specialist, **kwargs)
+    return CaseFactory(
+        patient=kwargs.pop("patient", None) or PatientFactory(),
+        status=Status.IN_REVIEW,
+        specialist=specialist,
+        **kwargs,
+    )
 
 
 def read(case: Case, user: Any, event_type: str = "case.read", **kwargs: Any) -> AuditEvent:
     """An audited read of the case by `user`, as the case views record it."""
-    return record(event_type=event_type, action=Action.READ, actor=user, entity_type="Case", entity_id=case.pk,
-                  case_id=case.pk, patient_id=case.patient_id, **kwargs)
+    return record(
+        event_type=event_type,
+        action=Action.READ,
+        actor=user,
+        entity_type="Case",
+        entity_id=case.pk,
+        case_id=case.pk,
+        patient_id=case.patient_id,
+        **kwargs,
+    )
 
 
 def break_glass(case: Case, admin: Any) -> AuditEvent:

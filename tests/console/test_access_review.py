@@ -127,8 +127,12 @@ def test_an_admin_signs_off_a_month_once() -> None:
 
     assert response.status_code == 302 and response["Location"] == f"{URL}?month=2025-01"
     review = AuditReview.objects.get()
-    assert (review.month, review.checks, review.note, review.signed_by) == (date(2025, 1, 1), CHECKS,
-                                                                          "All explained.", admin)
+    assert (review.month, review.checks, review.note, review.signed_by) == (
+        date(2025, 1, 1),
+        CHECKS,
+        "All explained.",
+        admin,
+    )
     event = AuditEvent.objects.get(event_type="audit.review.sign_off")
     assert event.detail == {"month": "2025-01", "checks": CHECKS} and event.actor_id == admin.pk
     page = client.get(URL, {"month": "2025-01"}).content.decode()

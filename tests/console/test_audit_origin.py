@@ -16,8 +16,15 @@ pytestmark = pytest.mark.django_db
 
 IP, BROWSER = "203.0.113.52", "Browser/4.0 (console)"
 CHECKS = ["flagged_reads", "break_glass", "denials", "chain_verified", "exports"]
-INVITE = {"full_name": "Dr Canary", "email": "dr.origin@example.org", "role": "specialist", "language": "en",
-          "licence_number": "ES-123", "specialties": ["dermatology"], "jurisdictions": "es"}
+INVITE = {
+    "full_name": "Dr Canary",
+    "email": "dr.origin@example.org",
+    "role": "specialist",
+    "language": "en",
+    "licence_number": "ES-123",
+    "specialties": ["dermatology"],
+    "jurisdictions": "es",
+}
 
 
 def test_the_console_pages_record_the_admin_their_address_and_browser() -> None:
@@ -38,8 +45,10 @@ def test_the_console_pages_record_the_admin_their_address_and_browser() -> None:
     console.post("/console/turnaround/", {code: 72 for code in RequestedSpecialty.values} | {"oncology": 48})
     console.post("/console/consent/new/", {"text_en": "New terms", "text_es": "Nuevas condiciones"})
     console.post("/console/invite/", INVITE)
-    console.post(f"/console/cases/{case.pk}/break-glass/",
-                 {"reason": "The patient's doctor phoned: possible sepsis, needs the report now.", "confirm": "on"})
+    console.post(
+        f"/console/cases/{case.pk}/break-glass/",
+        {"reason": "The patient's doctor phoned: possible sepsis, needs the report now.", "confirm": "on"},
+    )
     console.get("/console/cases/")
     console.get("/console/audit/", {"action": "U"})
     b"".join(console.get("/console/audit/export.csv").streaming_content)
@@ -47,7 +56,19 @@ def test_the_console_pages_record_the_admin_their_address_and_browser() -> None:
     console.post("/console/audit/access-review/sign-off/", {"month": "2025-01", "checks": CHECKS, "note": ""})
 
     origins = origins_since(before, reads=True)
-    for event_type in ("user.deactivate", "user.reactivate", "mfa.reset", "specialist.update", "turnaround.update",
-                       "consent.publish", "invite.sent", "case.break_glass", "console.cases.read", "audit.search",
-                       "audit.export", "audit.access_review.read", "audit.review.sign_off"):
+    for event_type in (
+        "user.deactivate",
+        "user.reactivate",
+        "mfa.reset",
+        "specialist.update",
+        "turnaround.update",
+        "consent.publish",
+        "invite.sent",
+        "case.break_glass",
+        "console.cases.read",
+        "audit.search",
+        "audit.export",
+        "audit.access_review.read",
+        "audit.review.sign_off",
+    ):
         assert origins.get(event_type) == {(admin.pk, "admin", IP, BROWSER)}, event_type

@@ -26,8 +26,12 @@ CANARY = "Canary Zebrafinch"
 def case(patient_a: Any) -> Any:
     patient_a.full_name = CANARY
     patient_a.save()
-    return CaseFactory(patient=patient_a, status=Status.IN_REVIEW, submitted_at=timezone.now(),
-                       reason="Secret clinical words about my mole")
+    return CaseFactory(
+        patient=patient_a,
+        status=Status.IN_REVIEW,
+        submitted_at=timezone.now(),
+        reason="Secret clinical words about my mole",
+    )
 
 
 def _open(client: Client, case: Any, reason: str = REASON, confirm: bool = True) -> Any:
@@ -42,7 +46,8 @@ def test_without_a_grant_an_admin_gets_the_same_404_as_a_missing_case(admin_clie
 
 
 def test_break_glass_is_audited_notifies_every_other_admin_and_opens_the_case(
-        admin_client_verified: Client, admin_user: Any, case: Any, django_capture_on_commit_callbacks: Any) -> None:
+    admin_client_verified: Client, admin_user: Any, case: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     others = [AdminFactory(), AdminFactory()]
     AdminFactory(is_active=False)  # a deactivated admin is not told
     with django_capture_on_commit_callbacks(execute=True):
@@ -53,7 +58,12 @@ def test_break_glass_is_audited_notifies_every_other_admin_and_opens_the_case(
     assert (grant.admin, grant.case, grant.reason) == (admin_user, case, REASON)
     assert grant.expires_at - grant.granted_at == timedelta(minutes=30)
     event = AuditEvent.objects.get(event_type="case.break_glass")
-    assert (event.actor_id, event.action, event.case_id, event.patient_id) == (admin_user.pk, "E", case.pk, case.patient_id)
+    assert (event.actor_id, event.action, event.case_id, event.patient_id) == (
+        admin_user.pk,
+        "E",
+        case.pk,
+        case.patient_id,
+    )
     assert event.detail == {"break_glass_id": str(grant.pk)}
 
     assert sorted(m.to[0] for m in mail.outbox) == sorted(o.email for o in others)
@@ -68,8 +78,9 @@ def test_break_glass_is_audited_notifies_every_other_admin_and_opens_the_case(
     assert AuditEvent.objects.filter(event_type="case.read", actor=admin_user, case_id=case.pk).exists()
 
 
-def test_each_use_is_a_new_event_and_new_emails(admin_client_verified: Client, case: Any,
-                                                django_capture_on_commit_callbacks: Any) -> None:
+def test_each_use_is_a_new_event_and_new_emails(
+    admin_client_verified: Client, case: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     AdminFactory()
     with django_capture_on_commit_callbacks(execute=True):
         _open(admin_client_verified, case)
@@ -80,14 +91,18 @@ def test_each_use_is_a_new_event_and_new_emails(admin_client_verified: Client, c
     assert history.count(REASON.replace("'", "&#x27;")) == 2  # admins see the reasons
 
 
-@pytest.mark.parametrize(("reason", "confirm", "error"), [
-    ("", True, "Enter the reason for emergency access."),
-    ("too short", True, "Explain the reason in at least 20 characters."),
-    ("x" * 1001, True, "The reason must be 1000 characters or fewer."),
-    (REASON, False, "Confirm that you understand this access is recorded."),
-])
-def test_a_reason_and_the_confirmation_are_required(admin_client_verified: Client, case: Any, reason: str,
-                                                    confirm: bool, error: str) -> None:
+@pytest.mark.parametrize(
+    ("reason", "confirm", "error"),
+    [
+        ("", True, "Enter the reason for emergency access."),
+        ("too short", True, "Explain the reason in at least 20 characters."),
+        ("x" * 1001, True, "The reason must be 1000 characters or fewer."),
+        (REASON, False, "Confirm that you understand this access is recorded."),
+    ],
+)
+def test_a_reason_and_the_confirmation_are_required(
+    admin_client_verified: Client, case: Any, reason: str, confirm: bool, error: str
+) -> None:
     response = _open(admin_client_verified, case, reason, confirm)
     page = response.content.decode()
     assert response.status_code == 200
@@ -108,8 +123,9 @@ def test_the_grant_expires(admin_client_verified: Client, case: Any) -> None:
     assert AuditEvent.objects.filter(event_type="case.read.denied", case_id=case.pk).exists()
 
 
-def test_a_grant_opens_only_its_own_case_and_only_for_its_admin(admin_client_verified: Client, case: Any,
-                                                                 patient_a: Any) -> None:
+def test_a_grant_opens_only_its_own_case_and_only_for_its_admin(
+    admin_client_verified: Client, case: Any, patient_a: Any
+) -> None:
     other_case = CaseFactory(patient=patient_a, status=Status.IN_REVIEW)
     upload = accepted_upload(case)
     _open(admin_client_verified, case)
@@ -134,6 +150,7 @@ def test_only_admins_can_break_the_glass(specialist_client: Client, patient_clie
 
 
 def test_a_missing_case_is_a_404(admin_client_verified: Client) -> None:
-    response = admin_client_verified.post("/console/cases/00000000-0000-4000-8000-000000000000/break-glass/",
-                                          {"reason": REASON, "confirm": "on"})
+    response = admin_client_verified.post(
+        "/console/cases/00000000-0000-4000-8000-000000000000/break-glass/", {"reason": REASON, "confirm": "on"}
+    )
     assert response.status_code == 404

@@ -29,8 +29,10 @@ def test_the_list_filters_by_status_specialty_country_and_reference(admin_client
     assert listed(specialty="oncology") == {onco.reference, draft.reference}
     assert listed(country="ES") == {derm.reference}
     assert listed(reference=derm.reference[3:7].lower()) == {derm.reference}
-    assert "No cases match these filters." in admin_client_verified.get(
-        "/console/cases/", {"reference": "SO-NONE"}).content.decode()
+    assert (
+        "No cases match these filters."
+        in admin_client_verified.get("/console/cases/", {"reference": "SO-NONE"}).content.decode()
+    )
 
 
 def test_the_list_is_paginated_and_audited(admin_client_verified: Client) -> None:
@@ -43,19 +45,36 @@ def test_the_list_is_paginated_and_audited(admin_client_verified: Client) -> Non
 
 def test_the_case_page_shows_metadata_and_history_but_no_clinical_content(admin_client_verified: Client) -> None:
     specialist = SpecialistFactory(full_name="Dr Lucia Ferrer")
-    case = CaseFactory(status=Status.IN_REVIEW, specialist=specialist, submitted_at=timezone.now(),
-                       due_at=timezone.now(), reason="REASON-CANARY", expectations="EXPECT-CANARY",
-                       legal_hold_reason="litigation", legal_hold_note="Solicitors letter 2026-114")  # admin words: shown
+    case = CaseFactory(
+        status=Status.IN_REVIEW,
+        specialist=specialist,
+        submitted_at=timezone.now(),
+        due_at=timezone.now(),
+        reason="REASON-CANARY",
+        expectations="EXPECT-CANARY",
+        legal_hold_reason="litigation",
+        legal_hold_note="Solicitors letter 2026-114",
+    )  # admin words: shown
     Question.objects.create(case=case, text="QUESTION-CANARY")
     Message.objects.create(case=case, author=case.patient, body="MESSAGE-CANARY")
-    CaseEvent.objects.create(case=case, old_status=Status.SUBMITTED, new_status=Status.IN_REVIEW,
-                             actor=specialist, reason="review_started")
+    CaseEvent.objects.create(
+        case=case, old_status=Status.SUBMITTED, new_status=Status.IN_REVIEW, actor=specialist, reason="review_started"
+    )
     accepted_upload(case, name="FILENAME-CANARY.jpg")
 
     page = admin_client_verified.get(f"/console/cases/{case.pk}/").content.decode()
-    for text in (case.reference, "In review", "Dermatology", "Spain", "Dr Lucia Ferrer", "review_started",
-                 "a legal claim or court proceedings", "Solicitors letter 2026-114", "1 file",
-                 "Emergency access to clinical content"):
+    for text in (
+        case.reference,
+        "In review",
+        "Dermatology",
+        "Spain",
+        "Dr Lucia Ferrer",
+        "review_started",
+        "a legal claim or court proceedings",
+        "Solicitors letter 2026-114",
+        "1 file",
+        "Emergency access to clinical content",
+    ):
         assert text in page, text
     for secret in ("CANARY", case.patient.full_name, case.patient.email):
         assert secret not in page, secret

@@ -39,12 +39,22 @@ def test_the_user_list_filters_by_role_and_status(admin_client_verified: Client)
     assert gone.email in page and specialist.email not in page
 
 
-def test_the_user_page_shows_metadata_and_the_specialist_profile(admin_client_verified: Client, admin_user: Any) -> None:
+def test_the_user_page_shows_metadata_and_the_specialist_profile(
+    admin_client_verified: Client, admin_user: Any
+) -> None:
     specialist = SpecialistFactory(invited_by=admin_user)
     add_totp(specialist)
     page = admin_client_verified.get(_user_url(specialist)).content.decode()
-    for text in (specialist.email, specialist.full_name, "Specialist", "Set up", admin_user.email,
-                 specialist.specialist_profile.licence_number, "Dermatology", "ES"):
+    for text in (
+        specialist.email,
+        specialist.full_name,
+        "Specialist",
+        "Set up",
+        admin_user.email,
+        specialist.specialist_profile.licence_number,
+        "Dermatology",
+        "ES",
+    ):
         assert text in page, text
     assert admin_client_verified.get("/console/users/00000000-0000-4000-8000-000000000000/").status_code == 404
 
@@ -111,8 +121,8 @@ def test_resetting_mfa_asks_for_a_fresh_factor(admin_client_verified: Client, sp
 
 
 def test_resetting_mfa_removes_the_devices_ends_the_sessions_and_emails_the_user(
-        admin_client_verified: Client, admin_user: Any, specialist: Any,
-        django_capture_on_commit_callbacks: Any) -> None:
+    admin_client_verified: Client, admin_user: Any, specialist: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     backup_codes_regenerate(user=specialist)
     theirs = login(Client(), specialist)
     assert theirs.get("/specialist/").status_code == 200
@@ -149,13 +159,17 @@ def test_editing_a_specialist_validates_like_the_invitation(admin_client_verifie
     assert "Choose at least one specialty." in page
     assert "“NOPE!” is not a country or region code such as ES or US-FL." in page
 
-    response = admin_client_verified.post(url, {"licence_number": "MED-42", "specialties": ["oncology", "neurology"],
-                                                "jurisdictions": "mx, es, us-fl"})
+    response = admin_client_verified.post(
+        url, {"licence_number": "MED-42", "specialties": ["oncology", "neurology"], "jurisdictions": "mx, es, us-fl"}
+    )
     assert response["Location"] == _user_url(specialist)
     profile = specialist.specialist_profile
     profile.refresh_from_db()
-    assert (profile.licence_number, profile.specialties, profile.jurisdictions) == \
-        ("MED-42", ["oncology", "neurology"], ["ES", "MX", "US-FL"])
+    assert (profile.licence_number, profile.specialties, profile.jurisdictions) == (
+        "MED-42",
+        ["oncology", "neurology"],
+        ["ES", "MX", "US-FL"],
+    )
     assert AuditEvent.objects.get(event_type="specialist.update").detail["jurisdictions"] == ["ES", "MX", "US-FL"]
 
 

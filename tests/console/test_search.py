@@ -52,8 +52,8 @@ def test_the_export_links_carry_the_same_filters() -> None:
 
     page = client.get(URL, {"case": case.reference, "outcome": "0"}).content.decode()
 
-    assert f'{reverse("console:export_csv")}?case={case.reference}&amp;outcome=0' in page
-    assert f'{reverse("console:export_fhir")}?case={case.reference}&amp;outcome=0' in page
+    assert f"{reverse('console:export_csv')}?case={case.reference}&amp;outcome=0" in page
+    assert f"{reverse('console:export_fhir')}?case={case.reference}&amp;outcome=0" in page
 
 
 def test_it_filters_by_user_outcome_event_type_and_dates() -> None:
@@ -65,22 +65,36 @@ def test_it_filters_by_user_outcome_event_type_and_dates() -> None:
         read(case, PatientFactory(), "case.read.denied", outcome="4")
     client, _admin = admin_client()
 
-    response = client.get(URL, {"user": str(case.specialist_id), "event_type": "case.read", "outcome": "0",
-                                "date_from": "2025-01-15", "date_to": "2025-01-20"})
+    response = client.get(
+        URL,
+        {
+            "user": str(case.specialist_id),
+            "event_type": "case.read",
+            "outcome": "0",
+            "date_from": "2025-01-15",
+            "date_to": "2025-01-20",
+        },
+    )
     assert [e.id for e, _ref in response.context["rows"]] == [wanted.id]
 
     failures = client.get(URL, {"outcome": "failure", "date_to": "2025-01-31"})
     assert [e.event_type for e, _ref in failures.context["rows"]] == ["case.read.denied"]
 
 
-@pytest.mark.parametrize(("params", "message"), [
-    ({"patient": "nobody@example.org"}, "No patient has this e-mail address or case reference."),
-    ({"patient": "SO-0000-0000"}, "No patient has this e-mail address or case reference."),
-    ({"case": "SO-0000-0000"}, "No case has this reference."),
-    ({"user": "nobody@example.org"}, "No user has this e-mail address."),
-    ({"date_from": "2025-02-01", "date_to": "2025-01-01"}, "The end date must be the same as or after the start date."),
-    ({"date_from": "31/01/2025"}, "Enter the start date as year-month-day, like 2025-01-31."),
-])
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"patient": "nobody@example.org"}, "No patient has this e-mail address or case reference."),
+        ({"patient": "SO-0000-0000"}, "No patient has this e-mail address or case reference."),
+        ({"case": "SO-0000-0000"}, "No case has this reference."),
+        ({"user": "nobody@example.org"}, "No user has this e-mail address."),
+        (
+            {"date_from": "2025-02-01", "date_to": "2025-01-01"},
+            "The end date must be the same as or after the start date.",
+        ),
+        ({"date_from": "31/01/2025"}, "Enter the start date as year-month-day, like 2025-01-31."),
+    ],
+)
 def test_it_explains_what_is_wrong_with_the_search(params: dict[str, str], message: str) -> None:
     client, _admin = admin_client()
 

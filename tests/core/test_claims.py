@@ -18,8 +18,9 @@ pytestmark = pytest.mark.django_db
 
 def _received(patient: User, **fields: object) -> Upload:
     upload = accepted_upload(CaseFactory(patient=patient))
-    Upload.objects.filter(pk=upload.pk).update(**{"status": UploadStatus.RECEIVED, "claimed_at": None, "attempts": 0,
-                                                  **fields})
+    Upload.objects.filter(pk=upload.pk).update(
+        **{"status": UploadStatus.RECEIVED, "claimed_at": None, "attempts": 0, **fields}
+    )
     return Upload.objects.get(pk=upload.pk)
 
 
@@ -58,8 +59,12 @@ def test_work_out_of_attempts_is_failed_only_when_no_worker_holds_it(patient_a: 
     now = timezone.now()
     done_trying = _received(patient_a, attempts=WORK.max_attempts)
     last_try_running = _received(patient_a, attempts=WORK.max_attempts, status=UploadStatus.SCANNING, claimed_at=now)
-    last_try_died = _received(patient_a, attempts=WORK.max_attempts, status=UploadStatus.SCANNING,
-                              claimed_at=now - WORK.timeout - timedelta(seconds=1))
+    last_try_died = _received(
+        patient_a,
+        attempts=WORK.max_attempts,
+        status=UploadStatus.SCANNING,
+        claimed_at=now - WORK.timeout - timedelta(seconds=1),
+    )
     finished = accepted_upload(CaseFactory(patient=patient_a))
     assert set(WORK.exhausted()) == {done_trying.pk, last_try_died.pk}
     assert last_try_running.pk not in WORK.exhausted() and finished.pk not in WORK.exhausted()

@@ -70,8 +70,12 @@ def _check(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process; a deployment never has it.
     drop = {"DEBUG", "SECRET_KEY", "DEPLOYMENT", "DJANGO_ALLOW_ASYNC_UNSAFE", "KEYRING", "KEYRING_FILE", "KMS_KEY_ID"}
     base = {k: v for k, v in os.environ.items() if k not in drop}
-    production = {"DEPLOYMENT": "production", "ALLOWED_HOSTS": "x", "SECRET_KEY": secrets.token_urlsafe(60),
-                  "SIGNING_KEY": SIGNING_PEM}
+    production = {
+        "DEPLOYMENT": "production",
+        "ALLOWED_HOSTS": "x",
+        "SECRET_KEY": secrets.token_urlsafe(60),
+        "SIGNING_KEY": SIGNING_PEM,
+    }
     return subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=ROOT,

@@ -33,8 +33,9 @@ def rendered(document: SignedDocument) -> SignedDocument:
     return document
 
 
-def full_case(patient: User, *, status: str = Status.CLOSED, closed_at: datetime | None = None,
-              country: str = "ES") -> Case:
+def full_case(
+    patient: User, *, status: str = Status.CLOSED, closed_at: datetime | None = None, country: str = "ES"
+) -> Case:
     """A case with a photo, a signed and rendered report and a message, then closed (or left open)."""
     case = case_in_review(patient=patient, country=country)
     rendered(signed_document(case, photos=1, measurements=False))
@@ -63,15 +64,33 @@ def bucket_copy(names: list[str]) -> dict[str, bytes]:
 def matrix_certificate(patient: User) -> DeletionCertificate:
     """A done erasure with a certificate (fixed id) for a patient who kept the account."""
     content: dict[str, Any] = {
-        "format": "secondopinion/deletion-certificate/1", "certificate_id": str(MATRIX_CERTIFICATE_ID),
-        "kind": "erasure", "issued_at": "2025-01-01T00:00:00+00:00", "patient_ref": str(patient.pk),
-        "requested_at": None, "approved_by": "policy", "cases": [], "keys_destroyed": [],
-        "completed_at": "2025-01-01T00:00:00+00:00", "key_id": signing.key_id(),
+        "format": "secondopinion/deletion-certificate/1",
+        "certificate_id": str(MATRIX_CERTIFICATE_ID),
+        "kind": "erasure",
+        "issued_at": "2025-01-01T00:00:00+00:00",
+        "patient_ref": str(patient.pk),
+        "requested_at": None,
+        "approved_by": "policy",
+        "cases": [],
+        "keys_destroyed": [],
+        "completed_at": "2025-01-01T00:00:00+00:00",
+        "key_id": signing.key_id(),
     }
     data = canonical(content)
     certificate = DeletionCertificate.objects.create(
-        id=MATRIX_CERTIFICATE_ID, kind="erasure", patient_ref=patient.pk, content=data.decode(),
-        signature=signing.sign(PURPOSE, data), key_id=signing.key_id())
-    DeletionRequest.objects.create(patient=patient, patient_ref=patient.pk, keep_account=True,
-                                   status=DeletionStatus.DONE, certificate=certificate, completed_at=timezone.now())
+        id=MATRIX_CERTIFICATE_ID,
+        kind="erasure",
+        patient_ref=patient.pk,
+        content=data.decode(),
+        signature=signing.sign(PURPOSE, data),
+        key_id=signing.key_id(),
+    )
+    DeletionRequest.objects.create(
+        patient=patient,
+        patient_ref=patient.pk,
+        keep_account=True,
+        status=DeletionStatus.DONE,
+        certificate=certificate,
+        completed_at=timezone.now(),
+    )
     return certificate

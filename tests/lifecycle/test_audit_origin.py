@@ -73,12 +73,24 @@ def test_the_admins_lifecycle_pages_record_the_admin_their_address_and_browser(s
     console.post(f"/console/deletion-requests/{pending[to_refuse.pk].pk}/refuse/", {"code": "identity"})
     assert console.get(f"/console/deletion-certificates/{certificate.pk}/json/").status_code == 200
 
-    decided = {r.patient_ref: (r.status, r.decided_by_id) for r in DeletionRequest.objects.filter(pk__in=[
-        p.pk for p in pending.values()])}
-    assert decided == {to_approve.pk: (DeletionStatus.APPROVED, admin.pk), to_refuse.pk: (DeletionStatus.REFUSED,
-                       admin.pk), on_hold.pk: (DeletionStatus.REFUSED, admin.pk)}
+    decided = {
+        r.patient_ref: (r.status, r.decided_by_id)
+        for r in DeletionRequest.objects.filter(pk__in=[p.pk for p in pending.values()])
+    }
+    assert decided == {
+        to_approve.pk: (DeletionStatus.APPROVED, admin.pk),
+        to_refuse.pk: (DeletionStatus.REFUSED, admin.pk),
+        on_hold.pk: (DeletionStatus.REFUSED, admin.pk),
+    }
     assert not RetentionPolicy.objects.filter(country="AR").exists()
     origins = origins_since(before, reads=True)
-    for event_type in ("retention.policy", "retention.policy.remove", "legal_hold.set", "legal_hold.release",
-                       "erasure.approve", "erasure.refuse", "certificate.download"):
+    for event_type in (
+        "retention.policy",
+        "retention.policy.remove",
+        "legal_hold.set",
+        "legal_hold.release",
+        "erasure.approve",
+        "erasure.refuse",
+        "certificate.download",
+    ):
         assert origins.get(event_type) == {(admin.pk, "admin", IP, BROWSER)}, event_type

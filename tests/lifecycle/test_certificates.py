@@ -52,8 +52,9 @@ def _edited(certificate: DeletionCertificate) -> bytes:
 def _forged(certificate: DeletionCertificate) -> bytes:
     """Signed correctly, but with someone else's key."""
     envelope = json.loads(certificate_json(certificate))
-    raw = Ed25519PrivateKey.generate().sign(b"secondopinion/" + PURPOSE.encode() + b"\x00"
-                                            + canonical(envelope["certificate"]))
+    raw = Ed25519PrivateKey.generate().sign(
+        b"secondopinion/" + PURPOSE.encode() + b"\x00" + canonical(envelope["certificate"])
+    )
     envelope["signature"] = base64.b64encode(raw).decode()
     return json.dumps(envelope).encode()
 
@@ -82,14 +83,18 @@ def test_the_json_and_the_pdf_verify_with_the_command(certificate: DeletionCerti
     assert _run(tmp_path, pdf, "c.pdf").startswith("valid:")
 
 
-@pytest.mark.parametrize(("make", "reason"), [
-    (_edited, "signature does not match"),
-    (_forged, "signature does not match"),
-    (lambda c: b"%PDF-1.7 not really", "not a certificate"),
-    (lambda c: b'{"hello": "world"}', "not a certificate"),
-])
-def test_edited_forged_or_foreign_files_fail_the_command(certificate: DeletionCertificate, tmp_path: Path,
-                                                         make: Any, reason: str) -> None:
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (_edited, "signature does not match"),
+        (_forged, "signature does not match"),
+        (lambda c: b"%PDF-1.7 not really", "not a certificate"),
+        (lambda c: b'{"hello": "world"}', "not a certificate"),
+    ],
+)
+def test_edited_forged_or_foreign_files_fail_the_command(
+    certificate: DeletionCertificate, tmp_path: Path, make: Any, reason: str
+) -> None:
     with pytest.raises(CommandError, match=reason):
         _run(tmp_path, make(certificate))
 
@@ -113,12 +118,17 @@ def test_the_public_page_checks_both_ways(certificate: DeletionCertificate, sett
     assert b'data-verify-status="signature_mismatch"' in response.content
     response = client.post(VERIFY, {"certificate": io.BytesIO(b"GIF89a")})
     assert b'data-verify-status="not_a_certificate"' in response.content
-    results = list(AuditEvent.objects.filter(event_type="certificate.verify").order_by("id").values_list("detail__result", flat=True))
+    results = list(
+        AuditEvent.objects.filter(event_type="certificate.verify")
+        .order_by("id")
+        .values_list("detail__result", flat=True)
+    )
     assert results == ["valid", "valid", "signature_mismatch", "not_a_certificate"]
 
 
-def test_the_public_page_refuses_big_or_missing_files_and_limits_attempts(certificate: DeletionCertificate,
-                                                                           settings: Any) -> None:
+def test_the_public_page_refuses_big_or_missing_files_and_limits_attempts(
+    certificate: DeletionCertificate, settings: Any
+) -> None:
     settings.REPORT_VERIFY_RATE = (3, 600)
     client = Client()
     response = client.post(VERIFY, {"certificate": io.BytesIO(b"x" * (2 * 1024 * 1024 + 1))})
@@ -137,8 +147,9 @@ def test_admins_list_and_download_certificates(certificate: DeletionCertificate,
     assert admin_client_verified.get(f"/console/deletion-certificates/{certificate.pk}/exe/").status_code == 404
 
 
-def test_checking_reports_does_not_use_up_the_certificate_checks(certificate: DeletionCertificate,
-                                                                 settings: Any) -> None:
+def test_checking_reports_does_not_use_up_the_certificate_checks(
+    certificate: DeletionCertificate, settings: Any
+) -> None:
     """Each public verification page counts its own attempts (they shared one counter)."""
     settings.REPORT_VERIFY_RATE = (2, 600)
     client = Client(REMOTE_ADDR="198.51.100.23")

@@ -81,7 +81,8 @@ def test_a_legal_hold_refuses_at_once_naming_the_case_and_reason(client: Client,
 
 
 def test_after_erasure_a_backup_of_the_bucket_no_longer_decrypts(
-        client: Client, patient: User, django_capture_on_commit_callbacks: Any) -> None:
+    client: Client, patient: User, django_capture_on_commit_callbacks: Any
+) -> None:
     User.objects.filter(pk=patient.pk).update(language="es")  # the last e-mail goes out in Spanish
     case = full_case(patient)
     open_case = full_case(patient, status=Status.IN_REVIEW)
@@ -109,7 +110,9 @@ def test_after_erasure_a_backup_of_the_bucket_no_longer_decrypts(
     assert not Case.objects.filter(pk__in=[case.pk, open_case.pk]).exists()
     assert not Upload.objects.filter(pk__in=[u.pk for u in uploads]).exists()
     assert not any(storage.exists(n) for n in backup)
-    assert PatientKey.objects.filter(pk__in=[u.patient_key_id for u in uploads], destroyed_at__isnull=False).count() == 1
+    assert (
+        PatientKey.objects.filter(pk__in=[u.patient_key_id for u in uploads], destroyed_at__isnull=False).count() == 1
+    )
     # Another patient's data is untouched.
     assert Case.objects.filter(pk=others.pk).exists() and all(storage.exists(n) for n in object_names(others))
     assert PatientKey.objects.live().filter(patient=other_patient).exists()
@@ -131,13 +134,17 @@ def test_after_erasure_a_backup_of_the_bucket_no_longer_decrypts(
     message = mail.outbox[-1]
     assert message.to == [patient.email] and message.subject  # in Spanish once translated
     names = [a[0] for a in message.attachments]
-    assert names == [f"deletion-certificate-{request.certificate.pk}.json", f"deletion-certificate-{request.certificate.pk}.pdf"]
+    assert names == [
+        f"deletion-certificate-{request.certificate.pk}.json",
+        f"deletion-certificate-{request.certificate.pk}.pdf",
+    ]
     assert patient.full_name not in message.body and "Private words" not in message.body
     assert client.get("/accounts/security/").status_code == 302  # signed out
 
 
 def test_an_admin_approves_when_the_policy_does_not(
-        settings: Any, client: Client, patient: User, django_capture_on_commit_callbacks: Any) -> None:
+    settings: Any, client: Client, patient: User, django_capture_on_commit_callbacks: Any
+) -> None:
     settings.ERASURE_AUTO_APPROVE = False
     case = full_case(patient, status=Status.IN_REVIEW)
     assert client.post(ERASE, {"account": "keep", "confirm": "on"}).status_code == 302
@@ -193,8 +200,9 @@ def test_a_second_request_while_one_is_open_changes_nothing(settings: Any, clien
     assert DeletionRequest.objects.count() == 1
 
 
-def test_running_twice_reaches_the_same_end(client: Client, patient: User,
-                                            django_capture_on_commit_callbacks: Any) -> None:
+def test_running_twice_reaches_the_same_end(
+    client: Client, patient: User, django_capture_on_commit_callbacks: Any
+) -> None:
     from lifecycle.erasure import erasure_run
 
     full_case(patient)
@@ -207,7 +215,8 @@ def test_running_twice_reaches_the_same_end(client: Client, patient: User,
 
 
 def test_a_broker_outage_at_approval_delays_the_erasure_but_never_drops_it(
-        client: Client, patient: User, broker_down: Any, django_capture_on_commit_callbacks: Any) -> None:
+    client: Client, patient: User, broker_down: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     """Redis down when the request is approved: the patient's page still answers, the approval
     stands, the daily storage check names the request, and the sweeper carries it out."""
     from datetime import timedelta

@@ -52,8 +52,9 @@ def _fill_case(case: Case, mark: str) -> None:
     Medication.objects.create(case=case, name=f"{mark} medicine", dose="1 a day")
     TimelineEntry.objects.create(case=case, what=f"{mark} event", year=2023, month=5)
     Message.objects.create(case=case, author=case.patient, body=f"{mark} message")
-    CaseEvent.objects.create(case=case, old_status=Status.DRAFT, new_status=Status.SUBMITTED, actor=case.patient,
-                             reason="submitted")
+    CaseEvent.objects.create(
+        case=case, old_status=Status.DRAFT, new_status=Status.SUBMITTED, actor=case.patient, reason="submitted"
+    )
 
 
 @pytest.fixture
@@ -67,8 +68,16 @@ def world(bucket: str) -> dict[str, Any]:
     accept_consent(reported)
     photo = accepted_upload(reported, tiny_jpeg(), "../../etc/passwd\u202egpj.exe")
     dicom = sanitized_upload(reported, dicom_sample(), "ct.dcm")
-    archive = Upload.objects.create(case=reported, patient_key=photo.patient_key, original_name="cd.zip", size=10,
-                                    sha256="0" * 64, status="accepted", kind="archive", mime="application/zip")
+    archive = Upload.objects.create(
+        case=reported,
+        patient_key=photo.patient_key,
+        original_name="cd.zip",
+        size=10,
+        sha256="0" * 64,
+        status="accepted",
+        kind="archive",
+        mime="application/zip",
+    )
     member = accepted_upload(reported, tiny_jpeg(50, 50), "photo.jpg")  # same name as another file: made unique
     member.parent = archive
     member.save(update_fields=["parent"])
@@ -80,16 +89,30 @@ def world(bucket: str) -> dict[str, Any]:
     pending_case = case_in_review(patient=patient)
     pending = signed_document(pending_case, photos=0, measurements=False)
 
-    other = case_in_review(patient=PatientFactory(full_name=f"{B_MARK} Person", email="zebra-b@example.org"),
-                           specialist=reported.specialist, questions=0)
+    other = case_in_review(
+        patient=PatientFactory(full_name=f"{B_MARK} Person", email="zebra-b@example.org"),
+        specialist=reported.specialist,
+        questions=0,
+    )
     _fill_case(other, B_MARK)
     b_photo = accepted_upload(other, tiny_jpeg(33, 33), f"{B_MARK}.jpg")
     b_document = signed_document(other, photos=0, summary=f"{B_MARK} summary")
     rendering.document_render(document_id=b_document.pk)
     b_document.refresh_from_db()
-    return {"patient": patient, "reported": reported, "draft": draft, "photo": photo, "dicom": dicom,
-            "member": member, "twin": twin, "document": document, "pending": pending,
-            "b_patient": other.patient, "b_photo": b_photo, "b_document": b_document}
+    return {
+        "patient": patient,
+        "reported": reported,
+        "draft": draft,
+        "photo": photo,
+        "dicom": dicom,
+        "member": member,
+        "twin": twin,
+        "document": document,
+        "pending": pending,
+        "b_patient": other.patient,
+        "b_photo": b_photo,
+        "b_document": b_document,
+    }
 
 
 def _zip(world: dict[str, Any]) -> tuple[bytes, Any]:
@@ -112,8 +135,15 @@ def test_the_zip_holds_every_kept_file_answers_reports_and_a_readme(world: dict[
     names = archive.namelist()
     ref = world["reported"].reference
     files = sorted(n for n in names if n.startswith(f"files/{ref}/"))
-    assert files == sorted([f"files/{ref}/passwdgpj.exe.jpg", f"files/{ref}/ct.dcm", f"files/{ref}/photo.jpg",
-                            f"files/{ref}/photo-2.jpg", f"files/{ref}/photo-0.jpg"])  # the last: a key photo
+    assert files == sorted(
+        [
+            f"files/{ref}/passwdgpj.exe.jpg",
+            f"files/{ref}/ct.dcm",
+            f"files/{ref}/photo.jpg",
+            f"files/{ref}/photo-2.jpg",
+            f"files/{ref}/photo-0.jpg",
+        ]
+    )  # the last: a key photo
     answers = json.loads(archive.read("answers.json"))
     paths = {f["sha256_as_sent"]: f["path"] for case in answers["cases"] for f in case["files"]}
     for key in ("photo", "dicom", "member", "twin"):
@@ -136,8 +166,11 @@ def test_answers_json_holds_every_case_including_drafts(world: dict[str, Any]) -
     assert answers["format"] == 1
     assert answers["patient"]["email"] == world["patient"].email
     by_ref = {c["reference"]: c for c in answers["cases"]}
-    assert set(by_ref) == {world["reported"].reference, world["draft"].reference,
-                           world["pending"].report.case.reference}
+    assert set(by_ref) == {
+        world["reported"].reference,
+        world["draft"].reference,
+        world["pending"].report.case.reference,
+    }
     assert by_ref[world["draft"].reference]["status"] == "draft"
     assert by_ref[world["draft"].reference]["intake"]["reason"] == "alpha draft reason"
     case = by_ref[world["reported"].reference]
@@ -148,8 +181,9 @@ def test_answers_json_holds_every_case_including_drafts(world: dict[str, Any]) -
     assert case["timeline"][0]["what"] == "alpha event"
     assert [m["value_mm"] for m in case["measurements"]] == ["4.00", "4.50", "5.20"]
     assert case["consents"][0]["version"] == 1 and case["consents"][0]["withdrawn_at"] is None
-    assert case["messages"] == [{"from": "you", "kind": "message", "sent_at": case["messages"][0]["sent_at"],
-                                 "body": "alpha message"}]
+    assert case["messages"] == [
+        {"from": "you", "kind": "message", "sent_at": case["messages"][0]["sent_at"], "body": "alpha message"}
+    ]
     assert case["status_history"][0]["to"] == "submitted"
     report = case["reports"][0]
     assert report["summary"] == world["document"].report.summary
@@ -166,9 +200,17 @@ def test_another_patients_data_never_appears(world: dict[str, Any]) -> None:
     b_photo = _decrypted(world["b_photo"])
     b_pdf = _decrypted(world["b_document"])
     for blob in (everything, fhir):
-        for needle in (B_MARK.encode(), b"zebra-b@example.org", str(world["b_patient"].pk).encode(), b_photo, b_pdf[:2000], base64.b64encode(b_pdf)[:2000],
-                       str(world["b_photo"].pk).encode(), str(world["b_document"].report.case.pk).encode(),
-                       world["b_document"].report.case.reference.encode()):
+        for needle in (
+            B_MARK.encode(),
+            b"zebra-b@example.org",
+            str(world["b_patient"].pk).encode(),
+            b_photo,
+            b_pdf[:2000],
+            base64.b64encode(b_pdf)[:2000],
+            str(world["b_photo"].pk).encode(),
+            str(world["b_document"].report.case.pk).encode(),
+            world["b_document"].report.case.reference.encode(),
+        ):
             assert needle not in blob
 
 
@@ -187,8 +229,14 @@ def test_the_fhir_bundle_parses_and_links_its_resources(world: dict[str, Any]) -
         assert entry.fullUrl.startswith("urn:uuid:")
         by_type.setdefault(entry.resource.get_resource_type(), []).append(entry)
     counts = {kind: len(entries) for kind, entries in by_type.items()}
-    assert counts == {"Patient": 1, "ServiceRequest": 3, "Consent": 1, "DocumentReference": 5,
-                      "Observation": 3, "DiagnosticReport": 2}
+    assert counts == {
+        "Patient": 1,
+        "ServiceRequest": 3,
+        "Consent": 1,
+        "DocumentReference": 5,
+        "Observation": 3,
+        "DiagnosticReport": 2,
+    }
     urls = {e.fullUrl for e in bundle.entry}
     patient_url = by_type["Patient"][0].fullUrl
     for entry in bundle.entry[1:]:
@@ -202,20 +250,26 @@ def test_the_fhir_bundle_parses_and_links_its_resources(world: dict[str, Any]) -
     assert requests[world["reported"].reference].status == "active"
     assert requests[world["reported"].reference].reasonCode[0].text == "alpha reason"
     assert [n.text for n in requests[world["reported"].reference].note] == [
-        "Question 1: is this serious?", "Question 2: is this serious?"]
+        "Question 1: is this serious?",
+        "Question 2: is this serious?",
+    ]
     observation = by_type["Observation"][0].resource
     assert observation.valueQuantity.code == "mm" and observation.valueQuantity.system == "http://unitsofmeasure.org"
     assert observation.valueQuantity.value == Decimal("4.00") and observation.bodySite.text == "Left shoulder"
     assert str(observation.effectiveDateTime) == str(date(2024, 1, 1))
-    photo = next(e.resource for e in by_type["DocumentReference"]
-                 if e.resource.identifier[0].value.endswith(world["dicom"].sha256))
+    photo = next(
+        e.resource
+        for e in by_type["DocumentReference"]
+        if e.resource.identifier[0].value.endswith(world["dicom"].sha256)
+    )
     assert photo.content[0].attachment.contentType == "application/dicom"
     assert photo.content[0].attachment.data is None
     reports = [e.resource for e in by_type["DiagnosticReport"]]
     rendered = next(r for r in reports if r.presentedForm)
     assert rendered.presentedForm[0].data == _decrypted(world["document"])  # fhir.resources decodes base64
-    on_the_wire = [e["resource"]["presentedForm"][0]["data"] for e in json.loads(raw)["entry"]
-                   if "presentedForm" in e["resource"]]
+    on_the_wire = [
+        e["resource"]["presentedForm"][0]["data"] for e in json.loads(raw)["entry"] if "presentedForm" in e["resource"]
+    ]
     assert [base64.b64decode(d) for d in on_the_wire] == [_decrypted(world["document"])]
     assert rendered.conclusion == world["document"].report.summary
     assert sum(1 for r in reports if not r.presentedForm) == 1  # the one still rendering
@@ -242,8 +296,9 @@ def test_the_step_up_page_leads_back_to_the_download(world: dict[str, Any]) -> N
     assert response.status_code == 302 and response["Location"] == reverse("lifecycle:export_zip")
 
 
-@pytest.mark.parametrize(("name", "event_type"), [("lifecycle:export_zip", "export.zip"),
-                                                   ("lifecycle:export_fhir", "export.fhir")])
+@pytest.mark.parametrize(
+    ("name", "event_type"), [("lifecycle:export_zip", "export.zip"), ("lifecycle:export_fhir", "export.fhir")]
+)
 def test_each_export_is_audited_with_counts_only(world: dict[str, Any], name: str, event_type: str) -> None:
     response = stepped_up(world["patient"]).get(reverse(name))
     b"".join(response.streaming_content)
@@ -270,17 +325,19 @@ def test_a_patient_without_cases_gets_an_empty_but_valid_export(bucket: str) -> 
     assert json.loads(archive.read("answers.json"))["cases"] == []
 
 
-
-@pytest.mark.parametrize(("name", "mime", "expected"), [
-    ("../../x", "image/jpeg", "x.jpg"),
-    ("C:\\Users\\me\\scan.pdf", "application/pdf", "scan.pdf"),
-    ("a\x00b\r\nc.pdf", "application/pdf", "abc.pdf"),
-    ("invoice\u202efdp.exe", "application/pdf", "invoicefdp.exe.pdf"),
-    ("scan.heic", "image/jpeg", "scan.heic.jpg"),
-    ("..", "application/pdf", "file.pdf"),
-    ("x" * 300 + ".pdf", "application/pdf", "x" * 90 + ".pdf"),
-    ("informe médico.pdf", "application/pdf", "informe_médico.pdf"),
-])
+@pytest.mark.parametrize(
+    ("name", "mime", "expected"),
+    [
+        ("../../x", "image/jpeg", "x.jpg"),
+        ("C:\\Users\\me\\scan.pdf", "application/pdf", "scan.pdf"),
+        ("a\x00b\r\nc.pdf", "application/pdf", "abc.pdf"),
+        ("invoice\u202efdp.exe", "application/pdf", "invoicefdp.exe.pdf"),
+        ("scan.heic", "image/jpeg", "scan.heic.jpg"),
+        ("..", "application/pdf", "file.pdf"),
+        ("x" * 300 + ".pdf", "application/pdf", "x" * 90 + ".pdf"),
+        ("informe médico.pdf", "application/pdf", "informe_médico.pdf"),
+    ],
+)
 def test_names_in_the_zip_are_only_names(name: str, mime: str, expected: str) -> None:
     from uploads.services import safe_name
 
@@ -292,4 +349,8 @@ def test_names_in_the_zip_are_unique_whatever_the_case() -> None:
 
     taken: set[str] = set()
     assert [unique_name(n, taken) for n in ("photo.jpg", "Photo.jpg", "photo.jpg", "notes")] == [
-        "photo.jpg", "Photo-2.jpg", "photo-3.jpg", "notes"]
+        "photo.jpg",
+        "Photo-2.jpg",
+        "photo-3.jpg",
+        "notes",
+    ]

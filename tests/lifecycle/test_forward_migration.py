@@ -44,8 +44,13 @@ LAST_RELEASE = {
     "uploads": "0003_patient_key_outlives_account",
 }
 NEW_APPS = ("lifecycle", "console")  # no migrations in the last release at all
-MOVED_TABLES = ("audit_retentionpolicy", "audit_deletionrequest", "audit_deletioncertificate", "audit_breakglass",
-                "audit_auditreview")
+MOVED_TABLES = (
+    "audit_retentionpolicy",
+    "audit_deletionrequest",
+    "audit_deletioncertificate",
+    "audit_breakglass",
+    "audit_auditreview",
+)
 TRIGGER_TABLES = (*MOVED_TABLES, "audit_auditevent")
 # (app label then, app label now, model): every row of these is compared field by field.
 ROWS = [
@@ -82,15 +87,21 @@ def _latest_targets() -> list[tuple[str, str | None]]:
 def _schema() -> dict[str, Any]:
     """Constraints and indexes of the moved tables, and the triggers on them and on the trail."""
     with connection.cursor() as cursor:
-        tables: dict[str, Any] = {table: connection.introspection.get_constraints(cursor, table)
-                                  for table in MOVED_TABLES}
+        tables: dict[str, Any] = {
+            table: connection.introspection.get_constraints(cursor, table) for table in MOVED_TABLES
+        }
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT c.relname, t.tgname, pg_get_triggerdef(t.oid) FROM pg_trigger t "
-                           "JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal AND c.relname = ANY(%s)",
-                           [list(TRIGGER_TABLES)])
+            cursor.execute(
+                "SELECT c.relname, t.tgname, pg_get_triggerdef(t.oid) FROM pg_trigger t "
+                "JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal AND c.relname = ANY(%s)",
+                [list(TRIGGER_TABLES)],
+            )
         else:
-            cursor.execute("SELECT tbl_name, name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN "
-                           f"({', '.join(['%s'] * len(TRIGGER_TABLES))})", list(TRIGGER_TABLES))
+            cursor.execute(
+                "SELECT tbl_name, name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN "
+                f"({', '.join(['%s'] * len(TRIGGER_TABLES))})",
+                list(TRIGGER_TABLES),
+            )
         tables["triggers"] = sorted(cursor.fetchall())
     return tables
 
@@ -108,61 +119,130 @@ def _write_last_release(apps: Any) -> dict[str, Any]:
     from lifecycle.certificates import PURPOSE, canonical
 
     user = apps.get_model("accounts", "User")
-    patient = user.objects.create(email="old-release-patient@example.org", full_name="Old Release Patient",
-                                  role="patient", password="!", email_verified=True)
-    other = user.objects.create(email="old-release-erased@example.org", full_name="Erased Patient",
-                                role="patient", password="!")
-    specialist = user.objects.create(email="old-release-doctor@example.org", full_name="Dr Old Release",
-                                     role="specialist", password="!")
-    admin = user.objects.create(email="old-release-admin@example.org", full_name="Old Release Admin",
-                                role="admin", password="!")
+    patient = user.objects.create(
+        email="old-release-patient@example.org",
+        full_name="Old Release Patient",
+        role="patient",
+        password="!",
+        email_verified=True,
+    )
+    other = user.objects.create(
+        email="old-release-erased@example.org", full_name="Erased Patient", role="patient", password="!"
+    )
+    specialist = user.objects.create(
+        email="old-release-doctor@example.org", full_name="Dr Old Release", role="specialist", password="!"
+    )
+    admin = user.objects.create(
+        email="old-release-admin@example.org", full_name="Old Release Admin", role="admin", password="!"
+    )
     now = timezone.now()
     case = apps.get_model("cases", "Case").objects.create(
-        patient=patient, specialist=specialist, status="report_ready", specialty="dermatology", country="ES",
-        reason="Is this mole benign?", submitted_at=now - timedelta(days=3), red_flags_answered=True)
+        patient=patient,
+        specialist=specialist,
+        status="report_ready",
+        specialty="dermatology",
+        country="ES",
+        reason="Is this mole benign?",
+        submitted_at=now - timedelta(days=3),
+        red_flags_answered=True,
+    )
 
     raw_key = secrets.token_bytes(KEY_SIZE)
     kek_id, wrapped = keyring.wrap_patient_key(raw_key, patient.pk)
-    patient_key = apps.get_model("uploads", "PatientKey").objects.create(patient=patient, kek_id=kek_id,
-                                                                         wrapped_key=wrapped)
+    patient_key = apps.get_model("uploads", "PatientKey").objects.create(
+        patient=patient, kek_id=kek_id, wrapped_key=wrapped
+    )
     upload_id = uuid.uuid4()
     upload = apps.get_model("uploads", "Upload").objects.create(
-        id=upload_id, case=case, patient_key=patient_key, uploaded_by=patient, original_name="mole.jpg",
-        size=len(PHOTO), sha256=hashlib.sha256(PHOTO).hexdigest(), status="accepted", kind="image",
-        mime="image/jpeg", stored_size=len(PHOTO),
-        stored_wrapped_key=_store(raw_key, upload_id, "stored", f"files/{upload_id}", PHOTO))
+        id=upload_id,
+        case=case,
+        patient_key=patient_key,
+        uploaded_by=patient,
+        original_name="mole.jpg",
+        size=len(PHOTO),
+        sha256=hashlib.sha256(PHOTO).hexdigest(),
+        status="accepted",
+        kind="image",
+        mime="image/jpeg",
+        stored_size=len(PHOTO),
+        stored_wrapped_key=_store(raw_key, upload_id, "stored", f"files/{upload_id}", PHOTO),
+    )
 
     report = apps.get_model("reports", "Report").objects.create(
-        case=case, author=specialist, summary="Benign naevus.", signed_at=now)
+        case=case, author=specialist, summary="Benign naevus.", signed_at=now
+    )
     document_id = uuid.uuid4()
     document = apps.get_model("reports", "SignedDocument").objects.create(
-        id=document_id, report=report, version=1, signer=specialist, language="en",
-        content={"summary": "Benign naevus."}, content_sha256="ab" * 32, render_status="ready", rendered_at=now,
-        patient_key=patient_key, pdf_size=len(PDF), pdf_sha256=hashlib.sha256(PDF).hexdigest(),
-        pdf_wrapped_key=_store(raw_key, document_id, "report", f"reports/{document_id}.pdf", PDF))
+        id=document_id,
+        report=report,
+        version=1,
+        signer=specialist,
+        language="en",
+        content={"summary": "Benign naevus."},
+        content_sha256="ab" * 32,
+        render_status="ready",
+        rendered_at=now,
+        patient_key=patient_key,
+        pdf_size=len(PDF),
+        pdf_sha256=hashlib.sha256(PDF).hexdigest(),
+        pdf_wrapped_key=_store(raw_key, document_id, "report", f"reports/{document_id}.pdf", PDF),
+    )
 
     apps.get_model("audit", "RetentionPolicy").objects.create(country="MX", keep_days=365, updated_by=admin)
     certificate_id = uuid.uuid4()
-    content = {"format": "secondopinion/deletion-certificate/1", "certificate_id": str(certificate_id),
-               "kind": "erasure", "issued_at": "2026-11-30T10:00:00+00:00", "patient_ref": str(other.pk),
-               "requested_at": "2026-11-29T10:00:00+00:00", "approved_by": {"id": str(admin.pk), "role": "admin"},
-               "cases": [{"reference": "SO-2345-6789", "files": [], "reports": []}], "keys_destroyed": [],
-               "completed_at": "2026-11-30T10:00:00+00:00", "key_id": signing.key_id()}
+    content = {
+        "format": "secondopinion/deletion-certificate/1",
+        "certificate_id": str(certificate_id),
+        "kind": "erasure",
+        "issued_at": "2026-11-30T10:00:00+00:00",
+        "patient_ref": str(other.pk),
+        "requested_at": "2026-11-29T10:00:00+00:00",
+        "approved_by": {"id": str(admin.pk), "role": "admin"},
+        "cases": [{"reference": "SO-2345-6789", "files": [], "reports": []}],
+        "keys_destroyed": [],
+        "completed_at": "2026-11-30T10:00:00+00:00",
+        "key_id": signing.key_id(),
+    }
     data = canonical(content)
     certificate = apps.get_model("audit", "DeletionCertificate").objects.create(
-        id=certificate_id, kind="erasure", patient_ref=other.pk, content=data.decode(),
-        signature=signing.sign(PURPOSE, data), key_id=signing.key_id())
+        id=certificate_id,
+        kind="erasure",
+        patient_ref=other.pk,
+        content=data.decode(),
+        signature=signing.sign(PURPOSE, data),
+        key_id=signing.key_id(),
+    )
     deletion = apps.get_model("audit", "DeletionRequest")
-    deletion.objects.create(patient=other, patient_ref=other.pk, keep_account=True, status="done",
-                            decided_by=admin, decided_at=now, completed_at=now, certificate=certificate)
+    deletion.objects.create(
+        patient=other,
+        patient_ref=other.pk,
+        keep_account=True,
+        status="done",
+        decided_by=admin,
+        decided_at=now,
+        completed_at=now,
+        certificate=certificate,
+    )
     pending = deletion.objects.create(patient=patient, patient_ref=patient.pk, keep_account=False)
     grant = apps.get_model("audit", "BreakGlass").objects.create(
-        admin=admin, case=case, reason="Patient unreachable, urgent question from the ward",
-        expires_at=now + timedelta(days=1))
-    apps.get_model("audit", "AuditReview").objects.create(month=date(2026, 11, 1), checks=["failures", "break_glass"],
-                                                         note="Nothing unusual.", signed_by=admin)
-    return {"upload": upload.pk, "document": document.pk, "certificate": certificate.pk, "grant": grant.pk,
-            "case": case.pk, "admin": admin.pk, "patient": patient.pk, "pending": pending.pk}
+        admin=admin,
+        case=case,
+        reason="Patient unreachable, urgent question from the ward",
+        expires_at=now + timedelta(days=1),
+    )
+    apps.get_model("audit", "AuditReview").objects.create(
+        month=date(2026, 11, 1), checks=["failures", "break_glass"], note="Nothing unusual.", signed_by=admin
+    )
+    return {
+        "upload": upload.pk,
+        "document": document.pk,
+        "certificate": certificate.pk,
+        "grant": grant.pk,
+        "case": case.pk,
+        "admin": admin.pk,
+        "patient": patient.pk,
+        "pending": pending.pk,
+    }
 
 
 def _plain(value: Any) -> Any:
@@ -174,8 +254,9 @@ def _rows(apps: Any, which: int) -> dict[str, list[dict[str, Any]]]:
     found = {}
     for labels in ROWS:
         model = apps.get_model(labels[which], labels[2])
-        found[labels[2]] = [{key: _plain(value) for key, value in row.items()}
-                            for row in model._default_manager.order_by("pk").values()]
+        found[labels[2]] = [
+            {key: _plain(value) for key, value in row.items()} for row in model._default_manager.order_by("pk").values()
+        ]
     return found
 
 
@@ -226,8 +307,9 @@ def run_forward_migration() -> None:
     last_release = _last_release_targets()
     _migrate(last_release)
     old_schema = _schema()
-    old_apps = MigrationExecutor(connection).loader.project_state(
-        [node for node in last_release if node[1] is not None]).apps
+    old_apps = (
+        MigrationExecutor(connection).loader.project_state([node for node in last_release if node[1] is not None]).apps
+    )
     ids = _write_last_release(old_apps)
     before = _rows(old_apps, 0)
     assert all(before.values())
@@ -255,16 +337,31 @@ def test_the_last_release_migrates_forward_on_postgresql(settings: Any) -> None:
 
 def test_the_last_release_migrates_forward_on_sqlite(tmp_path: Path) -> None:
     """The embedded default: a fresh SQLite database and local files under a new VAR_DIR."""
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("DATABASE_URL", "REDIS_URL", "S3_BUCKET", "KEYRING", "KEYRING_FILE", "KMS_KEY_ID",
-                          "SIGNING_KEY", "SIGNING_KEY_FILE")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key
+        not in (
+            "DATABASE_URL",
+            "REDIS_URL",
+            "S3_BUCKET",
+            "KEYRING",
+            "KEYRING_FILE",
+            "KMS_KEY_ID",
+            "SIGNING_KEY",
+            "SIGNING_KEY_FILE",
+        )
+    }
     env.update(VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="secondopinion.settings")
-    script = ("import django; django.setup(); "
-              "from tests.lifecycle.test_forward_migration import run_forward_migration; run_forward_migration(); "
-              "print('forward migration ok')")
+    script = (
+        "import django; django.setup(); "
+        "from tests.lifecycle.test_forward_migration import run_forward_migration; run_forward_migration(); "
+        "print('forward migration ok')"
+    )
     root = Path(__file__).resolve().parents[2]
-    result = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True,
-                            timeout=300, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
     assert result.returncode == 0, result.stderr[-4000:]
     assert "forward migration ok" in result.stdout
     assert (tmp_path / "db.sqlite3").exists()

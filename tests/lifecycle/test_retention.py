@@ -105,6 +105,7 @@ def test_purge_is_idempotent_after_a_crash_between_storage_and_rows(policies: No
 
 # --- Pages ---------------------------------------------------------------------------------------
 
+
 def test_admin_adds_a_policy_in_years(admin_client_verified: Client) -> None:
     response = admin_client_verified.post("/console/retention/", {"country": "AR", "amount": "2", "unit": "years"})
     assert response.status_code == 302
@@ -114,8 +115,10 @@ def test_admin_adds_a_policy_in_years(admin_client_verified: Client) -> None:
     assert "730 days" in page and "never purged" in page
 
 
-@pytest.mark.parametrize(("amount", "message"), [("0", "at least 1 day"), ("", "Enter how long"),
-                                                 ("abc", "whole number"), ("101", "at most 100 years")])
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [("0", "at least 1 day"), ("", "Enter how long"), ("abc", "whole number"), ("101", "at most 100 years")],
+)
 def test_policy_errors_are_clear(admin_client_verified: Client, amount: str, message: str) -> None:
     response = admin_client_verified.post("/console/retention/", {"country": "", "amount": amount, "unit": "years"})
     assert response.status_code == 400
@@ -138,8 +141,9 @@ def test_admin_places_and_lifts_a_legal_hold(admin_client_verified: Client) -> N
     url = f"/console/cases/{case.pk}/legal-hold/"
     response = admin_client_verified.post(url, {"hold-reason": "", "hold-note": "x"})
     assert response.status_code == 400 and "Choose why the case is on legal hold." in response.content.decode()
-    response = admin_client_verified.post(url, {"hold-reason": "regulator", "hold-note": "Ref 42",
-                                                "next": "https://evil.example/"})
+    response = admin_client_verified.post(
+        url, {"hold-reason": "regulator", "hold-note": "Ref 42", "next": "https://evil.example/"}
+    )
     assert response.status_code == 302 and response["Location"] == "/console/retention/"
     case.refresh_from_db()
     assert (case.legal_hold_reason, case.legal_hold_note) == ("regulator", "Ref 42")

@@ -33,8 +33,14 @@ COMPLETE = {
 
 def case_in_review(patient: User, specialist: User, *, questions: int = 2, **kwargs: Any) -> Case:
     publish_consent_v1()
-    case = CaseFactory(patient=patient, specialist=specialist, status=Status.IN_REVIEW,
-                       submitted_at=timezone.now(), due_at=timezone.now() + timezone.timedelta(days=3), **kwargs)
+    case = CaseFactory(
+        patient=patient,
+        specialist=specialist,
+        status=Status.IN_REVIEW,
+        submitted_at=timezone.now(),
+        due_at=timezone.now() + timezone.timedelta(days=3),
+        **kwargs,
+    )
     for i in range(questions):
         Question.objects.create(case=case, position=i, text=f"Question {i + 1}?")
     accept_consent(case)
@@ -51,8 +57,9 @@ def complete_draft(case: Case, author: User, **overrides: Any) -> Report:
 QUESTION = "Should I have the mole removed or can we wait and watch it?"
 
 
-def waiting_case(*, due_in: timedelta = timedelta(hours=48), consent: bool = True, question: str = QUESTION,
-                 **kwargs: Any) -> Case:
+def waiting_case(
+    *, due_in: timedelta = timedelta(hours=48), consent: bool = True, question: str = QUESTION, **kwargs: Any
+) -> Case:
     """A submitted case in the open queue (dermatology, Spain, like the default specialist)."""
     now = timezone.now()
     fields: dict[str, Any] = {"status": Status.SUBMITTED, "submitted_at": now, "due_at": now + due_in, **kwargs}
@@ -60,8 +67,7 @@ def waiting_case(*, due_in: timedelta = timedelta(hours=48), consent: bool = Tru
     if question:
         Question.objects.create(case=case, text=question)
     if consent:
-        ConsentAcceptance.objects.create(case=case, version=publish_consent_v1(), text_sha256="0" * 64,
-                                         language="en")
+        ConsentAcceptance.objects.create(case=case, version=publish_consent_v1(), text_sha256="0" * 64, language="en")
     return case
 
 
@@ -71,13 +77,33 @@ def specialist_with(**profile: Any) -> User:
     return user
 
 
-def reported_case(specialist: User, *, specialty: str, took_days: float, sla_days: float = 7,
-                  agreement: str = "confirmed", in_person: str = "no", submitted_days_ago: float = 20,
-                  patient: User | None = None) -> Case:
+def reported_case(
+    specialist: User,
+    *,
+    specialty: str,
+    took_days: float,
+    sla_days: float = 7,
+    agreement: str = "confirmed",
+    in_person: str = "no",
+    submitted_days_ago: float = 20,
+    patient: User | None = None,
+) -> Case:
     submitted = timezone.now() - timedelta(days=submitted_days_ago)
-    case = CaseFactory(specialty=specialty, status=Status.REPORT_READY, specialist=specialist,
-                       submitted_at=submitted, due_at=submitted + timedelta(days=sla_days),
-                       **({"patient": patient} if patient else {}))
-    Report.objects.create(case=case, round=1, author=specialist, summary="s", diagnosis_agreement=agreement,
-                          in_person=in_person, signed_at=submitted + timedelta(days=took_days))
+    case = CaseFactory(
+        specialty=specialty,
+        status=Status.REPORT_READY,
+        specialist=specialist,
+        submitted_at=submitted,
+        due_at=submitted + timedelta(days=sla_days),
+        **({"patient": patient} if patient else {}),
+    )
+    Report.objects.create(
+        case=case,
+        round=1,
+        author=specialist,
+        summary="s",
+        diagnosis_agreement=agreement,
+        in_person=in_person,
+        signed_at=submitted + timedelta(days=took_days),
+    )
     return case

@@ -9,8 +9,9 @@ import pikepdf
 
 
 def text(pdf: bytes) -> str:
-    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True,
-                          timeout=60).stdout.decode("utf-8")
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True, timeout=60
+    ).stdout.decode("utf-8")
 
 
 def flat(pdf: bytes) -> str:
@@ -19,8 +20,13 @@ def flat(pdf: bytes) -> str:
 
 
 def first_page_png(pdf: bytes) -> bytes:
-    return subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", "-singlefile", "-"],
-                          input=pdf, capture_output=True, check=True, timeout=60).stdout
+    return subprocess.run(
+        ["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", "-singlefile", "-"],
+        input=pdf,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout
 
 
 def open_pdf(pdf: bytes) -> pikepdf.Pdf:

@@ -38,8 +38,9 @@ def dicom_sample(name: str = "CT_small.dcm", *, instance: int | None = None, ser
     return out.getvalue()
 
 
-def photo_sample(width: int = 640, height: int = 480, colour: tuple[int, int, int] = (200, 120, 90),
-                 fmt: str = "JPEG") -> bytes:
+def photo_sample(
+    width: int = 640, height: int = 480, colour: tuple[int, int, int] = (200, 120, 90), fmt: str = "JPEG"
+) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (width, height), colour).save(out, fmt)
     return out.getvalue()
@@ -49,20 +50,40 @@ def sanitized_upload(case: Case, data: bytes, name: str, **fields: Any) -> Uploa
     """An accepted upload holding what uploads.sanitize kept of `data`, encrypted in storage."""
     result = sanitize(data)
     assert isinstance(result, Sanitized)
-    upload = Upload(case=case, patient_key=patient_key_for(case.patient), uploaded_by=case.patient,
-                    original_name=name, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
-                    status=UploadStatus.ACCEPTED, kind=result.kind, mime=result.mime, info=result.info,
-                    hints=result.hints, stored_size=len(result.data), **fields)
-    upload.stored_wrapped_key = store_bytes(upload.patient_key, upload.id, STORED_PURPOSE, upload.stored_name,
-                                            result.data)
+    upload = Upload(
+        case=case,
+        patient_key=patient_key_for(case.patient),
+        uploaded_by=case.patient,
+        original_name=name,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        status=UploadStatus.ACCEPTED,
+        kind=result.kind,
+        mime=result.mime,
+        info=result.info,
+        hints=result.hints,
+        stored_size=len(result.data),
+        **fields,
+    )
+    upload.stored_wrapped_key = store_bytes(
+        upload.patient_key, upload.id, STORED_PURPOSE, upload.stored_name, result.data
+    )
     if result.thumbnail:
-        upload.thumb_wrapped_key = store_bytes(upload.patient_key, upload.id, THUMB_PURPOSE, upload.thumb_name,
-                                               result.thumbnail)
+        upload.thumb_wrapped_key = store_bytes(
+            upload.patient_key, upload.id, THUMB_PURPOSE, upload.thumb_name, result.thumbnail
+        )
     upload.save()
     return upload
 
 
 def rejected_upload(case: Case, name: str, code: str = "unsupported_type") -> Upload:
-    return Upload.objects.create(case=case, patient_key=patient_key_for(case.patient), uploaded_by=case.patient,
-                                 original_name=name, size=10, sha256="0" * 64, status=UploadStatus.REJECTED,
-                                 reject_code=code)
+    return Upload.objects.create(
+        case=case,
+        patient_key=patient_key_for(case.patient),
+        uploaded_by=case.patient,
+        original_name=name,
+        size=10,
+        sha256="0" * 64,
+        status=UploadStatus.REJECTED,
+        reject_code=code,
+    )

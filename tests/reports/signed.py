@@ -47,9 +47,14 @@ def photo(seed: int) -> bytes:
 
 def case_in_review(*, patient: Any = None, specialist: Any = None, questions: int = 2, **fields: Any) -> Case:
     specialist = specialist or SpecialistFactory()
-    case: Case = CaseFactory(status=Status.IN_REVIEW, specialist=specialist, submitted_at=timezone.now(),
-                             due_at=timezone.now() + timedelta(days=3),
-                             **({"patient": patient} if patient else {}), **fields)
+    case: Case = CaseFactory(
+        status=Status.IN_REVIEW,
+        specialist=specialist,
+        submitted_at=timezone.now(),
+        due_at=timezone.now() + timedelta(days=3),
+        **({"patient": patient} if patient else {}),
+        **fields,
+    )
     for i in range(questions):
         Question.objects.create(case=case, position=i, text=f"Question {i + 1}: is this serious?")
     return case
@@ -62,8 +67,14 @@ def draft_report(case: Case, *, photos: int = 2, measurements: bool = True, **fi
         Answer.objects.create(report=report, question=question, text=f"Answer to question {question.position + 1}.")
     if measurements:
         for months, mm in ((0, "4.00"), (3, "4.50"), (6, "5.20")):
-            Measurement.objects.create(case=case, site="Left shoulder", value_mm=Decimal(mm), unit="mm",
-                                       method="ruler", measured_on=date(2024, 1, 1) + timedelta(days=30 * months))
+            Measurement.objects.create(
+                case=case,
+                site="Left shoulder",
+                value_mm=Decimal(mm),
+                unit="mm",
+                method="ruler",
+                measured_on=date(2024, 1, 1) + timedelta(days=30 * months),
+            )
     report.key_photos = [str(accepted_upload(case, photo(i), f"photo-{i}.jpg").pk) for i in range(photos)]
     report.save(update_fields=["key_photos"])
     return report
@@ -71,8 +82,9 @@ def draft_report(case: Case, *, photos: int = 2, measurements: bool = True, **fi
 
 def consult(case: Case, note: str = "I agree with the assessment.") -> Consultation:
     colleague = SpecialistFactory(full_name="Dr Colleague Radiology")
-    return Consultation.objects.create(case=case, colleague=colleague, invited_by=case.specialist, note=note,
-                                       noted_at=timezone.now())
+    return Consultation.objects.create(
+        case=case, colleague=colleague, invited_by=case.specialist, note=note, noted_at=timezone.now()
+    )
 
 
 def signed_document(case: Case | None = None, **report_fields: Any) -> SignedDocument:

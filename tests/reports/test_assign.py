@@ -65,8 +65,9 @@ def test_the_console_links_to_it(admin_client_verified: Client) -> None:
     assert f'href="{URL}"' in admin_client_verified.get(reverse("console:console")).content.decode()
 
 
-def test_assigning_gives_the_case_to_the_specialist(admin_user: Any, admin_client_verified: Client,
-                                                    django_capture_on_commit_callbacks: Any) -> None:
+def test_assigning_gives_the_case_to_the_specialist(
+    admin_user: Any, admin_client_verified: Client, django_capture_on_commit_callbacks: Any
+) -> None:
     specialist = specialist_with()
     case = waiting_case()
     with django_capture_on_commit_callbacks(execute=True):

@@ -28,8 +28,10 @@ def test_claiming_starts_the_review_and_lands_on_the_workspace(specialist: Any, 
     case.refresh_from_db()
     assert (case.status, case.specialist) == (Status.IN_REVIEW, specialist)
     events = list(case.events.values_list("old_status", "new_status", "actor", "reason"))
-    assert events == [(Status.SUBMITTED, Status.ASSIGNED, specialist.pk, "claimed"),
-                      (Status.ASSIGNED, Status.IN_REVIEW, specialist.pk, "claimed")]
+    assert events == [
+        (Status.SUBMITTED, Status.ASSIGNED, specialist.pk, "claimed"),
+        (Status.ASSIGNED, Status.IN_REVIEW, specialist.pk, "claimed"),
+    ]
     page = specialist_client.get(response["Location"])
     assert f"Case {case.reference} is yours" in page.content.decode()
 

@@ -52,8 +52,7 @@ def test_inviting_twice_keeps_one_consultation(specialist_client: Client, case: 
     assert Consultation.objects.filter(case=case).count() == 1
 
 
-def test_the_lead_cannot_invite_themselves_or_a_patient(specialist: Any, specialist_client: Client,
-                                                         case: Any) -> None:
+def test_the_lead_cannot_invite_themselves_or_a_patient(specialist: Any, specialist_client: Client, case: Any) -> None:
     _invite(specialist_client, case, specialist)
     _invite(specialist_client, case, PatientFactory())
     assert not Consultation.objects.exists()
@@ -76,8 +75,9 @@ def test_only_the_lead_invites(specialist: Any, case: Any, colleague: Any) -> No
     assert Consultation.objects.count() == 1
 
 
-def test_the_colleague_writes_and_edits_their_note(specialist: Any, specialist_client: Client, case: Any,
-                                                   colleague: Any) -> None:
+def test_the_colleague_writes_and_edits_their_note(
+    specialist: Any, specialist_client: Client, case: Any, colleague: Any
+) -> None:
     Consultation.objects.create(case=case, colleague=colleague, invited_by=specialist)
     colleague_client = login(Client(), colleague)
     workspace = reverse("reports:workspace", args=[case.pk])
@@ -89,11 +89,16 @@ def test_the_colleague_writes_and_edits_their_note(specialist: Any, specialist_c
     assert "Second thought." in specialist_client.get(workspace).content.decode()
 
 
-def test_only_the_colleague_writes_their_note(specialist: Any, specialist_client: Client, case: Any,
-                                              colleague: Any) -> None:
+def test_only_the_colleague_writes_their_note(
+    specialist: Any, specialist_client: Client, case: Any, colleague: Any
+) -> None:
     Consultation.objects.create(case=case, colleague=colleague, invited_by=specialist)
-    for client in (specialist_client, login(Client(), specialist_with()), login(Client(), case.patient),
-                   login(Client(), PatientFactory())):
+    for client in (
+        specialist_client,
+        login(Client(), specialist_with()),
+        login(Client(), case.patient),
+        login(Client(), PatientFactory()),
+    ):
         assert _note(client, case, "Not mine to write.").status_code == 404
     assert Consultation.objects.get().note == ""
 

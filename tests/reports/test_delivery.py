@@ -27,8 +27,9 @@ def _signed(patient: Any, specialist: Any) -> tuple[Case, Report]:
     return case, report
 
 
-def test_the_patient_reads_the_signed_report_on_the_case_page(patient_a: Any, specialist: Any,
-                                                             patient_client: Client) -> None:
+def test_the_patient_reads_the_signed_report_on_the_case_page(
+    patient_a: Any, specialist: Any, patient_client: Client
+) -> None:
     case, report = _signed(patient_a, specialist)
 
     page = patient_client.get(f"/cases/{case.pk}/").content.decode()
@@ -39,9 +40,9 @@ def test_the_patient_reads_the_signed_report_on_the_case_page(patient_a: Any, sp
     assert report.read_at is not None
 
 
-def test_follow_up_questions_need_the_report_read_and_stop_at_three(patient_a: Any, specialist: Any,
-                                                                    patient_client: Client,
-                                                                    django_capture_on_commit_callbacks: Any) -> None:
+def test_follow_up_questions_need_the_report_read_and_stop_at_three(
+    patient_a: Any, specialist: Any, patient_client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
     case, report = _signed(patient_a, specialist)
     with pytest.raises(services.NotAllowed, match="Read the report"):
         services.follow_up_ask(actor=patient_a, case=case, text="Why?")
@@ -59,8 +60,9 @@ def test_follow_up_questions_need_the_report_read_and_stop_at_three(patient_a: A
     assert all("Follow-up" not in m.body for m in mail.outbox)
 
 
-def test_answers_to_follow_ups_are_a_signed_addendum_and_close_the_case(patient_a: Any, specialist: Any,
-                                                                        patient_client: Client) -> None:
+def test_answers_to_follow_ups_are_a_signed_addendum_and_close_the_case(
+    patient_a: Any, specialist: Any, patient_client: Client
+) -> None:
     case, report = _signed(patient_a, specialist)
     patient_client.get(f"/cases/{case.pk}/")
     services.follow_up_ask(actor=patient_a, case=case, text="Can I swim?")
@@ -70,26 +72,28 @@ def test_answers_to_follow_ups_are_a_signed_addendum_and_close_the_case(patient_
     with pytest.raises(services.CannotSign, match="Answer every follow-up question"):
         services.addendum_sign(addendum=addendum, signer=specialist)
     follow_up = addendum.follow_ups.get()
-    services.addendum_save_draft(actor=specialist, addendum=addendum, body="",
-                                 answers={str(follow_up.pk): "Yes, with sunscreen."})
+    services.addendum_save_draft(
+        actor=specialist, addendum=addendum, body="", answers={str(follow_up.pk): "Yes, with sunscreen."}
+    )
     document = services.addendum_sign(addendum=addendum, signer=specialist)
 
     case.refresh_from_db()
     assert case.status == Status.CLOSED
     assert document.version == 2
     assert report.documents.get(version=1).superseded_at == document.signed_at
-    assert document.content["addenda"][0]["follow_ups"] == [{"question": "Can I swim?",
-                                                              "answer": "Yes, with sunscreen."}]
+    assert document.content["addenda"][0]["follow_ups"] == [
+        {"question": "Can I swim?", "answer": "Yes, with sunscreen."}
+    ]
     page = patient_client.get(f"/cases/{case.pk}/").content.decode()
     assert "Yes, with sunscreen." in page and "answered in the addendum" in page
 
 
 def test_a_correction_addendum_supersedes_the_document_and_keeps_the_case_open(
-        patient_a: Any, specialist: Any, django_capture_on_commit_callbacks: Any) -> None:
+    patient_a: Any, specialist: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     case, report = _signed(patient_a, specialist)
     addendum = services.addendum_draft_for(report=report, author=specialist)
-    services.addendum_save_draft(actor=specialist, addendum=addendum,
-                                 body="Correction: the mole is 7 mm.", answers={})
+    services.addendum_save_draft(actor=specialist, addendum=addendum, body="Correction: the mole is 7 mm.", answers={})
     mail.outbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -102,8 +106,9 @@ def test_a_correction_addendum_supersedes_the_document_and_keeps_the_case_open(
     assert [m.to for m in mail.outbox] == [[patient_a.email]] and "7 mm" not in mail.outbox[0].body
 
 
-def test_the_patient_closes_the_case_when_no_questions_wait(patient_a: Any, specialist: Any,
-                                                           patient_client: Client) -> None:
+def test_the_patient_closes_the_case_when_no_questions_wait(
+    patient_a: Any, specialist: Any, patient_client: Client
+) -> None:
     case, _ = _signed(patient_a, specialist)
     patient_client.get(f"/cases/{case.pk}/")
     services.follow_up_ask(actor=patient_a, case=case, text="And sport?")
@@ -114,8 +119,9 @@ def test_the_patient_closes_the_case_when_no_questions_wait(patient_a: Any, spec
     assert case.status == Status.REPORT_READY
 
 
-def test_a_second_specialist_gives_a_second_opinion_shown_side_by_side(patient_a: Any, specialist: Any,
-                                                                       patient_client: Client) -> None:
+def test_a_second_specialist_gives_a_second_opinion_shown_side_by_side(
+    patient_a: Any, specialist: Any, patient_client: Client
+) -> None:
     case, first = _signed(patient_a, specialist)
     patient_client.post(f"/cases/{case.pk}/close/")
 
@@ -132,8 +138,9 @@ def test_a_second_specialist_gives_a_second_opinion_shown_side_by_side(patient_a
 
     case_claim(case=case, specialist=second_specialist)
     case.refresh_from_db()
-    second = complete_draft(case, second_specialist, summary="A different view: remove it.",
-                            diagnosis_agreement="changed")
+    second = complete_draft(
+        case, second_specialist, summary="A different view: remove it.", diagnosis_agreement="changed"
+    )
     services.report_sign(report=second, signer=second_specialist)
 
     page = patient_client.get(f"/cases/{case.pk}/").content.decode()

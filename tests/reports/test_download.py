@@ -56,8 +56,12 @@ def test_the_patient_downloads_the_pdf_after_step_up(document: SignedDocument) -
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Security-Policy"] == "sandbox; default-src 'none'"
     assert response["Cache-Control"] == "no-store, private"  # private: added for signed-in users
-    assert AuditEvent.objects.filter(event_type="report_document.download", entity_id=str(document.pk),
-                                     actor=document.report.case.patient).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            event_type="report_document.download", entity_id=str(document.pk), actor=document.report.case.patient
+        ).count()
+        == 1
+    )
 
 
 def test_without_step_up_the_patient_is_sent_to_confirm_it_is_them(document: SignedDocument) -> None:

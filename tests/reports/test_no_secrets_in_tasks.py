@@ -99,8 +99,10 @@ def _text(message: email.message.Message) -> str:
 def info_worker(django_db_setup: Any, worker_bucket: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
     mail_dir = tmp_path_factory.mktemp("mail")
     env = worker_env(worker_bucket) | {
-        "LOG_LEVEL": "INFO", "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(mail_dir)}
+        "LOG_LEVEL": "INFO",
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(mail_dir),
+    }
     running = Worker(env, tmp_path_factory.mktemp("workers"), loglevel="info")
     running.mail_dir = mail_dir  # type: ignore[attr-defined]
     yield from run_worker(running)
@@ -115,9 +117,16 @@ def _every_kind(client: Client) -> str:
     assert client.post("/accounts/register/", form).status_code == 302  # account-exists
     assert client.post("/accounts/password-reset/", {"email": EMAIL}).status_code == 302  # password-reset
     patient = PatientFactory(full_name=NAME + " Senior")
-    services.user_invite(email="invitee.canary@example.org", full_name=NAME + " Jr",
-                         role=Role.SPECIALIST, language="es", licence_number="LIC-1", specialties=["dermatology"],
-                         jurisdictions=["ES"], invited_by=admin)  # invitation
+    services.user_invite(
+        email="invitee.canary@example.org",
+        full_name=NAME + " Jr",
+        role=Role.SPECIALIST,
+        language="es",
+        licence_number="LIC-1",
+        specialties=["dermatology"],
+        jurisdictions=["ES"],
+        invited_by=admin,
+    )  # invitation
     console_services.user_mfa_reset(user=lead, by=admin)  # mfa-reset
 
     publish_consent_v1()
@@ -130,8 +139,9 @@ def _every_kind(client: Client) -> str:
     case_start_review(case=case, specialist=lead)
     consultation_invite(case=case, lead=lead, colleague=colleague)
     message_send(case=case, author=lead, body=FREE_TEXT)  # case-message
-    console_services.break_glass_open(case=case, admin=admin,
-                                      reason=FREE_TEXT + " for the emergency review")  # break-glass to other_admin
+    console_services.break_glass_open(
+        case=case, admin=admin, reason=FREE_TEXT + " for the emergency review"
+    )  # break-glass to other_admin
     # The follow-up question and the two alerts to admins need a signed report or a broken store to
     # happen; their e-mails are queued the way those paths queue them.
     email_user(user=lead, name="case-follow-up", params={"case_id": case.pk})

@@ -93,8 +93,7 @@ def test_it_filters_by_specialty_status_and_due_time_without_javascript(settings
     assert _refs(client.get(URL, {"due": "overdue"})) == [overdue.reference]
     assert _refs(client.get(URL, {"due": "today"})) == [overdue.reference]
     assert _refs(client.get(URL, {"due": "week"})) == [overdue.reference, derm.reference]
-    assert _refs(client.get(URL, {"specialty": "dermatology", "due": "week"})) == [overdue.reference,
-                                                                                  derm.reference]
+    assert _refs(client.get(URL, {"specialty": "dermatology", "due": "week"})) == [overdue.reference, derm.reference]
     # Only the specialist's own specialties are offered.
     response = client.get(URL, {"specialty": "cardiology"})
     assert response.status_code == 200
@@ -124,8 +123,9 @@ def test_the_number_of_queries_does_not_grow_with_the_cases(specialist: Any, spe
             accepted_upload(case)
         waiting_case(status=Status.IN_REVIEW, specialist=specialist)
         lead = SpecialistFactory()
-        Consultation.objects.create(case=waiting_case(status=Status.IN_REVIEW, specialist=lead),
-                                    colleague=specialist, invited_by=lead)
+        Consultation.objects.create(
+            case=waiting_case(status=Status.IN_REVIEW, specialist=lead), colleague=specialist, invited_by=lead
+        )
 
     add(5)
     few = _queries(specialist_client, URL)

@@ -79,9 +79,11 @@ def test_the_fetcher_serves_the_stylesheet_and_data_images() -> None:
 def test_raw_markup_handed_to_weasyprint_still_fetches_nothing() -> None:
     """Defence in depth: even markup that escaped the template gets nothing from our fetcher."""
     fetcher = RecordingFetcher()
-    html = ('<link rel="attachment" href="file:///etc/passwd"><link rel="stylesheet" href="http://169.254.169.254/">'
-            '<p>x</p><img src="file:///etc/passwd"><img src="http://169.254.169.254/">'
-            '<svg xmlns="http://www.w3.org/2000/svg"><image href="file:///etc/passwd" width="9" height="9"/></svg>')
+    html = (
+        '<link rel="attachment" href="file:///etc/passwd"><link rel="stylesheet" href="http://169.254.169.254/">'
+        '<p>x</p><img src="file:///etc/passwd"><img src="http://169.254.169.254/">'
+        '<svg xmlns="http://www.w3.org/2000/svg"><image href="file:///etc/passwd" width="9" height="9"/></svg>'
+    )
     pdf = HTML(string=html, base_url=ASSETS_URL, url_fetcher=fetcher).write_pdf()
     assert pdf is not None
     assert fetcher.asked and all(not served for _, served in fetcher.asked)
@@ -93,8 +95,12 @@ def test_raw_markup_handed_to_weasyprint_still_fetches_nothing() -> None:
 def test_markup_in_a_report_is_printed_as_text_and_never_fetched(db: Any, bucket: str) -> None:
     document = signed_document(photos=1, **XSS)
     fetcher = RecordingFetcher()
-    pdf = rendering.render_pdf(document.content, language="en", url_fetcher=fetcher,
-                               signature=rendering.Signature(document.content_sha256, document.verification_code))
+    pdf = rendering.render_pdf(
+        document.content,
+        language="en",
+        url_fetcher=fetcher,
+        signature=rendering.Signature(document.content_sha256, document.verification_code),
+    )
 
     asked = [url for url, _ in fetcher.asked]
     assert not [u for u in asked if "passwd" in u or "169.254" in u]
@@ -110,11 +116,22 @@ def test_markup_in_a_report_is_printed_as_text_and_never_fetched(db: Any, bucket
 
 def test_the_spanish_pdf_has_spanish_headings_and_labels(db: Any, bucket: str) -> None:
     document = signed_document(photos=0)
-    pdf = rendering.render_pdf(document.content, language="es",
-                               signature=rendering.Signature(document.content_sha256, document.verification_code))
+    pdf = rendering.render_pdf(
+        document.content,
+        language="es",
+        signature=rendering.Signature(document.content_sha256, document.verification_code),
+    )
     text = pdftools.text(pdf)
-    for spanish in ("Resumen", "Hallazgos", "Recomendaciones", "Pruebas sugeridas",
-                    "Limitaciones de una revisión a distancia", "Moderada", "Dermatología", "España"):
+    for spanish in (
+        "Resumen",
+        "Hallazgos",
+        "Recomendaciones",
+        "Pruebas sugeridas",
+        "Limitaciones de una revisión a distancia",
+        "Moderada",
+        "Dermatología",
+        "España",
+    ):
         assert spanish in text, spanish
     assert "Summary" not in text and "Findings" not in text
 
@@ -134,8 +151,12 @@ def test_only_accepted_photos_of_this_case_are_embedded(db: Any, bucket: str) ->
     other_case_photo = accepted_upload(CaseFactory(), photo(9))
     rejected = accepted_upload(case, photo(8))
     Upload.objects.filter(pk=rejected.pk).update(status=UploadStatus.REJECTED)
-    report.key_photos += [str(other_case_photo.pk), str(rejected.pk), "not-a-uuid",
-                          "00000000-0000-4000-8000-000000000000"]
+    report.key_photos += [
+        str(other_case_photo.pk),
+        str(rejected.pk),
+        "not-a-uuid",
+        "00000000-0000-4000-8000-000000000000",
+    ]
     report.save(update_fields=["key_photos"])
     from reports.services import report_sign
 
@@ -173,13 +194,11 @@ def test_the_sweeper_requeues_lost_documents_and_fails_exhausted_ones(db: Any, b
     exhausted = signed_document(photos=0)
     long_ago = timezone.now() - rendering.LOST_AFTER - timedelta(minutes=1)
     SignedDocument.objects.filter(pk=lost.pk).update(signed_at=long_ago)
-    SignedDocument.objects.filter(pk=exhausted.pk).update(signed_at=long_ago,
-                                                          render_attempts=rendering.MAX_ATTEMPTS)
+    SignedDocument.objects.filter(pk=exhausted.pk).update(signed_at=long_ago, render_attempts=rendering.MAX_ATTEMPTS)
 
     assert rendering.documents_sweep() == {"requeued": 1, "failed": 1}  # tasks run in-process here
     states = dict(SignedDocument.objects.values_list("pk", "render_status"))
-    assert states == {fresh.pk: RenderStatus.PENDING, lost.pk: RenderStatus.READY,
-                      exhausted.pk: RenderStatus.FAILED}
+    assert states == {fresh.pk: RenderStatus.PENDING, lost.pk: RenderStatus.READY, exhausted.pk: RenderStatus.FAILED}
 
 
 def test_the_sweeper_runs_on_the_beat_schedule() -> None:

@@ -60,16 +60,43 @@ def test_a_signed_report_is_rendered_by_the_worker_and_stored_encrypted(
     assert (len(pdf), hashlib.sha256(pdf).hexdigest()) == (done.pdf_size, done.pdf_sha256)
 
     text = pdftools.text(pdf)
-    for heading in ("Second opinion report", "Summary", "Findings", "Agreement with the first opinion", "Certainty",
-                    "Recommendations", "Alternatives, with their risks and benefits", "Suggested tests",
-                    "In-person evaluation", "Answers to your questions", "Limitations of a remote review",
-                    "Measurements", "Key photos", "Colleagues consulted", "Signed by",
-                    "Check that this report is authentic", "SHA-256 of the signed content"):
+    for heading in (
+        "Second opinion report",
+        "Summary",
+        "Findings",
+        "Agreement with the first opinion",
+        "Certainty",
+        "Recommendations",
+        "Alternatives, with their risks and benefits",
+        "Suggested tests",
+        "In-person evaluation",
+        "Answers to your questions",
+        "Limitations of a remote review",
+        "Measurements",
+        "Key photos",
+        "Colleagues consulted",
+        "Signed by",
+        "Check that this report is authentic",
+        "SHA-256 of the signed content",
+    ):
         assert heading in text, heading
-    for value in (case.reference, "Alba Canary-Patient", "Refined", "Modified", "Moderate",
-                  "Needed soon (within weeks)", "Question 1: is this serious?", "Answer to question 2.",
-                  "Dr Colleague Radiology", "Reviewed the photos; agree.", "Left shoulder", "5.2 mm",
-                  case.specialist.full_name, case.specialist.specialist_profile.licence_number, "Spain"):
+    for value in (
+        case.reference,
+        "Alba Canary-Patient",
+        "Refined",
+        "Modified",
+        "Moderate",
+        "Needed soon (within weeks)",
+        "Question 1: is this serious?",
+        "Answer to question 2.",
+        "Dr Colleague Radiology",
+        "Reviewed the photos; agree.",
+        "Left shoulder",
+        "5.2 mm",
+        case.specialist.full_name,
+        case.specialist.specialist_profile.licence_number,
+        "Spain",
+    ):
         assert value in text, value
     flat = "".join(text.split())
     assert done.content_sha256 in flat and done.verification_code in flat
@@ -97,7 +124,8 @@ def test_a_document_whose_task_message_was_lost_is_rendered_after_the_sweep(
     assert rendering.documents_sweep() == {"requeued": 0, "failed": 0}  # not lost yet: maybe just queued
 
     SignedDocument.objects.filter(pk=document.pk).update(
-        signed_at=timezone.now() - rendering.LOST_AFTER - timedelta(minutes=1))
+        signed_at=timezone.now() - rendering.LOST_AFTER - timedelta(minutes=1)
+    )
     assert rendering.documents_sweep() == {"requeued": 1, "failed": 0}
     done = _wait(document.pk, real_worker)
     assert done.render_status == RenderStatus.READY

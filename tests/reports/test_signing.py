@@ -15,8 +15,9 @@ from tests.reports.helpers import case_in_review, complete_draft
 pytestmark = pytest.mark.django_db
 
 
-def test_signing_freezes_the_report_and_tells_the_patient(patient_a: Any, specialist: Any,
-                                                          django_capture_on_commit_callbacks: Any) -> None:
+def test_signing_freezes_the_report_and_tells_the_patient(
+    patient_a: Any, specialist: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     case = case_in_review(patient_a, specialist)
     report = complete_draft(case, specialist)
 
@@ -35,8 +36,7 @@ def test_signing_freezes_the_report_and_tells_the_patient(patient_a: Any, specia
     assert case.reference in email.subject
     assert report.summary not in email.body and "mole" not in email.body
     with pytest.raises(services.NotAllowed):
-        services.report_save_draft(actor=specialist, report=report,
-                                   fields={"summary": "changed"}, answers={})
+        services.report_save_draft(actor=specialist, report=report, fields={"summary": "changed"}, answers={})
 
 
 def test_signing_is_refused_while_a_question_is_unanswered(patient_a: Any, specialist: Any) -> None:
@@ -60,8 +60,11 @@ def test_signing_lists_every_missing_section(patient_a: Any, specialist: Any) ->
     with pytest.raises(services.CannotSign) as refused:
         services.report_sign(report=report, signer=specialist)
 
-    assert refused.value.problems == ["Write the summary.", "Choose your level of certainty.",
-                                      "Explain why an in-person evaluation is needed."]
+    assert refused.value.problems == [
+        "Write the summary.",
+        "Choose your level of certainty.",
+        "Explain why an in-person evaluation is needed.",
+    ]
 
 
 def test_a_colleague_cannot_sign_the_leads_report(patient_a: Any, specialist: Any) -> None:
@@ -85,13 +88,17 @@ def test_a_report_cannot_be_signed_while_the_case_waits_for_the_patient(patient_
     assert "waiting for the patient" in refused.value.problems[0]
 
 
-def test_the_sign_page_asks_for_a_fresh_second_factor(patient_a: Any, specialist: Any,
-                                                       specialist_client: Client) -> None:
+def test_the_sign_page_asks_for_a_fresh_second_factor(
+    patient_a: Any, specialist: Any, specialist_client: Client
+) -> None:
     case = case_in_review(patient_a, specialist)
     complete_draft(case, specialist)
 
-    response = specialist_client.post(f"/specialist/cases/{case.pk}/report/sign/", {"confirm": "on"},
-                                      HTTP_REFERER=f"/specialist/cases/{case.pk}/report/sign/")
+    response = specialist_client.post(
+        f"/specialist/cases/{case.pk}/report/sign/",
+        {"confirm": "on"},
+        HTTP_REFERER=f"/specialist/cases/{case.pk}/report/sign/",
+    )
 
     assert response.status_code == 302 and response["Location"].startswith("/accounts/security/step-up/")
     assert not SignedDocument.objects.exists()
@@ -106,8 +113,9 @@ def _stepped_up(client: Client) -> Client:
     return client
 
 
-def test_after_step_up_the_specialist_signs_from_the_page(patient_a: Any, specialist: Any,
-                                                          specialist_client: Client) -> None:
+def test_after_step_up_the_specialist_signs_from_the_page(
+    patient_a: Any, specialist: Any, specialist_client: Client
+) -> None:
     case = case_in_review(patient_a, specialist)
     complete_draft(case, specialist)
     client = _stepped_up(specialist_client)
@@ -148,8 +156,9 @@ def test_drafts_save_and_autosave(patient_a: Any, specialist: Any, specialist_cl
     url = f"/specialist/cases/{case.pk}/report/"
 
     assert specialist_client.get(url).status_code == 200
-    response = specialist_client.post(url, {"summary": "First thoughts", f"answer_{question.pk}": "Probably not."},
-                                      HTTP_X_AUTOSAVE="1")
+    response = specialist_client.post(
+        url, {"summary": "First thoughts", f"answer_{question.pk}": "Probably not."}, HTTP_X_AUTOSAVE="1"
+    )
     assert response.status_code == 200 and response.json()["saved"] is True
     report = case.reports.get()
     assert report.summary == "First thoughts" and report.answers.get().text == "Probably not."
@@ -160,8 +169,9 @@ def test_drafts_save_and_autosave(patient_a: Any, specialist: Any, specialist_cl
     assert "Second thoughts" in preview and "Write the findings." in preview
 
 
-def test_patient_text_and_report_text_render_as_text(patient_a: Any, specialist: Any,
-                                                     specialist_client: Client) -> None:
+def test_patient_text_and_report_text_render_as_text(
+    patient_a: Any, specialist: Any, specialist_client: Client
+) -> None:
     case = case_in_review(patient_a, specialist, questions=0)
     from cases.models import Question
 
@@ -175,7 +185,8 @@ def test_patient_text_and_report_text_render_as_text(patient_a: Any, specialist:
 
 
 def test_the_draft_pdf_preview_is_watermarked_and_has_no_verification_code(
-        patient_a: Any, specialist: Any, specialist_client: Client) -> None:
+    patient_a: Any, specialist: Any, specialist_client: Client
+) -> None:
     import subprocess
 
     case = case_in_review(patient_a, specialist)
@@ -184,13 +195,16 @@ def test_the_draft_pdf_preview_is_watermarked_and_has_no_verification_code(
     response = specialist_client.get(f"/specialist/cases/{case.pk}/report/preview.pdf")
 
     assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment")
-    text = subprocess.run(["pdftotext", "-", "-"], input=b"".join(response.streaming_content), capture_output=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=b"".join(response.streaming_content), capture_output=True, check=True
+    ).stdout
     assert b"DRAFT" in text and b"The mole looks benign" in text
     assert not SignedDocument.objects.exists()
 
 
-def test_the_workspace_leads_to_the_report_and_then_shows_it_signed(patient_a: Any, specialist: Any,
-                                                                    specialist_client: Client) -> None:
+def test_the_workspace_leads_to_the_report_and_then_shows_it_signed(
+    patient_a: Any, specialist: Any, specialist_client: Client
+) -> None:
     case = case_in_review(patient_a, specialist)
     url = f"/specialist/cases/{case.pk}/"
     assert "Write the report" in specialist_client.get(url).content.decode()
@@ -204,8 +218,9 @@ def test_the_workspace_leads_to_the_report_and_then_shows_it_signed(patient_a: A
     assert "Add a signed addendum" in page
 
 
-def test_a_broker_outage_neither_fails_nor_undoes_the_signature(patient_a: Any, specialist: Any, broker_down: Any,
-                                                                 django_capture_on_commit_callbacks: Any) -> None:
+def test_a_broker_outage_neither_fails_nor_undoes_the_signature(
+    patient_a: Any, specialist: Any, broker_down: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     """Redis down at the moment of signing (seen in `make load`'s chaos run): the signature stands,
     nothing is raised after the commit, and the PDF stays pending until the sweeper renders it."""
     from datetime import timedelta

@@ -17,8 +17,9 @@ def _start(client: Client, case: Any) -> Any:
     return client.post(reverse("reports:start_review", args=[case.pk]))
 
 
-def test_the_assigned_specialist_sees_the_button_and_starts_the_review(specialist: Any,
-                                                                       specialist_client: Client) -> None:
+def test_the_assigned_specialist_sees_the_button_and_starts_the_review(
+    specialist: Any, specialist_client: Client
+) -> None:
     case = waiting_case(status=Status.ASSIGNED, specialist=specialist)
     html = specialist_client.get(reverse("reports:workspace", args=[case.pk])).content.decode()
     assert reverse("reports:start_review", args=[case.pk]) in html

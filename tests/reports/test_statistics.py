@@ -29,16 +29,25 @@ URL = reverse("reports:statistics")
 
 def waiting(specialty: str, n: int) -> list[Case]:
     now = timezone.now()
-    return [CaseFactory(specialty=specialty, status=Status.SUBMITTED, submitted_at=now - timedelta(days=2),
-                        due_at=now + timedelta(days=1)) for _ in range(n)]
+    return [
+        CaseFactory(
+            specialty=specialty,
+            status=Status.SUBMITTED,
+            submitted_at=now - timedelta(days=2),
+            due_at=now + timedelta(days=1),
+        )
+        for _ in range(n)
+    ]
 
 
 def cells(html: str, specialty: str) -> list[str]:
     """The text of each cell of the specialty's row, as a reader would see it."""
     row = re.search(rf'<th scope="row">{specialty}</th>(.*?)</tr>', html, re.S)
     assert row, f"no row for {specialty}"
-    texts = [re.sub(r"<span class=\"visually-hidden\">.*?</span>|<[^>]+>", "", td)
-             for td in re.findall(r"<td>(.*?)</td>", row.group(1), re.S)]
+    texts = [
+        re.sub(r"<span class=\"visually-hidden\">.*?</span>|<[^>]+>", "", td)
+        for td in re.findall(r"<td>(.*?)</td>", row.group(1), re.S)
+    ]
     return [re.sub(r"\s+", " ", t).strip() for t in texts]
 
 
@@ -49,27 +58,55 @@ def specialist(db: Any) -> User:
 
 def test_turnaround_sla_and_agreement_from_known_data(admin_client_verified: Client, specialist: User) -> None:
     for day in range(1, 11):  # took 1..10 days, due after 7: 7 of 10 within the SLA
-        reported_case(specialist, specialty="cardiology", took_days=day,
-                      agreement="confirmed" if day <= 6 else "refined" if day <= 8 else "changed",
-                      in_person="soon" if day <= 5 else "no")
+        reported_case(
+            specialist,
+            specialty="cardiology",
+            took_days=day,
+            agreement="confirmed" if day <= 6 else "refined" if day <= 8 else "changed",
+            in_person="soon" if day <= 5 else "no",
+        )
     html = admin_client_verified.get(URL).content.decode()
     # submitted, reported, median, p90, SLA, confirmed, refined, changed, in person. Refined and
     # changed (2 + 2) are small, and 10 - 6 would give their sum: confirmed is hidden too.
-    assert cells(html, "Cardiology") == ["10", "10", "5.5", "9.1", "70.0 %", "—", "fewer than 5", "fewer than 5",
-                                         "5 (50.0 %)"]
+    assert cells(html, "Cardiology") == [
+        "10",
+        "10",
+        "5.5",
+        "9.1",
+        "70.0 %",
+        "—",
+        "fewer than 5",
+        "fewer than 5",
+        "5 (50.0 %)",
+    ]
 
 
-def test_counts_under_five_are_suppressed_with_what_they_would_reveal(admin_client_verified: Client,
-                                                                      specialist: User) -> None:
+def test_counts_under_five_are_suppressed_with_what_they_would_reveal(
+    admin_client_verified: Client, specialist: User
+) -> None:
     for _ in range(3):
         reported_case(specialist, specialty="dermatology", took_days=2, in_person="urgent")
     for i in range(15):
-        reported_case(specialist, specialty="oncology", took_days=1 + i / 10,
-                      agreement=["confirmed", "refined", "changed"][i % 3], in_person="soon" if i < 13 else "no")
+        reported_case(
+            specialist,
+            specialty="oncology",
+            took_days=1 + i / 10,
+            agreement=["confirmed", "refined", "changed"][i % 3],
+            in_person="soon" if i < 13 else "no",
+        )
     waiting("neurology", 7)
     html = admin_client_verified.get(URL).content.decode()
-    assert cells(html, "Dermatology") == ["fewer than 5", "fewer than 5", "—", "—", "—",
-                                          "fewer than 5", "fewer than 5", "fewer than 5", "fewer than 5"]
+    assert cells(html, "Dermatology") == [
+        "fewer than 5",
+        "fewer than 5",
+        "—",
+        "—",
+        "—",
+        "fewer than 5",
+        "fewer than 5",
+        "fewer than 5",
+        "fewer than 5",
+    ]
     # 13 of 15 referred in person: "2 not referred" would follow by subtraction, so it is hidden.
     assert cells(html, "Oncology")[5:] == ["5", "5", "5", "—"]
     assert cells(html, "Neurology")[:3] == ["7", "fewer than 5", "—"]
@@ -88,8 +125,14 @@ def test_no_identifiers_leave(admin_client_verified: Client, specialist: User) -
     page = admin_client_verified.get(URL).content.decode()
     exported = b"".join([admin_client_verified.get(URL, {"period": "90", "format": "csv"}).content]).decode()
     for text in (page, exported):
-        for needle in ("Canary", "canary@", specialist.full_name, *(c.reference for c in cases),
-                       *(str(c.pk) for c in cases), str(patient.pk)):
+        for needle in (
+            "Canary",
+            "canary@",
+            specialist.full_name,
+            *(c.reference for c in cases),
+            *(str(c.pk) for c in cases),
+            str(patient.pk),
+        ):
             assert needle not in text
 
 
@@ -129,14 +172,17 @@ def test_percentiles_interpolate_like_percentile_cont() -> None:
     assert percentile([7.0], 0.9) == 7.0
 
 
-@pytest.mark.parametrize(("parts", "total", "hidden"), [
-    ({"a": 10, "b": 10}, 20, ""),
-    ({"a": 16, "b": 4}, 20, "ab"),  # b alone would be 20 - 16
-    ({"a": 10, "b": 3, "c": 3}, 16, "bc"),  # b + c = 6: not small
-    ({"a": 10, "b": 2, "c": 2}, 14, "abc"),  # b + c = 4: small, so a goes too
-    ({"a": 7}, 9, "a"),  # the unshown rest, 2, would follow
-    ({"a": 3}, 9, "a"),
-])
+@pytest.mark.parametrize(
+    ("parts", "total", "hidden"),
+    [
+        ({"a": 10, "b": 10}, 20, ""),
+        ({"a": 16, "b": 4}, 20, "ab"),  # b alone would be 20 - 16
+        ({"a": 10, "b": 3, "c": 3}, 16, "bc"),  # b + c = 6: not small
+        ({"a": 10, "b": 2, "c": 2}, 14, "abc"),  # b + c = 4: small, so a goes too
+        ({"a": 7}, 9, "a"),  # the unshown rest, 2, would follow
+        ({"a": 3}, 9, "a"),
+    ],
+)
 def test_protect_hides_what_subtraction_would_reveal(parts: dict[str, int], total: int, hidden: str) -> None:
     result = protect(parts, total)
     assert "".join(sorted(name for name, figure in result.items() if not figure.shown)) == hidden

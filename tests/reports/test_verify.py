@@ -51,8 +51,12 @@ def _upload(visitor: Client, data: bytes) -> Any:
 
 def _private(document: SignedDocument) -> list[str]:
     content = document.content
-    return [content["case"]["reference"], content["case"]["patient_name"], content["report"]["summary"],
-            content["answers"][0]["question"]]
+    return [
+        content["case"]["reference"],
+        content["case"]["patient_name"],
+        content["report"]["summary"],
+        content["answers"][0]["question"],
+    ]
 
 
 def _assert_shows_only_the_issuer(response: Any, document: SignedDocument) -> None:
@@ -79,8 +83,11 @@ def test_a_valid_code_names_the_issuer_and_nothing_else(visitor: Client, documen
     _assert_shows_only_the_issuer(response, document)
     assert document.pdf_sha256 in response.content.decode()
     event = AuditEvent.objects.filter(event_type="report.verify").latest("id")
-    assert (event.entity_id, event.detail, event.outcome) == (str(document.pk), {"method": "code", "result": "valid"},
-                                                              "0")
+    assert (event.entity_id, event.detail, event.outcome) == (
+        str(document.pk),
+        {"method": "code", "result": "valid"},
+        "0",
+    )
     assert event.case_id is None and event.patient_id is None
 
 
@@ -89,7 +96,8 @@ def test_the_qr_code_url_gives_the_same_answer(visitor: Client, document: Signed
     assert response.status_code == 200 and 'data-verify-status="valid"' in response.content.decode()
     _assert_shows_only_the_issuer(response, document)
     assert rendering.verification_url(document.verification_code).endswith(
-        reverse("reports:verify_code", args=[document.verification_code]))
+        reverse("reports:verify_code", args=[document.verification_code])
+    )
 
 
 @pytest.mark.parametrize("code", ["ZZZZ-ZZZZ-ZZZZ", "not-a-code", "<script>"])
@@ -98,7 +106,9 @@ def test_an_unknown_code_is_not_confirmed(visitor: Client, code: str) -> None:
     assert response.status_code == 200
     assert 'data-verify-status="unknown"' in response.content.decode()
     assert AuditEvent.objects.filter(event_type="report.verify").latest("id").detail == {
-        "method": "qr", "result": "unknown"}
+        "method": "qr",
+        "result": "unknown",
+    }
 
 
 def test_a_malformed_code_is_an_error_on_the_form(visitor: Client) -> None:
@@ -114,7 +124,9 @@ def test_the_pdf_we_issued_is_authentic_and_unaltered(visitor: Client, document:
     assert 'data-verify-status="valid"' in page and "Authentic and unaltered" in page
     _assert_shows_only_the_issuer(response, document)
     assert AuditEvent.objects.filter(event_type="report.verify").latest("id").detail == {
-        "method": "upload", "result": "valid"}
+        "method": "upload",
+        "result": "valid",
+    }
 
 
 def test_a_pdf_with_one_byte_changed_fails(visitor: Client, document: SignedDocument) -> None:
@@ -149,7 +161,9 @@ def test_a_file_over_the_limit_is_refused_before_it_is_read(visitor: Client, set
     assert response.status_code == 413
     assert "larger than 1 MB" in response.content.decode()
     assert AuditEvent.objects.filter(event_type="report.verify").latest("id").detail == {
-        "method": "upload", "result": "too_large"}
+        "method": "upload",
+        "result": "too_large",
+    }
 
 
 def test_the_upload_handler_hashes_as_it_streams_and_stops_at_the_limit() -> None:
@@ -189,6 +203,8 @@ def test_attempts_are_rate_limited_per_address(visitor: Client, settings: Any, d
     assert "Too many checks" in limited.content.decode() and "10 minutes" in limited.content.decode()
     assert visitor.get(reverse("reports:verify_code", args=[document.verification_code])).status_code == 429
     assert AuditEvent.objects.filter(event_type="report.verify").latest("id").detail == {
-        "method": "qr", "result": "rate_limited"}
+        "method": "qr",
+        "result": "rate_limited",
+    }
     other = Client(REMOTE_ADDR=_address())
     assert other.get(reverse("reports:verify_code", args=[document.verification_code])).status_code == 200

@@ -29,8 +29,13 @@ SCRIPT = "<script>alert('x')</script>"
 @pytest.fixture
 def case(patient_a: User, specialist: User) -> Case:
     now = timezone.now()
-    case = CaseFactory(patient=patient_a, specialist=specialist, status=Status.IN_REVIEW, submitted_at=now,
-                       due_at=now + timedelta(hours=72))
+    case = CaseFactory(
+        patient=patient_a,
+        specialist=specialist,
+        status=Status.IN_REVIEW,
+        submitted_at=now,
+        due_at=now + timedelta(hours=72),
+    )
     Question.objects.create(case=case, position=0, text="Is surgery really needed?")
     Question.objects.create(case=case, position=1, text="Are there other treatments?")
     return case
@@ -78,8 +83,15 @@ def test_the_lead_sees_the_whole_case_with_forms_to_message_and_request(speciali
     response = specialist_client.get(_workspace(case))
     assert response.status_code == 200
     html = response.content.decode()
-    for text in ("Is surgery really needed?", "Are there other treatments?", "Biopsy", "In review",
-                 'href="#files"', 'href="#report"', "Write the report"):
+    for text in (
+        "Is surgery really needed?",
+        "Are there other treatments?",
+        "Biopsy",
+        "In review",
+        'href="#files"',
+        'href="#report"',
+        "Write the report",
+    ):
         assert text in html
     assert f'action="/specialist/cases/{case.pk}/messages/"' in html
     assert f'action="/specialist/cases/{case.pk}/request-information/"' in html
@@ -113,10 +125,12 @@ def test_patient_text_is_escaped(specialist_client: Client, case: Case, patient_
     case.reason = SCRIPT
     case.save(update_fields=["reason"])
     Message.objects.create(case=case, author=patient_a, body=SCRIPT)
-    Measurement.objects.create(case=case, site=SCRIPT, value_mm=Decimal("12"), method="ruler",
-                               measured_on=date(2024, 1, 1))
-    Measurement.objects.create(case=case, site=SCRIPT, value_mm=Decimal("14"), method="ruler",
-                               measured_on=date(2024, 2, 1))
+    Measurement.objects.create(
+        case=case, site=SCRIPT, value_mm=Decimal("12"), method="ruler", measured_on=date(2024, 1, 1)
+    )
+    Measurement.objects.create(
+        case=case, site=SCRIPT, value_mm=Decimal("14"), method="ruler", measured_on=date(2024, 2, 1)
+    )
     rejected_upload(case, f"{SCRIPT}.exe")
     photo.original_name = f'"><img src=x onerror=alert(1)>{SCRIPT}.jpg'
     photo.save(update_fields=["original_name"])
@@ -144,13 +158,19 @@ def test_files_are_grouped_by_kind_and_dicom_by_series(specialist_client: Client
     assert "virus.exe" in html and "This kind of file is not accepted." in html
 
 
-def test_the_workspace_query_count_does_not_grow_with_the_case(specialist_client: Client, case: Case,
-                                                               patient_a: User) -> None:
+def test_the_workspace_query_count_does_not_grow_with_the_case(
+    specialist_client: Client, case: Case, patient_a: User
+) -> None:
     def add(n: int) -> None:
         for i in range(n):
             sanitized_upload(case, photo_sample(32, 24), f"p{i}.jpg") if i % 3 == 0 else rejected_upload(case, f"r{i}")
-            Measurement.objects.create(case=case, site=f"site {i % 2}", value_mm=Decimal(10 + i), method="ruler",
-                                       measured_on=date(2024, 1, 1) + timedelta(days=i))
+            Measurement.objects.create(
+                case=case,
+                site=f"site {i % 2}",
+                value_mm=Decimal(10 + i),
+                method="ruler",
+                measured_on=date(2024, 1, 1) + timedelta(days=i),
+            )
             Message.objects.create(case=case, author=patient_a, body=f"message {i}")
             TimelineEntry.objects.create(case=case, year=2020, what=f"event {i}")
 
@@ -169,17 +189,22 @@ def test_the_workspace_query_count_does_not_grow_with_the_case(specialist_client
 
 
 def test_a_request_for_information_waits_for_the_patient_and_pauses_the_clock(
-        specialist_client: Client, case: Case, specialist: User) -> None:
-    response = specialist_client.post(_workspace(case) + "request-information/",
-                                      {"request-body": "Please send a photo in daylight."})
+    specialist_client: Client, case: Case, specialist: User
+) -> None:
+    response = specialist_client.post(
+        _workspace(case) + "request-information/", {"request-body": "Please send a photo in daylight."}
+    )
     assert response.status_code == 302
     assert response["Location"] == _workspace(case) + "#messages"
     case.refresh_from_db()
     assert case.status == Status.AWAITING_PATIENT
     assert case.sla_paused_at is not None
     message = Message.objects.get(case=case)
-    assert (message.kind, message.author, message.body) == (MessageKind.REQUEST, specialist,
-                                                            "Please send a photo in daylight.")
+    assert (message.kind, message.author, message.body) == (
+        MessageKind.REQUEST,
+        specialist,
+        "Please send a photo in daylight.",
+    )
     page = specialist_client.get(_workspace(case)).content.decode()
     assert "paused since" in page
     assert "Send request and wait for the patient" not in page  # not again while waiting
@@ -187,8 +212,9 @@ def test_a_request_for_information_waits_for_the_patient_and_pauses_the_clock(
 
 def test_a_request_needs_the_case_in_review(specialist_client: Client, case: Case) -> None:
     Case.objects.filter(pk=case.pk).update(status=Status.ASSIGNED)
-    response = specialist_client.post(_workspace(case) + "request-information/", {"request-body": "More please"},
-                                      follow=True)
+    response = specialist_client.post(
+        _workspace(case) + "request-information/", {"request-body": "More please"}, follow=True
+    )
     assert "only be sent while the case is in review" in response.content.decode()
     case.refresh_from_db()
     assert case.status == Status.ASSIGNED
@@ -222,8 +248,9 @@ def test_message_views_refuse_get(specialist_client: Client, case: Case) -> None
 # -- the photo viewer, side by side and the image endpoint ---------------------------------------
 
 
-def test_the_photo_viewer_offers_sizes_that_work_without_javascript(specialist_client: Client, case: Case,
-                                                                     photo: Upload) -> None:
+def test_the_photo_viewer_offers_sizes_that_work_without_javascript(
+    specialist_client: Client, case: Case, photo: Upload
+) -> None:
     url = f"/specialist/cases/{case.pk}/photos/{photo.pk}/"
     html = specialist_client.get(url).content.decode()
     assert f'src="/files/{photo.pk}/image/"' in html
@@ -235,8 +262,9 @@ def test_the_photo_viewer_offers_sizes_that_work_without_javascript(specialist_c
     assert "js/viewer.js" in zoomed and "nonce=" in zoomed
 
 
-def test_the_photo_viewer_needs_a_photo_of_that_case(specialist_client: Client, case: Case, photo: Upload,
-                                                     ct: Upload, patient_a: User, specialist: User) -> None:
+def test_the_photo_viewer_needs_a_photo_of_that_case(
+    specialist_client: Client, case: Case, photo: Upload, ct: Upload, patient_a: User, specialist: User
+) -> None:
     other = CaseFactory(patient=patient_a, specialist=specialist, status=Status.IN_REVIEW)
     assert specialist_client.get(f"/specialist/cases/{other.pk}/photos/{photo.pk}/").status_code == 404
     assert specialist_client.get(f"/specialist/cases/{case.pk}/photos/{ct.pk}/").status_code == 404
@@ -290,13 +318,16 @@ def test_side_by_side_shows_both_photos_with_their_dates(specialist_client: Clie
 def series(case: Case) -> list[Upload]:
     """A series of two CT files and a 15-frame RT dose file in the same series: 17 images."""
     uid = "1.2.826.0.1.3680043.8.498.2"
-    return [sanitized_upload(case, dicom_sample("CT_small.dcm", instance=1, series_uid=uid), "ct1.dcm"),
-            sanitized_upload(case, dicom_sample("CT_small.dcm", instance=2, series_uid=uid), "ct2.dcm"),
-            sanitized_upload(case, dicom_sample("rtdose.dcm", instance=3, series_uid=uid), "dose.dcm")]
+    return [
+        sanitized_upload(case, dicom_sample("CT_small.dcm", instance=1, series_uid=uid), "ct1.dcm"),
+        sanitized_upload(case, dicom_sample("CT_small.dcm", instance=2, series_uid=uid), "ct2.dcm"),
+        sanitized_upload(case, dicom_sample("rtdose.dcm", instance=3, series_uid=uid), "dose.dcm"),
+    ]
 
 
-def test_the_frame_stepper_walks_every_image_of_the_series(specialist_client: Client, case: Case,
-                                                           series: list[Upload]) -> None:
+def test_the_frame_stepper_walks_every_image_of_the_series(
+    specialist_client: Client, case: Case, series: list[Upload]
+) -> None:
     url = f"/specialist/cases/{case.pk}/imaging/{series[1].pk}/"
     first = specialist_client.get(url).content.decode()
     assert "Image 1 of 17" in first
@@ -310,8 +341,9 @@ def test_the_frame_stepper_walks_every_image_of_the_series(specialist_client: Cl
 
 
 @pytest.mark.parametrize("n", ["0", "18", "-1", "x", "1e9"])
-def test_the_frame_stepper_refuses_positions_outside_the_series(specialist_client: Client, case: Case,
-                                                                series: list[Upload], n: str) -> None:
+def test_the_frame_stepper_refuses_positions_outside_the_series(
+    specialist_client: Client, case: Case, series: list[Upload], n: str
+) -> None:
     assert specialist_client.get(f"/specialist/cases/{case.pk}/imaging/{series[0].pk}/", {"n": n}).status_code == 404
 
 
@@ -319,8 +351,12 @@ def test_frames_are_rendered_as_png_with_safe_headers(specialist_client: Client,
     response = specialist_client.get(f"/files/{series[2].pk}/frames/14/")
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
-    for header, value in (("Content-Disposition", "inline"), ("X-Content-Type-Options", "nosniff"),
-                          ("Content-Security-Policy", "sandbox; default-src 'none'"), ("Cache-Control", "no-store, private")):
+    for header, value in (
+        ("Content-Disposition", "inline"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Content-Security-Policy", "sandbox; default-src 'none'"),
+        ("Cache-Control", "no-store, private"),
+    ):
         assert response[header] == value
     image = Image.open(io.BytesIO(response.content))
     assert (image.format, image.size, image.mode) == ("PNG", (10, 10), "L")
@@ -330,8 +366,9 @@ def test_frames_are_rendered_as_png_with_safe_headers(specialist_client: Client,
     assert specialist_client.get(f"/files/{series[0].pk}/frames/1/").status_code == 404
 
 
-def test_frames_of_other_cases_and_of_photos_are_missing(series: list[Upload], photo: Upload,
-                                                         specialist_client: Client) -> None:
+def test_frames_of_other_cases_and_of_photos_are_missing(
+    series: list[Upload], photo: Upload, specialist_client: Client
+) -> None:
     _, stranger = _staff(None)
     assert stranger.get(f"/files/{series[0].pk}/frames/0/").status_code == 404
     assert specialist_client.get(f"/files/{photo.pk}/frames/0/").status_code == 404
@@ -339,8 +376,14 @@ def test_frames_of_other_cases_and_of_photos_are_missing(series: list[Upload], p
 
 def test_the_measurement_chart_is_an_image_beside_its_table(specialist_client: Client, case: Case) -> None:
     for day, mm in ((1, "12.5"), (40, "14"), (80, "15.5")):
-        Measurement.objects.create(case=case, site="Left forearm", value_mm=Decimal(mm), unit="cm", method="ruler",
-                                   measured_on=date(2024, 1, 1) + timedelta(days=day))
+        Measurement.objects.create(
+            case=case,
+            site="Left forearm",
+            value_mm=Decimal(mm),
+            unit="cm",
+            method="ruler",
+            measured_on=date(2024, 1, 1) + timedelta(days=day),
+        )
     html = specialist_client.get(_workspace(case)).content.decode()
     assert 'src="data:image/svg+xml;base64,' in html
     assert "Chart of the size of Left forearm over time" in html

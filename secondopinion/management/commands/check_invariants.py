@@ -20,22 +20,38 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--grace", type=float, default=invariants.DEFAULT_GRACE.total_seconds(),
-                            help="seconds work may still be under way (default %(default)s); 0 after the "
-                                 "queue has drained")
+        parser.add_argument(
+            "--grace",
+            type=float,
+            default=invariants.DEFAULT_GRACE.total_seconds(),
+            help="seconds work may still be under way (default %(default)s); 0 after the queue has drained",
+        )
         parser.add_argument("--json", action="store_true", help="print the findings as JSON")
         parser.add_argument("--repair", action="store_true", help="delete orphans and leftover raw uploads")
-        parser.add_argument("--force", action="store_true",
-                            help="repair even when more than a tenth of the objects would be deleted")
+        parser.add_argument(
+            "--force", action="store_true", help="repair even when more than a tenth of the objects would be deleted"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         found = invariants.check(grace=timedelta(seconds=options["grace"]))
         if options["json"]:
-            self.stdout.write(json.dumps({"ok": found.ok, "objects": found.objects, "uploads": found.rows.get("uploads", 0),
-                                          "documents": found.rows.get("documents", 0), "findings": found.items}, indent=2))
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "ok": found.ok,
+                        "objects": found.objects,
+                        "uploads": found.rows.get("uploads", 0),
+                        "documents": found.rows.get("documents", 0),
+                        "findings": found.items,
+                    },
+                    indent=2,
+                )
+            )
         else:
-            self.stdout.write(f"Checked {found.objects} objects, {found.rows.get('uploads', 0)} uploads, "
-                              f"{found.rows.get('documents', 0)} report documents.")
+            self.stdout.write(
+                f"Checked {found.objects} objects, {found.rows.get('uploads', 0)} uploads, "
+                f"{found.rows.get('documents', 0)} report documents."
+            )
             for category, meaning in invariants.CATEGORIES.items():
                 ids = found.items.get(category, [])
                 if ids:

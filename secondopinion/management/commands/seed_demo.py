@@ -18,10 +18,22 @@ from cases.services import consent_text_sha256
 DEMO_PASSWORD = "demo-password-2026"
 DEMO_USERS: list[dict[str, Any]] = [
     {"email": "patient@example.org", "full_name": "Demo Patient", "role": Role.PATIENT},
-    {"email": "dermatologist@example.org", "full_name": "Demo Dermatologist", "role": Role.SPECIALIST,
-     "specialties": [Specialty.DERMATOLOGY], "licence": "DERM-0001", "jurisdictions": ["ES", "MX", "US"]},
-    {"email": "oncologist@example.org", "full_name": "Demo Oncologist", "role": Role.SPECIALIST,
-     "specialties": [Specialty.ONCOLOGY], "licence": "ONC-0001", "jurisdictions": ["ES", "MX", "US"]},
+    {
+        "email": "dermatologist@example.org",
+        "full_name": "Demo Dermatologist",
+        "role": Role.SPECIALIST,
+        "specialties": [Specialty.DERMATOLOGY],
+        "licence": "DERM-0001",
+        "jurisdictions": ["ES", "MX", "US"],
+    },
+    {
+        "email": "oncologist@example.org",
+        "full_name": "Demo Oncologist",
+        "role": Role.SPECIALIST,
+        "specialties": [Specialty.ONCOLOGY],
+        "licence": "ONC-0001",
+        "jurisdictions": ["ES", "MX", "US"],
+    },
     {"email": "admin@example.org", "full_name": "Demo Administrator", "role": Role.ADMIN},
 ]
 
@@ -40,14 +52,20 @@ class Command(BaseCommand):
                 )
             line = f"  {spec['role']:<11} {spec['email']}"
             if spec["role"] == Role.SPECIALIST:
-                SpecialistProfile.objects.get_or_create(user=user, defaults={
-                    "licence_number": spec["licence"], "specialties": list(spec["specialties"]),
-                    "jurisdictions": spec["jurisdictions"]})
+                SpecialistProfile.objects.get_or_create(
+                    user=user,
+                    defaults={
+                        "licence_number": spec["licence"],
+                        "specialties": list(spec["specialties"]),
+                        "jurisdictions": spec["jurisdictions"],
+                    },
+                )
                 line += f"  ({', '.join(spec['specialties'])})"
             self.stdout.write(line)
             if spec["role"] != Role.PATIENT:
                 device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
-                    user=user, name="Authenticator app", confirmed=True)
+                    user=user, name="Authenticator app", confirmed=True
+                )
                 secret = base64.b32encode(device.bin_key).decode().rstrip("=")
                 self.stdout.write(f"      TOTP secret: {secret}")
                 self.stdout.write(f"      otpauth URI: {device.config_url}")
@@ -61,12 +79,20 @@ class Command(BaseCommand):
             return
         now = timezone.now()
         case = Case.objects.create(
-            patient=patient, status=Status.SUBMITTED, specialty=Specialty.DERMATOLOGY, country="ES",
-            red_flags_answered=True, reason="A mole on my back has grown over the last year.",
-            first_diagnosis="Benign mole (naevus); watch and wait.", first_opinion_by="GP",
-            submitted_at=now, due_at=now + timedelta(hours=72))
+            patient=patient,
+            status=Status.SUBMITTED,
+            specialty=Specialty.DERMATOLOGY,
+            country="ES",
+            red_flags_answered=True,
+            reason="A mole on my back has grown over the last year.",
+            first_diagnosis="Benign mole (naevus); watch and wait.",
+            first_opinion_by="GP",
+            submitted_at=now,
+            due_at=now + timedelta(hours=72),
+        )
         Question.objects.create(case=case, position=0, text="Should the mole be removed?")
-        ConsentAcceptance.objects.create(case=case, version=version, language="en",
-                                         text_sha256=consent_text_sha256(version.text_en))
+        ConsentAcceptance.objects.create(
+            case=case, version=version, language="en", text_sha256=consent_text_sha256(version.text_en)
+        )
         CaseEvent.objects.create(case=case, old_status=Status.DRAFT, new_status=Status.SUBMITTED, actor=patient)
         self.stdout.write(f"  demo case {case.reference} is waiting in the dermatologist's queue")

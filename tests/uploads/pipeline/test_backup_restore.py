@@ -45,8 +45,9 @@ print(json.dumps({{"photo": hashlib.sha256(b"".join(open_object(upload))).hexdig
 
 
 def _manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture
@@ -55,8 +56,15 @@ def fresh_target(s3: Any) -> Any:
     if connection.vendor != "postgresql":
         pytest.fail("the backup test needs PostgreSQL (DATABASE_URL); make test sets it", pytrace=False)
     name = f"so_restore_{uuid.uuid4().hex[:12]}"
-    admin = {k: v for k, v in {"host": connection.settings_dict["HOST"], "port": connection.settings_dict["PORT"],
-                                "user": connection.settings_dict["USER"]}.items() if v}
+    admin = {
+        k: v
+        for k, v in {
+            "host": connection.settings_dict["HOST"],
+            "port": connection.settings_dict["PORT"],
+            "user": connection.settings_dict["USER"],
+        }.items()
+        if v
+    }
     with psycopg.connect(dbname="postgres", autocommit=True, **admin) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     bucket = new_bucket(s3)
@@ -68,8 +76,9 @@ def fresh_target(s3: Any) -> Any:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def test_a_restored_backup_opens_the_files_and_the_report(bucket: str, fresh_target: dict[str, str],
-                                                          tmp_path: Path) -> None:
+def test_a_restored_backup_opens_the_files_and_the_report(
+    bucket: str, fresh_target: dict[str, str], tmp_path: Path
+) -> None:
     patient = PatientFactory()
     photo = tiny_jpeg(64, 48)
     upload = accepted_upload(case_in_review(patient=patient), photo)
@@ -90,7 +99,10 @@ def test_a_restored_backup_opens_the_files_and_the_report(bucket: str, fresh_tar
     check = _manage(fresh_target, "shell", "-c", CHECK.format(upload=upload.pk, document=document.pk))
     assert check.returncode == 0, check.stderr[-2000:]
     assert json.loads(check.stdout.strip().splitlines()[-1]) == {
-        "photo": hashlib.sha256(b"".join(open_object(upload))).hexdigest(), "pdf": pdf_sha, "audit": True}
+        "photo": hashlib.sha256(b"".join(open_object(upload))).hexdigest(),
+        "pdf": pdf_sha,
+        "audit": True,
+    }
     assert hashlib.sha256(b"".join(open_object(upload))).hexdigest() == hashlib.sha256(photo).hexdigest()
     # Nothing is missing or dangling in the restored copy.
     invariants = _manage(fresh_target, "check_invariants", "--grace", "0")

@@ -48,7 +48,9 @@ def test_the_images_of_one_series_are_one_row_with_the_files_inside(
 ) -> None:
     uploads = _send_cd(patient_client, case, django_capture_on_commit_callbacks)
     series_uid = uploads["4950"].info["series_uid"]
-    assert {uploads[name].info["series_uid"] for name in SERIES} == {series_uid} != {uploads["15970"].info["series_uid"]}
+    assert (
+        {uploads[name].info["series_uid"] for name in SERIES} == {series_uid} != {uploads["15970"].info["series_uid"]}
+    )
 
     rows = _rows(_page(patient_client, case))
 
@@ -101,7 +103,11 @@ def test_files_of_a_series_still_being_checked_have_rows_of_their_own(
 
 
 def test_the_specialist_sees_the_series_on_the_case_page(
-    patient_client: Client, specialist: Any, specialist_client: Client, case: Case, bucket: str,
+    patient_client: Client,
+    specialist: Any,
+    specialist_client: Client,
+    case: Case,
+    bucket: str,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     _send_cd(patient_client, case, django_capture_on_commit_callbacks)

@@ -68,15 +68,19 @@ def test_a_lost_file_thumbnail_and_pdf_are_named(store: dict[str, Any], s3: Any,
         s3.delete_object(Bucket=bucket, Key=name)
     ok, findings = _check("--grace", "0")
     assert not ok
-    assert findings == {"file_missing": [str(upload.pk)], "thumbnail_missing": [str(upload.pk)],
-                        "pdf_missing": [str(document.pk)]}
+    assert findings == {
+        "file_missing": [str(upload.pk)],
+        "thumbnail_missing": [str(upload.pk)],
+        "pdf_missing": [str(document.pk)],
+    }
 
 
 def test_unfinished_work_is_named_only_after_the_grace(store: dict[str, Any]) -> None:
     case = store["case"]
     stuck = accepted_upload(case)
-    Upload.objects.filter(pk=stuck.pk).update(status=UploadStatus.SCANNING,
-                                              created_at=timezone.now() - timedelta(hours=3))
+    Upload.objects.filter(pk=stuck.pk).update(
+        status=UploadStatus.SCANNING, created_at=timezone.now() - timedelta(hours=3)
+    )
     fresh = accepted_upload(case)
     Upload.objects.filter(pk=fresh.pk).update(status=UploadStatus.RECEIVED)
     pending = signed_document(case_in_review(), photos=0, measurements=False)  # not rendered: no on_commit
@@ -86,8 +90,11 @@ def test_unfinished_work_is_named_only_after_the_grace(store: dict[str, Any]) ->
 
     ok, findings = _check()  # default grace: two hours
     assert not ok
-    assert findings == {"upload_not_final": [str(stuck.pk)], "render_not_final": [str(pending.pk)],
-                        "render_failed": [str(failed.pk)]}
+    assert findings == {
+        "upload_not_final": [str(stuck.pk)],
+        "render_not_final": [str(pending.pk)],
+        "render_failed": [str(failed.pk)],
+    }
     _, findings = _check("--grace", "0")
     assert sorted(findings["upload_not_final"]) == sorted([str(stuck.pk), str(fresh.pk)])
 
@@ -117,13 +124,18 @@ def test_repair_deletes_orphans_and_leftover_raw_uploads_only(store: dict[str, A
     call_command("check_invariants", "--grace", "0", "--repair", stdout=out)
     assert "Deleted 4 unreadable objects." in out.getvalue()
     left = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
-    assert left == {upload.stored_name, upload.thumb_name, store["document"].pdf_name,
-                    "audit-checkpoints/20261122T000000.000000Z.json"}
+    assert left == {
+        upload.stored_name,
+        upload.thumb_name,
+        store["document"].pdf_name,
+        "audit-checkpoints/20261122T000000.000000Z.json",
+    }
     assert _check("--grace", "0") == (True, {})
 
 
-def test_repair_refuses_when_the_database_does_not_match_the_bucket(store: dict[str, Any], s3: Any,
-                                                                    bucket: str) -> None:
+def test_repair_refuses_when_the_database_does_not_match_the_bucket(
+    store: dict[str, Any], s3: Any, bucket: str
+) -> None:
     # Like an empty or wrong database in front of a full bucket: (nearly) everything is an orphan.
     for _ in range(101):
         _put(s3, bucket, f"files/{uuid.uuid4()}")
@@ -132,9 +144,14 @@ def test_repair_refuses_when_the_database_does_not_match_the_bucket(store: dict[
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 104
 
 
-def test_the_daily_check_tells_the_admins_and_healthz(store: dict[str, Any], s3: Any, bucket: str,
-                                                      admin_client_verified: Client, mailoutbox: list[Any],
-                                                      django_capture_on_commit_callbacks: Any) -> None:
+def test_the_daily_check_tells_the_admins_and_healthz(
+    store: dict[str, Any],
+    s3: Any,
+    bucket: str,
+    admin_client_verified: Client,
+    mailoutbox: list[Any],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
     cache.delete(LAST_RUN)
     mailoutbox.clear()  # the report's notice to the patient
     assert admin_client_verified.get("/healthz/detail").json()["integrity_check"] is None
@@ -158,9 +175,9 @@ def test_the_daily_check_tells_the_admins_and_healthz(store: dict[str, Any], s3:
     cache.delete(LAST_RUN)
 
 
-def test_the_admins_email_is_in_their_language(store: dict[str, Any], s3: Any, bucket: str,
-                                               mailoutbox: list[Any],
-                                               django_capture_on_commit_callbacks: Any) -> None:
+def test_the_admins_email_is_in_their_language(
+    store: dict[str, Any], s3: Any, bucket: str, mailoutbox: list[Any], django_capture_on_commit_callbacks: Any
+) -> None:
     admin = AdminFactory(language="es")
     mailoutbox.clear()
     s3.delete_object(Bucket=bucket, Key=store["document"].pdf_name)

@@ -32,8 +32,14 @@ def _url(case: Case) -> str:
     return reverse("uploads:upload_file", args=[case.pk])
 
 
-def _put(client: Client, case: Case, data: bytes, name: str | None, content_type: str = "image/jpeg",
-         token: str | None = None) -> Any:
+def _put(
+    client: Client,
+    case: Case,
+    data: bytes,
+    name: str | None,
+    content_type: str = "image/jpeg",
+    token: str | None = None,
+) -> Any:
     headers = {"Accept": "application/json"}
     if name is not None:
         headers["X-File-Name"] = quote(name)
@@ -67,8 +73,17 @@ def test_a_photo_sent_as_the_body_is_stored_checked_and_answered_in_json(
     assert response.status_code == 200
     answer = json.loads(response.content)
     upload = Upload.objects.get(case=case)
-    assert answer == {"files": [{"id": str(upload.pk), "name": "Foto de la mano (día 3).jpg", "status": "received",
-                                 "status_url": reverse("uploads:status", args=[case.pk])}], "problems": []}
+    assert answer == {
+        "files": [
+            {
+                "id": str(upload.pk),
+                "name": "Foto de la mano (día 3).jpg",
+                "status": "received",
+                "status_url": reverse("uploads:status", args=[case.pk]),
+            }
+        ],
+        "problems": [],
+    }
     assert (upload.status, upload.kind, upload.size) == (UploadStatus.ACCEPTED, "image", len(photo))
     assert upload.sha256 == hashlib.sha256(photo).hexdigest()
     assert upload.declared_type == "image/jpeg"
@@ -99,7 +114,9 @@ def test_one_byte_over_the_limit_is_refused_with_413_and_nothing_is_stored(
 
     assert response.status_code == 413
     assert json.loads(response.content) == {
-        "files": [], "problems": [f"“big.jpg” is larger than {limit_mb} MB, the limit for this kind of file."]}
+        "files": [],
+        "problems": [f"“big.jpg” is larger than {limit_mb} MB, the limit for this kind of file."],
+    }
     assert not Upload.objects.filter(case=case).exists()
     assert bucket_objects(s3, bucket) == {}
     assert unfinished_multipart_uploads(s3, bucket) == []
@@ -133,7 +150,10 @@ def test_the_file_after_the_last_one_a_case_may_hold_is_refused_with_a_clear_mes
 
     response = put(jpeg_with_gps(), "two.jpg")
 
-    assert json.loads(response.content) == {"files": [], "problems": ["“two.jpg” was not added: a case can hold 1 files."]}
+    assert json.loads(response.content) == {
+        "files": [],
+        "problems": ["“two.jpg” was not added: a case can hold 1 files."],
+    }
     assert list(Upload.objects.filter(case=case).values_list("original_name", flat=True)) == ["one.jpg"]
 
 
@@ -146,7 +166,9 @@ def test_an_empty_body_gets_a_clear_message_and_nothing_is_stored(put: Put, case
 
 
 @pytest.mark.parametrize("name", ["../../etc/passwd.jpg", "photo\r\nX-Injected: 1\r\n.jpg", "photo\u202egpj.exe", None])
-def test_a_file_name_from_the_header_is_never_a_path(put: Put, case: Case, s3: Any, bucket: str, name: str | None) -> None:
+def test_a_file_name_from_the_header_is_never_a_path(
+    put: Put, case: Case, s3: Any, bucket: str, name: str | None
+) -> None:
     put(jpeg_with_gps(), name)
 
     upload = Upload.objects.get(case=case)
@@ -162,11 +184,17 @@ def test_a_body_that_stops_short_of_its_length_leaves_nothing_behind(
 
     # The connection ended early (the phone lost its signal): fewer bytes than Content-Length says.
     response = patient_client.generic(
-        "PUT", _url(case), content_type="image/jpeg", headers={"X-File-Name": "arm.jpg", "Accept": "application/json"},
+        "PUT",
+        _url(case),
+        content_type="image/jpeg",
+        headers={"X-File-Name": "arm.jpg", "Accept": "application/json"},
         **{"CONTENT_LENGTH": str(size + 1), "wsgi.input": io.BytesIO(body)},
     )
 
-    assert json.loads(response.content) == {"files": [], "problems": ["“arm.jpg” did not arrive completely. Send it again."]}
+    assert json.loads(response.content) == {
+        "files": [],
+        "problems": ["“arm.jpg” did not arrive completely. Send it again."],
+    }
     assert not Upload.objects.exists()
     assert bucket_objects(s3, bucket) == {}
     assert unfinished_multipart_uploads(s3, bucket) == []
@@ -226,12 +254,17 @@ def test_only_put_is_answered(patient_client: Client, case: Case, method: str) -
     assert getattr(patient_client, method)(_url(case)).status_code == 405
 
 
-def test_the_upload_event_names_the_patient_their_address_and_browser(put: Put, patient_a: Any, case: Case,
-                                                                       bucket: str) -> None:
+def test_the_upload_event_names_the_patient_their_address_and_browser(
+    put: Put, patient_a: Any, case: Case, bucket: str
+) -> None:
     client = login(Client(REMOTE_ADDR="198.51.100.23", HTTP_USER_AGENT="Phone/2.0"), patient_a)
 
     assert put(pdf(), "letter.pdf", client=client, content_type="application/pdf").status_code == 200
 
     event = AuditEvent.objects.get(event_type="upload.create", case_id=case.pk)
     assert (event.actor_id, event.actor_role, event.source_ip, event.user_agent) == (
-        patient_a.pk, "patient", "198.51.100.23", "Phone/2.0")
+        patient_a.pk,
+        "patient",
+        "198.51.100.23",
+        "Phone/2.0",
+    )

@@ -20,7 +20,9 @@ class Command(BaseCommand):
 
         dest = Path(options["directory"] or settings.VAR_DIR / "backups" / timezone.now().strftime("%Y%m%dT%H%M%SZ"))
         manifest = backup(dest)
-        self.stdout.write(f"Backup written to {dest}: {manifest['database']['vendor']} database, "
-                          f"{len(manifest['objects'])} objects. Master key ids needed to read it: "
-                          f"{', '.join(manifest['kek_ids']) or '(none yet)'}. Keep the key ring in escrow, "
-                          "apart from the backups.")
+        self.stdout.write(
+            f"Backup written to {dest}: {manifest['database']['vendor']} database, "
+            f"{len(manifest['objects'])} objects. Master key ids needed to read it: "
+            f"{', '.join(manifest['kek_ids']) or '(none yet)'}. Keep the key ring in escrow, "
+            "apart from the backups."
+        )

@@ -9,8 +9,10 @@ from uploads.backup import BackupError, restore
 
 
 class Command(BaseCommand):
-    help = ("Restore a backup made by `backup` into the configured (empty) database and object store. "
-            "The key ring that was current at backup time must be configured.")
+    help = (
+        "Restore a backup made by `backup` into the configured (empty) database and object store. "
+        "The key ring that was current at backup time must be configured."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("directory")
@@ -20,5 +22,4 @@ class Command(BaseCommand):
             manifest = restore(Path(options["directory"]))
         except BackupError as e:
             raise CommandError(str(e)) from e
-        self.stdout.write(f"Restored the database and {len(manifest['objects'])} objects "
-                          f"from {options['directory']}.")
+        self.stdout.write(f"Restored the database and {len(manifest['objects'])} objects from {options['directory']}.")
