@@ -24,6 +24,7 @@ test: install messages apt-test
 	bash scripts/test-services.sh start
 	@set -a; . var/test-services.env; set +a; status=0; \
 	$(VENV)/bin/ruff check . || status=$$?; \
+	[ $$status -ne 0 ] || $(VENV)/bin/ruff format --check . || status=$$?; \
 	[ $$status -ne 0 ] || $(VENV)/bin/lint-imports --no-cache || status=$$?; \
 	[ $$status -ne 0 ] || $(VENV)/bin/mypy . || status=$$?; \
 	if [ $$status -eq 0 ]; then bash scripts/test-shards.sh $(PYTEST_ARGS) || status=$$?; fi; \
