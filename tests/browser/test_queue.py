@@ -72,3 +72,17 @@ def test_an_admin_assigns_a_case_to_a_specialist(page: Page, live_server: Any, t
     expect(page.get_by_role("main")).to_contain_text("No cases are waiting for a specialist.")
     assert_accessible(page)
     assert Case.objects.get(pk=case.pk).specialist_id == lucia.pk
+
+
+def test_on_a_phone_the_queue_table_scrolls_by_itself_not_the_page(
+    page: Page, live_server: Any, transactional_db: Any
+) -> None:
+    specialist = specialist_with(specialties=["dermatology"])
+    waiting_case(question="Should the mole on my left shoulder be removed or watched?")
+    page.set_viewport_size({"width": 390, "height": 844})
+    _sign_in_with_code(page, live_server, specialist)
+    page.goto(live_server.url + "/specialist/queue/")
+    expect(page.get_by_test_id("queue").get_by_role("row")).to_have_count(2)
+    # The table is wider than a phone: its wrapper scrolls; the page itself must not.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert_accessible(page)
