@@ -67,6 +67,14 @@ class DateBoxesWidget(forms.MultiWidget):
         ]
         super().__init__(widgets, attrs)
 
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        # Saved and cleaned values are tuples, year first; MultiWidget hands any tuple to the boxes
+        # as it is, so a saved "11 2026" came back as month 2026, year 11. A list is what was
+        # posted, already in the boxes' order.
+        if isinstance(value, tuple):
+            value = self.decompress(value)
+        return super().get_context(name, value, attrs)
+
     def decompress(self, value: Any) -> list[Any]:
         if isinstance(value, date):
             return [value.day, value.month, value.year]

@@ -114,6 +114,40 @@ def test_it_asks_for_the_year_of_the_first_opinion_when_the_month_is_given(patie
     assert "Psoriasis" in page
 
 
+def _box(page: str, name: str) -> str:
+    """The value a date box shows ("" when empty)."""
+    tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', page)
+    assert tag is not None, name
+    value = re.search(r'value="([^"]*)"', tag.group())
+    return value.group(1) if value else ""
+
+
+def test_a_saved_first_opinion_date_comes_back_in_its_boxes(patient_client: Client, case: Case) -> None:
+    url = step_url(case.pk, "first-opinion")
+    posted = {"first_diagnosis": "Psoriasis", "first_opinion_when_0": "11", "first_opinion_when_1": "2026"}
+    assert patient_client.post(url, posted).status_code == 302
+
+    page = patient_client.get(url).content.decode()
+    assert (_box(page, "first_opinion_when_0"), _box(page, "first_opinion_when_1")) == ("11", "2026")
+    # Continue with the page as it was shown: no error about something the patient never typed.
+    shown = {"first_diagnosis": "Psoriasis", "first_opinion_when_0": "11", "first_opinion_when_1": "2026"}
+    assert patient_client.post(url, shown).status_code == 302
+
+
+@pytest.mark.parametrize("step", ["timeline", "surgeries"])
+def test_saved_row_dates_come_back_in_their_boxes(step: str, patient_client: Client, case: Case) -> None:
+    url = step_url(case.pk, step)
+    data = rows(
+        {"what": "Biopsy", "symptoms": "", "response": "", "when_0": "", "when_1": "", "when_2": "2005"},
+        {"what": "Surgery", "symptoms": "", "response": "", "when_0": "", "when_1": "7", "when_2": "2021"},
+    )
+    assert patient_client.post(url, data).status_code == 302
+
+    page = patient_client.get(url).content.decode()
+    boxes = [tuple(_box(page, f"rows-{i}-when_{n}") for n in range(3)) for i in range(2)]
+    assert boxes == [("", "", "2005"), ("", "7", "2021")]
+
+
 # -- measurements --------------------------------------------------------------------------
 
 
