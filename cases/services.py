@@ -50,10 +50,13 @@ class NotReady(Exception):
 
 
 @transaction.atomic
-def case_transition(*, case: Case, to: str, actor: User | None, reason: str = "", now: datetime | None = None) -> None:
+def case_transition(
+    *, case: Case, to: str, actor: User | None, reason: str = "", now: datetime | None = None, notify: bool = True
+) -> None:
     """Move a case to `to`: a conditional UPDATE on the old status, so concurrent moves are
     safe (one wins, the other gets ConcurrentTransition), plus a CaseEvent row. The SLA
-    clock stops while the case waits for the patient."""
+    clock stops while the case waits for the patient. The patient is e-mailed when someone
+    else moved it, unless `notify` is False (a move the next one follows at once)."""
     old = case.status
     if to not in TRANSITIONS.get(old, set()):
         raise InvalidTransition(old, to)
@@ -80,7 +83,7 @@ def case_transition(*, case: Case, to: str, actor: User | None, reason: str = ""
         patient_id=case.patient_id,
         detail={"from": old, "to": to, "reason": reason},
     )
-    if actor is None or actor.pk != case.patient_id:
+    if notify and (actor is None or actor.pk != case.patient_id):
         email_user(user=case.patient, name="case-status", params={"case_id": case.pk})
 
 
@@ -240,7 +243,7 @@ class AlreadyTaken(Exception):
     """Another specialist claimed the case first, or it is no longer waiting."""
 
 
-def _take(*, case: Case, specialist: User, actor: User, reason: str) -> None:
+def _take(*, case: Case, specialist: User, actor: User, reason: str, notify: bool = True) -> None:
     # The conditional UPDATE decides the race: only one claim or assignment finds it unassigned.
     taken = Case.objects.filter(
         pk=case.pk, specialist__isnull=True, status__in=[Status.SUBMITTED, Status.TRIAGE]
@@ -248,7 +251,7 @@ def _take(*, case: Case, specialist: User, actor: User, reason: str) -> None:
     if taken != 1:
         raise AlreadyTaken(case.pk)
     case.refresh_from_db(fields=["specialist", "status"])
-    case_transition(case=case, to=Status.ASSIGNED, actor=actor, reason=reason)
+    case_transition(case=case, to=Status.ASSIGNED, actor=actor, reason=reason, notify=notify)
 
 
 @transaction.atomic
@@ -269,7 +272,8 @@ def case_claim(*, case: Case, specialist: User) -> None:
         ):
             raise AlreadyTaken(case.pk)
         raise NotEligible(case.pk)
-    _take(case=case, specialist=specialist, actor=specialist, reason="claimed")
+    # Straight on to "in review": the patient hears once, of where the case is now.
+    _take(case=case, specialist=specialist, actor=specialist, reason="claimed", notify=False)
     case_transition(case=case, to=Status.IN_REVIEW, actor=specialist, reason="claimed")
 
 

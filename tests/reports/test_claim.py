@@ -147,3 +147,13 @@ def test_other_roles_cannot_claim(client_fixture: str, request: Any) -> None:
     assert _claim(request.getfixturevalue(client_fixture), case).status_code == 404
     case.refresh_from_db()
     assert case.specialist is None
+
+
+@pytest.mark.django_db
+def test_the_patient_gets_one_e_mail_when_a_specialist_claims_their_case(specialist_client: Client) -> None:
+    from accounts.models import OutgoingEmail
+
+    case = waiting_case()
+    assert _claim(specialist_client, case).status_code == 302
+    # The claim goes through "assigned" to "in review" at once: one event for the patient, one e-mail.
+    assert OutgoingEmail.objects.filter(user=case.patient, kind="case-status").count() == 1
