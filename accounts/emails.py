@@ -31,7 +31,7 @@ from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts.models import OutgoingEmail, User
+from accounts.models import OutgoingEmail, Role, User
 from core.emails import make_message
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,13 @@ def email_user(*, user: User, name: str, params: dict[str, Any] | None = None) -
     # sends the e-mail once the broker is back.
     transaction.on_commit(lambda: send_email_task.delay(str(email.pk)), robust=True)
     return email
+
+
+def email_admins(*, name: str, params: dict[str, Any] | None = None, but: User | None = None) -> None:
+    """email_user() for every active administrator (`but` one of them, who did it)."""
+    admins = User.objects.filter(role=Role.ADMIN, is_active=True)
+    for admin in admins.exclude(pk=but.pk) if but is not None else admins:
+        email_user(user=admin, name=name, params=params)
 
 
 def email_nobody() -> None:

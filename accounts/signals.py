@@ -12,8 +12,8 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 import audit
-from accounts.emails import email_user
-from accounts.models import Role, User
+from accounts.emails import email_admins
+from accounts.models import User
 from audit.signals import chain_broken
 
 
@@ -89,5 +89,4 @@ def on_locked_out(sender: Any, request: HttpRequest, username: str | None = None
 def on_chain_broken(sender: Any, broken_id: int | None, **kwargs: Any) -> None:
     """A broken audit chain is every administrator's business: each gets an e-mail (outbox row,
     written in the transaction that records the failure)."""
-    for admin in User.objects.filter(role=Role.ADMIN, is_active=True):
-        email_user(user=admin, name="audit-verify-failed", params={"broken_id": broken_id})
+    email_admins(name="audit-verify-failed", params={"broken_id": broken_id})

@@ -16,7 +16,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import audit
-from accounts.emails import email_user
+from accounts.emails import email_admins, email_user
 from accounts.models import Role, SpecialistProfile, User
 from cases.models import BreakGlass, Case, CaseEvent, ConsentVersion, RequestedSpecialty, SpecialtySetting, Status
 
@@ -192,6 +192,5 @@ def break_glass_open(*, case: Case, admin: User, reason: str) -> BreakGlass:
         patient_id=case.patient_id,
         detail={"break_glass_id": grant.pk},
     )
-    for other in User.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk=admin.pk):
-        email_user(user=other, name="break-glass", params={"grant_id": grant.pk})
+    email_admins(name="break-glass", params={"grant_id": grant.pk}, but=admin)
     return grant

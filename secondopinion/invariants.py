@@ -32,8 +32,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 import audit
-from accounts.emails import email_kind, email_user
-from accounts.models import Role, User
+from accounts.emails import email_admins, email_kind
+from accounts.models import User
 from core import storage
 from core.invariants import Findings, Store
 from lifecycle import invariants as lifecycle_invariants
@@ -127,8 +127,7 @@ def check_and_report() -> dict[str, Any]:
                 outcome=audit.Outcome.SERIOUS_FAILURE,
                 detail={"findings": counts},
             )
-            for admin in User.objects.filter(role=Role.ADMIN, is_active=True):
-                email_user(user=admin, name="integrity-check-failed", params={"counts": counts})
+            email_admins(name="integrity-check-failed", params={"counts": counts})
     return summary
 
 
