@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 SESSION_KEY = "stepup_at"
 
@@ -31,11 +32,19 @@ def mark_stepped_up(request: HttpRequest) -> None:
     request.session[SESSION_KEY] = time.time()
 
 
-def stepup_redirect(request: HttpRequest) -> HttpResponse:
+# Why a step-up was asked, when the page it returns to should say so: the key goes in the URL,
+# the message is ours.
+DONE_MESSAGES = {"download": _("You confirmed it is you. You can download the report now.")}
+
+
+def stepup_redirect(request: HttpRequest, *, then: str = "", done: str = "") -> HttpResponse:
     """To the step-up page, then back. After a POST the user comes back to the page they were
-    on, not the action URL."""
-    back = request.get_full_path() if request.method == "GET" else request.headers.get("Referer", "")
-    return redirect(reverse("accounts:step_up") + "?" + urlencode({"next": back}))
+    on, not the action URL; `then` names that page where going back to the action itself would
+    strand them (a download is an attachment: the browser saves it and stays on the step-up
+    page), and `done` (a key of DONE_MESSAGES) what the page tells them once they are back."""
+    back = then or (request.get_full_path() if request.method == "GET" else request.headers.get("Referer", ""))
+    query = {"next": back} | ({"done": done} if done in DONE_MESSAGES else {})
+    return redirect(reverse("accounts:step_up") + "?" + urlencode(query))
 
 
 def stepup_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:

@@ -32,7 +32,7 @@ from accounts.forms import (
     ResetForm,
 )
 from accounts.models import Role, User
-from accounts.stepup import mark_stepped_up, stepup_required
+from accounts.stepup import DONE_MESSAGES, mark_stepped_up, stepup_required
 from accounts.tokens import invitation_token, read_email_verification_token
 
 
@@ -302,6 +302,9 @@ def step_up(request: AuthedRequest) -> HttpResponse:
         )
         if ok:
             mark_stepped_up(request)
+            done = DONE_MESSAGES.get(request.GET.get("done", ""))
+            if done:
+                messages.success(request, done)
             return redirect(_next_url(request, reverse("accounts:security")))
         if check is not None:
             form.add_error("code", check.problem(_wrong_code()))

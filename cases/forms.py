@@ -8,7 +8,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
+from cases import coverage
 from cases.models import (
     MAX_QUESTIONS,
     SHORT_TEXT_LIMIT,
@@ -197,6 +199,11 @@ class SpecialtyForm(forms.ModelForm):
         cast(forms.ChoiceField, self.fields["specialty"]).choices = RequestedSpecialty.choices
         self.fields["specialty"].required = True
 
+    def clean_specialty(self) -> str:
+        specialty: str = self.cleaned_data["specialty"]
+        _refuse_uncovered(specialty, str(self.instance.country))
+        return specialty
+
 
 class CountryForm(forms.ModelForm):
     class Meta:
@@ -209,6 +216,20 @@ class CountryForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["country"].required = True
+
+    def clean_country(self) -> str:
+        country: str = self.cleaned_data["country"]
+        _refuse_uncovered(self.instance.specialty, country)
+        return country
+
+
+def _refuse_uncovered(specialty: str, country: str) -> None:
+    """Before the patient writes anything more: nobody could take this case (cases/coverage.py)."""
+    if not specialty or not country:
+        return
+    offer = coverage.Coverage.now()
+    if not offer.covers(specialty, country):
+        raise ValidationError(coverage.problem_text(offer, specialty, str(countries.name(country))))
 
 
 class ReasonForm(forms.Form):

@@ -11,7 +11,7 @@ import audit
 from accounts.emails import email_user
 from accounts.models import User
 from audit.context import client
-from cases import panels
+from cases import coverage, panels
 from cases.models import (
     TRANSITIONS,
     Case,
@@ -113,6 +113,8 @@ def submission_problems(case: Case) -> list[str]:
         problems.append(_("Choose the kind of specialist you need."))
     if not case.country:
         problems.append(_("Choose the country where you live."))
+    elif uncovered := coverage.uncovered_problem(case):
+        problems.append(uncovered)
     if not case.reason:
         problems.append(_("Tell us why you want a second opinion."))
     if not (case.first_diagnosis or case.first_treatment):

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import AuthedRequest, role_required
 from accounts.models import Role
-from cases import intake, panels, services
+from cases import coverage, intake, panels, services
 from cases.access import active_break_glass, case_for_user
 from cases.access_log import access_log_page
 from cases.forms import ConsentForm, MessageForm
@@ -40,7 +40,7 @@ def start(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
         case = services.case_create(patient=request.user)
         return redirect("cases:step", case.pk, intake.STEPS[0].slug)
-    return render(request, "cases/start.html", {"steps": intake.STEPS})
+    return render(request, "cases/start.html", {"steps": intake.STEPS, "offers": coverage.offers()})
 
 
 @role_required(Role.PATIENT)
@@ -172,6 +172,10 @@ def _detail_context(request: HttpRequest, case: Case, message_form: MessageForm)
         "message_form": message_form,
         "can_write": case.status not in {Status.DRAFT, Status.CLOSED, Status.WITHDRAWN},
         "consent_outdated": case.is_open and not case.is_draft and not services.consent_is_current(case),
+        # Waiting for a specialist that nobody active can be: no date is promised.
+        "stranded": case.status in {Status.SUBMITTED, Status.TRIAGE}
+        and case.specialist_id is None
+        and not coverage.can_be_taken(case),
     }
 
 

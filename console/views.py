@@ -25,6 +25,7 @@ from accounts.access import AuthedRequest, role_required, user_for_admin
 from accounts.forms import InviteForm, SpecialistProfileForm
 from accounts.models import Role, User
 from accounts.stepup import has_recent_stepup, stepup_redirect
+from cases import coverage
 from cases.access import METADATA_FIELDS, case_for_user
 from cases.models import BreakGlass, Case, ConsentVersion
 from console import services
@@ -61,6 +62,7 @@ def console(request: AuthedRequest) -> HttpResponse:
         {
             "by_role": [(label, by_role.get(code, 0)) for code, label in Role.choices],
             "waiting": Case.objects.unassigned().count(),
+            "stranded": coverage.stranded(),
             "invited": User.objects.filter(is_active=True, password__startswith=UNUSABLE_PASSWORD_PREFIX).count(),
         },
     )

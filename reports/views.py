@@ -295,14 +295,16 @@ def _send_document(request: HttpRequest, document: SignedDocument) -> StreamingH
 
 
 @login_required
-def download(request: HttpRequest, document_id: uuid.UUID) -> HttpResponseBase:
+def download(request: AuthedRequest, document_id: uuid.UUID) -> HttpResponseBase:
     """A signed report's PDF, for whoever may read the case, after a fresh factor (step-up:
     SECURITY.md row 6, "report release"; staff too, since the file leaves our control)."""
     document = document_for_user(request, document_id)
     if document.render_status != RenderStatus.READY:
         raise Http404
     if not has_recent_stepup(request):
-        return stepup_redirect(request)
+        case = document.report.case
+        then = reverse("reports:workspace" if request.user.is_specialist else "cases:detail", args=[case.pk])
+        return stepup_redirect(request, then=then, done="download")
     return _send_document(request, document)
 
 

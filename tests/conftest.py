@@ -6,6 +6,7 @@ import pytest
 from django.db import connections, transaction
 from django.test import Client
 
+from accounts.models import Specialty
 from secondopinion.celery import app as celery_app
 from tests.factories import AdminFactory, PatientFactory, SpecialistFactory, add_totp, login
 
@@ -75,6 +76,13 @@ def specialist(db: Any) -> Any:
     user = SpecialistFactory()
     add_totp(user)
     return user
+
+
+@pytest.fixture
+def every_specialty_in_spain(db: Any) -> Any:
+    """A specialist of every specialty, licensed in Spain (the factories' country): a case is only
+    submitted if someone could take it (cases/coverage.py)."""
+    return SpecialistFactory(profile__specialties=[code for code, _ in Specialty.choices])
 
 
 @pytest.fixture

@@ -71,7 +71,7 @@ def _walk(client: Client) -> Case:
 
 
 def test_a_patients_name_email_and_words_never_reach_the_logs(
-    db: Any, captured: io.StringIO, django_capture_on_commit_callbacks: Any
+    db: Any, captured: io.StringIO, django_capture_on_commit_callbacks: Any, every_specialty_in_spain: Any
 ) -> None:
     publish_consent_v1()
     client = Client()

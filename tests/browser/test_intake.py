@@ -79,7 +79,9 @@ def _case_id(page: Page) -> str:
     return match.group(1)
 
 
-def test_a_patient_answers_every_step_checks_the_answers_and_sends_the_case(page: Page, live_server: Any) -> None:
+def test_a_patient_answers_every_step_checks_the_answers_and_sends_the_case(
+    page: Page, live_server: Any, every_specialty_in_spain: Any
+) -> None:
     patient = PatientFactory()
     _sign_in(page, live_server, patient.email)
     expect(_h1(page)).to_have_text("Your cases")
@@ -283,7 +285,9 @@ def _es(text: str, missing: list[str]) -> str:
     return spanish
 
 
-def test_the_wizard_speaks_spanish_to_a_spanish_speaking_patient(page: Page, live_server: Any) -> None:
+def test_the_wizard_speaks_spanish_to_a_spanish_speaking_patient(
+    page: Page, live_server: Any, every_specialty_in_spain: Any
+) -> None:
     patient = PatientFactory(language="es")
     missing: list[str] = []
     es = lambda text: _es(text, missing)  # noqa: E731
@@ -318,7 +322,14 @@ def test_the_wizard_speaks_spanish_to_a_spanish_speaking_patient(page: Page, liv
 
     expect(_h1(page)).to_have_text(es("Where you live"))
     assert_accessible(page)
+    # Nobody gives dermatology in Mexico: said at once, with where it is given.
     page.get_by_label(es("In which country do you live?")).select_option("MX")
+    _continue(page, es("Continue"))
+    summary = _expect_error_summary(page, heading="Hay un problema")
+    expect(summary).to_contain_text("No tenemos ningún especialista en dermatología con licencia en México")
+    expect(summary).to_contain_text("Dermatología está disponible para pacientes que viven en: España.")
+    assert_accessible(page)
+    page.get_by_label(es("In which country do you live?")).select_option("ES")
     _continue(page, es("Continue"))
 
     expect(page.locator("html")).to_have_attribute("lang", "es")

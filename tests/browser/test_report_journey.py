@@ -146,9 +146,19 @@ def test_a_case_goes_from_the_queue_to_a_verified_pdf(
     assert_accessible(patient_page)
     patient_page.get_by_role("link", name=t("Download the PDF")).first.click()
     expect(patient_page.get_by_role("heading", level=1)).to_have_text(t("Confirm it is you"))
+    # A wrong password first: its error must not be left showing once the person is through.
+    patient_page.get_by_label(t("Your password")).fill("not my password")
+    patient_page.get_by_role("button", name=t("Confirm")).click()
+    expect(patient_page.get_by_role("alert").first).to_be_visible()
     patient_page.get_by_label(t("Your password")).fill(PASSWORD)
+    patient_page.get_by_role("button", name=t("Confirm")).click()
+    # Back on the case (not left on the step-up page), told they may download now.
+    expect(patient_page.get_by_role("heading", level=1)).to_contain_text(case.reference)
+    expect(patient_page.get_by_role("status").first).to_have_text(
+        t("You confirmed it is you. You can download the report now.")
+    )
     with patient_page.expect_download() as download:
-        patient_page.get_by_role("button", name=t("Confirm")).click()
+        patient_page.get_by_role("link", name=t("Download the PDF")).first.click()
     pdf = tmp_path / "report.pdf"
     download.value.save_as(pdf)
     assert pdf.read_bytes().startswith(b"%PDF")

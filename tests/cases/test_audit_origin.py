@@ -15,7 +15,7 @@ IP, BROWSER = "198.51.100.23", "Browser/2.0 (test)"
 
 
 def test_a_patients_pages_record_the_patient_their_address_and_browser(
-    consent_version: ConsentVersion, patient_a: Any
+    consent_version: ConsentVersion, patient_a: Any, every_specialty_in_spain: Any
 ) -> None:
     browser, before = login(Client(REMOTE_ADDR=IP, HTTP_USER_AGENT=BROWSER), patient_a), last_event_id()
 

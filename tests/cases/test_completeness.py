@@ -10,7 +10,7 @@ from cases.models import Case, Status, TimelineEntry
 from cases.services import completeness_warnings, submission_problems
 from tests.cases.helpers import ready_case
 
-pytestmark = pytest.mark.usefixtures("consent_version")
+pytestmark = pytest.mark.usefixtures("consent_version", "every_specialty_in_spain")
 
 NO_DICOM = "You have not added any imaging (DICOM). A radiologist needs the images themselves."
 NO_PHOTO = "You have not added a photo. A dermatologist needs clear photos of the skin."

@@ -88,7 +88,7 @@ def test_it_does_not_accept_without_the_tick(
 
 
 def test_a_new_version_asks_for_consent_again(
-    consent_version: ConsentVersion, patient_client: Client, patient_a: User
+    consent_version: ConsentVersion, patient_client: Client, patient_a: User, every_specialty_in_spain: User
 ) -> None:
     case = ready_case(patient_a)
     assert submission_problems(case) == []

@@ -12,7 +12,7 @@ from cases.models import Case, MessageKind, SpecialtySetting, Status
 from cases.services import case_submit, case_transition, message_send
 from tests.cases.helpers import ready_case
 
-pytestmark = pytest.mark.usefixtures("consent_version")
+pytestmark = pytest.mark.usefixtures("consent_version", "every_specialty_in_spain")
 
 SUBMITTED_AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 

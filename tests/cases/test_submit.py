@@ -17,7 +17,7 @@ from cases.models import REFERENCE_ALPHABET, Case, CaseEvent, Question, Status, 
 from tests.cases.helpers import CANARY, INTAKE, ready_case, rows, step_url
 from tests.factories import CaseFactory, PatientFactory, SpecialistFactory, login
 
-pytestmark = pytest.mark.usefixtures("consent_version")
+pytestmark = pytest.mark.usefixtures("consent_version", "every_specialty_in_spain")
 
 REFERENCE = re.compile(rf"^SO-[{REFERENCE_ALPHABET}]{{4}}-[{REFERENCE_ALPHABET}]{{4}}$")
 

@@ -3,11 +3,14 @@ signed addendum, closes the case, or asks a second specialist; two reports side 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from cases.models import Case, Status
 from reports import services
@@ -60,9 +63,19 @@ def test_follow_up_questions_need_the_report_read_and_stop_at_three(
     assert all("Follow-up" not in m.body for m in mail.outbox)
 
 
-def test_answers_to_follow_ups_are_a_signed_addendum_and_close_the_case(
+def _answer_all(report: Report, specialist: Any, answer: str) -> Any:
+    addendum = services.addendum_draft_for(report=report, author=specialist)
+    services.addendum_save_draft(
+        actor=specialist, addendum=addendum, body="", answers={str(f.pk): answer for f in addendum.follow_ups.all()}
+    )
+    return services.addendum_sign(addendum=addendum, signer=specialist)
+
+
+def test_answers_to_follow_ups_are_a_signed_addendum_and_the_patient_may_ask_again(
     patient_a: Any, specialist: Any, patient_client: Client
 ) -> None:
+    """The case used to close when the first question was answered, though the page had just
+    said "You can ask 3 more questions": the form and the messages disappeared."""
     case, report = _signed(patient_a, specialist)
     patient_client.get(f"/cases/{case.pk}/")
     services.follow_up_ask(actor=patient_a, case=case, text="Can I swim?")
@@ -71,14 +84,10 @@ def test_answers_to_follow_ups_are_a_signed_addendum_and_close_the_case(
     assert addendum.kind == AddendumKind.FOLLOW_UP
     with pytest.raises(services.CannotSign, match="Answer every follow-up question"):
         services.addendum_sign(addendum=addendum, signer=specialist)
-    follow_up = addendum.follow_ups.get()
-    services.addendum_save_draft(
-        actor=specialist, addendum=addendum, body="", answers={str(follow_up.pk): "Yes, with sunscreen."}
-    )
-    document = services.addendum_sign(addendum=addendum, signer=specialist)
+    document = _answer_all(report, specialist, "Yes, with sunscreen.")
 
     case.refresh_from_db()
-    assert case.status == Status.CLOSED
+    assert case.status == Status.REPORT_READY
     assert document.version == 2
     assert report.documents.get(version=1).superseded_at == document.signed_at
     assert document.content["addenda"][0]["follow_ups"] == [
@@ -86,6 +95,41 @@ def test_answers_to_follow_ups_are_a_signed_addendum_and_close_the_case(
     ]
     page = patient_client.get(f"/cases/{case.pk}/").content.decode()
     assert "Yes, with sunscreen." in page and "answered in the addendum" in page
+    assert "You can ask 2 more questions about this report" in page
+    assert "Send the question" in page and "Send message" in page
+    assert "I have no more questions: close the case" in page
+
+    patient_client.post(f"/cases/{case.pk}/follow-up/", {"text": "And the sea?"})
+    _answer_all(report, specialist, "Also.")
+    case.refresh_from_db()
+    assert case.status == Status.REPORT_READY
+    assert patient_client.post(f"/cases/{case.pk}/close/").status_code == 302
+    case.refresh_from_db()
+    assert case.status == Status.CLOSED
+
+
+def test_the_page_announces_when_a_quiet_case_closes_and_it_closes_then(
+    patient_a: Any, specialist: Any, patient_client: Client, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.FOLLOW_UP_QUIET_DAYS = 30
+    case, report = _signed(patient_a, specialist)
+    signed_at = report.documents.get().signed_at
+    page = patient_client.get(f"/cases/{case.pk}/").content.decode()
+    closes_on = date_format(timezone.localtime(signed_at + timedelta(days=30)), "DATE_FORMAT")
+    assert f"If you ask nothing more by {closes_on}, the case closes by itself on that day" in page
+
+    services.follow_up_ask(actor=patient_a, case=case, text="Can I swim?")
+    assert services.close_quiet_cases(now=signed_at + timedelta(days=31)) == 0  # a question waits
+    _answer_all(report, specialist, "Yes.")
+    answered_at = report.documents.get(superseded_at__isnull=True).signed_at
+    assert services.close_quiet_cases(now=answered_at + timedelta(days=29)) == 0
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.close_quiet_cases(now=answered_at + timedelta(days=30, minutes=1)) == 1
+    case.refresh_from_db()
+    assert case.status == Status.CLOSED
+    assert case.events.filter(new_status=Status.CLOSED, reason="no_more_questions").exists()
+    assert [m.to for m in mail.outbox] == [[patient_a.email]]
 
 
 def test_a_correction_addendum_supersedes_the_document_and_keeps_the_case_open(

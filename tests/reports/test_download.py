@@ -15,7 +15,7 @@ from accounts.stepup import SESSION_KEY
 from audit.models import AuditEvent
 from reports import rendering
 from reports.models import RenderStatus, SignedDocument
-from tests.factories import PatientFactory, SpecialistFactory, add_totp, login
+from tests.factories import PASSWORD, PatientFactory, SpecialistFactory, add_totp, login
 from tests.reports.signed import case_in_review, signed_document
 
 pytestmark = pytest.mark.django_db
@@ -96,3 +96,27 @@ def test_a_document_not_rendered_yet_is_not_found(document: SignedDocument) -> N
 def test_anonymous_users_are_sent_to_sign_in(document: SignedDocument) -> None:
     response = Client().get(_url(document))
     assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_after_confirming_it_is_them_the_patient_lands_back_on_the_case(document: SignedDocument) -> None:
+    """A download is an attachment: redirecting the step-up page to it started the download and
+    left the person on the step-up page, with an earlier wrong-password error still showing."""
+    client = _client(document.report.case.patient, stepped_up=False)
+    case_url = reverse("cases:detail", args=[document.report.case_id])
+    stepup_url = client.get(_url(document), HTTP_REFERER="http://testserver" + case_url)["Location"]
+    assert client.post(stepup_url, {"password": "not it"}).status_code == 200
+    response = client.post(stepup_url, {"password": PASSWORD}, follow=True)
+    assert response.redirect_chain[-1][0].split("#")[0] == case_url
+    page = response.content.decode()
+    assert "You confirmed it is you. You can download the report now." in page
+    assert "That is not right" not in page
+    assert _url(document) in page
+    assert client.get(_url(document)).status_code == 200
+
+
+def test_the_specialist_lands_back_on_the_workspace(document: SignedDocument) -> None:
+    specialist = document.report.case.specialist
+    response = _client(specialist, stepped_up=False).get(_url(document))
+    assert response["Location"].startswith(reverse("accounts:step_up"))
+    workspace = reverse("reports:workspace", args=[document.report.case_id])
+    assert "next=" + workspace.replace("/", "%2F") in response["Location"]
