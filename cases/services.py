@@ -84,7 +84,7 @@ def case_transition(
         detail={"from": old, "to": to, "reason": reason},
     )
     if notify and (actor is None or actor.pk != case.patient_id):
-        email_user(user=case.patient, name="case-status", params={"case_id": case.pk})
+        email_user(user=case.patient, name="case-status", params={"case_id": case.pk, "status": to})
 
 
 @transaction.atomic

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -144,11 +145,9 @@ def addendum_sign(*, addendum: Addendum, signer: User) -> SignedDocument:
         patient_id=report.case.patient_id,
         detail={"version": document.version, "kind": addendum.kind},
     )
-    case = report.case
-    if addendum.kind == AddendumKind.FOLLOW_UP and case.status == Status.REPORT_READY:
-        case_transition(case=case, to=Status.CLOSED, actor=signer, reason="follow_ups_answered", now=now)
-    else:
-        email_user(user=case.patient, name="case-status", params={"case_id": case.pk})
+    # Answers do not close the case: the patient may ask again, close it, or let it close by
+    # itself (close_quiet_cases).
+    email_user(user=report.case.patient, name="case-status", params={"case_id": report.case_id, "event": "addendum"})
     return document
 
 
@@ -284,6 +283,33 @@ def case_close(*, actor: User, case: Case) -> None:
     case_transition(case=case, to=Status.CLOSED, actor=actor, reason="patient_closed")
 
 
+def quiet_closes_on(views: list[dict[str, Any]]) -> datetime | None:
+    """When a case with a report ready closes by itself: FOLLOW_UP_QUIET_DAYS after the last
+    signed document or question, announced on the case page; never while a question waits."""
+    latest = views[-1] if views else None
+    if latest is None or latest["pending"]:
+        return None
+    asked = [f.asked_at for f in latest["follow_ups"]]
+    last = max([latest["document"].signed_at, *asked])
+    return last + timedelta(days=settings.FOLLOW_UP_QUIET_DAYS)
+
+
+def close_quiet_cases(*, now: datetime | None = None) -> int:
+    """Daily (beat): close the cases whose announced day has passed with nothing asked."""
+    now = now or timezone.now()
+    closed = 0
+    for case in Case.objects.filter(status=Status.REPORT_READY).only("id"):
+        closes_on = quiet_closes_on(signed_views(case))
+        if closes_on is None or closes_on > now:
+            continue
+        with transaction.atomic():
+            locked = Case.objects.select_for_update().get(pk=case.pk)
+            if locked.status == Status.REPORT_READY:  # the patient may just have closed it
+                case_transition(case=locked, to=Status.CLOSED, actor=None, reason="no_more_questions", now=now)
+                closed += 1
+    return closed
+
+
 @transaction.atomic
 def second_opinion_request(*, actor: User, case: Case) -> None:
     """The patient asks another specialist for an opinion on the same case (round 2): the case
@@ -350,6 +376,7 @@ def patient_reports_context(case: Case) -> dict[str, Any]:
         ),
         "follow_ups_left": MAX_FOLLOW_UPS - len(latest["follow_ups"]) if latest else 0,
         "can_close": bool(latest and case.status == Status.REPORT_READY and not pending),
+        "closes_on": quiet_closes_on(views) if case.status == Status.REPORT_READY else None,
         "can_ask_second_opinion": bool(
             latest and case.round == 1 and case.status in {Status.REPORT_READY, Status.CLOSED}
         ),

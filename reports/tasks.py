@@ -24,3 +24,11 @@ def sweep_documents_task() -> dict[str, int]:
     from reports.rendering import documents_sweep
 
     return documents_sweep()
+
+
+@shared_task
+def close_quiet_cases_task() -> int:
+    """Daily (CELERY_BEAT_SCHEDULE): close the cases whose announced closing day has passed."""
+    from reports.services import close_quiet_cases
+
+    return close_quiet_cases()

@@ -173,6 +173,7 @@ CELERY_BEAT_SCHEDULE = {
     "purge-expired-cases": {"task": "audit.tasks.purge_expired_task", "schedule": 86400.0},
     "audit-checkpoint": {"task": "audit.tasks.audit_checkpoint_task", "schedule": 3600.0},
     "check-invariants": {"task": "secondopinion.tasks.check_invariants_task", "schedule": 86400.0},
+    "close-quiet-cases": {"task": "reports.tasks.close_quiet_cases_task", "schedule": 86400.0},
 }
 
 # Files. Only ciphertext is ever written here (see uploads/).
@@ -320,6 +321,9 @@ STEP_UP_SECONDS = 5 * 60
 DEFAULT_TURNAROUND_HOURS = env.int("DEFAULT_TURNAROUND_HOURS", default=72)
 # How long an admin's emergency (break-glass) access to one case lasts.
 BREAK_GLASS_MINUTES = env.int("BREAK_GLASS_MINUTES", default=30)
+# A case with its report ready closes by itself this many days after the last signed document or
+# follow-up question (the case page announces the day); the patient may close it sooner.
+FOLLOW_UP_QUIET_DAYS = env.int("FOLLOW_UP_QUIET_DAYS", default=30)
 
 OTP_TOTP_ISSUER = "secondopinion"
 OTP_TOTP_THROTTLE_FACTOR = 1

@@ -61,7 +61,10 @@ def test_a_broker_outage_delays_reset_and_report_emails_but_loses_neither(
         ("case-status", "sent"),
         ("password-reset", "sent"),
     ]
-    assert sorted(m.subject for m in mail.outbox) == ["Choose a new password", f"News about your case {case.reference}"]
+    assert sorted(m.subject for m in mail.outbox) == [
+        "Choose a new password",
+        f"Your report for case {case.reference} is ready",
+    ]
     assert all(m.to == ["rosa@example.org"] for m in mail.outbox)
     link = next(line for m in mail.outbox for line in m.body.split() if "/accounts/reset/" in line)
     page = Client().get(urlsplit(link).path, follow=True).content.decode()

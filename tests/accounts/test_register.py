@@ -36,7 +36,8 @@ def test_it_creates_an_unverified_patient_and_sends_the_link(
     assert (user.role, user.email_verified, user.language) == (Role.PATIENT, False, "es")
     assert len(mail.outbox) == 1
     assert mail.outbox[0].subject == "Confirme su dirección de correo electrónico"
-    assert "Ana Canary" not in mail.outbox[0].body  # no names in e-mail
+    # Not the typed name: anybody can register anybody's address, with any words as a "name".
+    assert "Ana Canary" not in mail.outbox[0].body
     assert AuditEvent.objects.filter(event_type="register", actor=user).count() == 1
 
 
