@@ -32,6 +32,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import OutgoingEmail, Role, User
+from accounts.timezones import zone_of
 from core.emails import make_message
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,7 @@ def outgoing_send(*, email_id: str) -> str:
     if user is None or not user.is_active:
         return _finish(email, "skipped")
     try:
-        with translation.override(user.language):
+        with translation.override(user.language), timezone.override(zone_of(user)):
             ctx = {"user": user, **_context(email, user)}
             make_message(email.kind, user.email, ctx).send()
     except Exception as exc:

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts import timezones
 from accounts.models import Language, Role, Specialty, User
 
 _EMAIL_INVALID = _("Enter an e-mail address in the right format, like name@example.com.")
@@ -165,6 +166,26 @@ class LanguageForm(forms.ModelForm):
         model = User
         fields = ["language"]
         widgets = {"language": forms.RadioSelect}
+
+
+class TimeZoneForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["time_zone"]
+        labels = {"time_zone": _("Your time zone")}
+        help_texts = {"time_zone": _("Dates and times on your pages and in our e-mails are shown in this time zone.")}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"] = forms.ChoiceField(
+            label=self.fields["time_zone"].label,
+            help_text=self.fields["time_zone"].help_text,
+            choices=timezones.choices(),
+            initial="UTC",
+            error_messages={"invalid_choice": _("Choose a time zone from the list.")},
+        )
+        if not self.instance.time_zone:
+            self.initial["time_zone"] = "UTC"
 
 
 def clean_jurisdiction_codes(value: str) -> list[str]:

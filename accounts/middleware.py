@@ -11,11 +11,12 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 from accounts.access import is_verified
+from accounts.timezones import zone_of
 
 # Pages an authenticated user may reach before verifying a second factor.
 MFA_EXEMPT_VIEWS = {
@@ -87,6 +88,24 @@ class UserLanguageMiddleware:
             translation.activate(request.user.language)
             request.LANGUAGE_CODE = request.user.language
         return self.get_response(request)
+
+
+class UserTimeZoneMiddleware:
+    """Times on a signed-in person's pages are in their time zone (accounts/timezones.py)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        zone = zone_of(request.user) if request.user.is_authenticated else None
+        if zone is None:
+            timezone.deactivate()
+        else:
+            timezone.activate(zone)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
 
 
 def needs_second_factor(user: Any) -> bool:

@@ -34,6 +34,14 @@ class Specialty(models.TextChoices):
     INTERNAL_MEDICINE = "internal_medicine", _("Internal medicine")
 
 
+class Sex(models.TextChoices):
+    """Sex recorded at birth, as a specialist needs it (FHIR maps it to Patient.gender)."""
+
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    INTERSEX = "intersex", _("Intersex")
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
@@ -67,6 +75,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     invited_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # Changing the stamp logs the user out everywhere (see get_session_auth_hash).
     security_stamp = models.CharField(max_length=32, default=_new_security_stamp)
+    # An IANA zone ("Europe/Madrid") the pages and e-mails show times in; "" until known (the
+    # browser tells it at sign-in, the person may change it): then UTC.
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    # A patient's, asked once (the first case or the account page); shown to the specialist.
+    birth_date = models.DateField(_("date of birth"), null=True, blank=True)
+    sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices, blank=True)
+    gender_identity = models.CharField(_("gender identity"), max_length=100, blank=True)
 
     objects = UserManager()
 

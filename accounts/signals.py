@@ -14,6 +14,7 @@ from django.http import HttpRequest
 import audit
 from accounts.emails import email_admins
 from accounts.models import User
+from accounts.timezones import learn_from_browser
 from audit.signals import chain_broken
 
 
@@ -29,6 +30,7 @@ def on_login(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any
     axes_reset(username=user.email)
     if request is None:
         return
+    learn_from_browser(user, request.POST.get("time_zone", ""))
     now = time.time()
     request.session["login_at"] = now
     request.session["last_seen"] = now

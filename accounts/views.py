@@ -30,6 +30,7 @@ from accounts.forms import (
     PasswordConfirmForm,
     RegisterForm,
     ResetForm,
+    TimeZoneForm,
 )
 from accounts.models import Role, User
 from accounts.stepup import DONE_MESSAGES, mark_stepped_up, stepup_required
@@ -252,8 +253,21 @@ def security(request: AuthedRequest) -> HttpResponse:
             "has_mfa": user_has_device(request.user, confirmed=True),
             "backup_codes_left": static.token_set.count() if static else 0,
             "language_form": LanguageForm(instance=request.user),
+            "time_zone_form": TimeZoneForm(instance=request.user),
         },
     )
+
+
+@require_POST
+@login_required
+def time_zone(request: AuthedRequest) -> HttpResponse:
+    form = TimeZoneForm(request.POST, instance=request.user)
+    if form.is_valid():
+        form.save()
+        messages.success(request, _("Your time zone is saved."))
+    else:
+        messages.error(request, str(form.errors["time_zone"][0]))
+    return redirect("accounts:security")
 
 
 @require_POST

@@ -80,7 +80,7 @@ def build(report: Report, *, version: int, signer: User, signed_at: datetime) ->
         "format": FORMAT,
         "version": version,
         "round": report.round,
-        "time_zone": settings.TIME_ZONE,
+        "time_zone": case.patient.time_zone or settings.TIME_ZONE,  # the PDF adds local times in it
         "case": {
             "reference": case.reference,
             "specialty": case.specialty,

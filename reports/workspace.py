@@ -35,7 +35,7 @@ class RequestInformationForm(MessageForm):
 
 def photo_label(upload: Upload) -> str:
     """How a photo is named in a list: its file name and the day it was sent."""
-    return f"{upload.original_name} ({formats.date_format(timezone.localtime(upload.created_at), 'j M Y')})"
+    return f"{upload.original_name} ({formats.date_format(timezone.localtime(upload.created_at), 'SHORT_DATE_FORMAT')})"
 
 
 class CompareForm(forms.Form):

@@ -22,7 +22,7 @@ def test_every_email_has_three_templates_and_the_html_extends_the_base(name: str
 
 def test_the_html_is_a_whole_page_in_the_recipients_language() -> None:
     with translation.override("es"):
-        message = make_message("case-status", "ana@example.org", {"reference": "SO-AAAA-BBBB", "path": "/cases/x/"})
+        message = make_message("case-receipt", "ana@example.org", {"reference": "SO-AAAA-BBBB", "path": "/cases/x/"})
     html = str(message.alternatives[0][0])  # type: ignore[attr-defined]
     assert html.startswith("<!doctype html>") and '<html lang="es">' in html and html.rstrip().endswith("</html>")
     assert "Hola:" in html and "SO-AAAA-BBBB" in html
