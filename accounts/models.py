@@ -113,6 +113,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         """Specialists and admins: MFA is mandatory and the idle timeout is shorter."""
         return self.role in (Role.SPECIALIST, Role.ADMIN)
 
+    @property
+    def age(self) -> int | None:
+        """Whole years today, from the date of birth (None when unknown)."""
+        if self.birth_date is None:
+            return None
+        today = timezone.localdate()
+        born = self.birth_date
+        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
     def get_session_auth_hash(self) -> str:
         # Django invalidates sessions whose stored hash no longer matches. Including the
         # security stamp ends every session when a factor changes or an admin acts.

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from accounts.models import Sex, User
 from cases import coverage
 from cases.models import (
     MAX_QUESTIONS,
@@ -230,6 +231,39 @@ def _refuse_uncovered(specialty: str, country: str) -> None:
     offer = coverage.Coverage.now()
     if not offer.covers(specialty, country):
         raise ValidationError(coverage.problem_text(offer, specialty, str(countries.name(country))))
+
+
+class AboutYouForm(forms.ModelForm):
+    """The patient's date of birth and sex (and, if they wish, gender identity): on the account,
+    asked in the first case and changeable later; the specialist, the PDF and the FHIR export
+    show them."""
+
+    birth_date = PartialDateField(label=_("Date of birth"), exact=True, help_text=_("For example, 27 3 1970."))
+
+    class Meta:
+        model = User
+        fields = ["birth_date", "sex", "gender_identity"]
+        labels = {"sex": _("Sex recorded at birth"), "gender_identity": _("Gender identity (optional)")}
+        help_texts = {
+            "sex": _("Many conditions, and what is normal in tests, depend on it."),
+            "gender_identity": _("If it is not the same as your sex, you can tell us how you describe yourself."),
+        }
+        widgets = {"sex": forms.RadioSelect}
+        error_messages = {"sex": {"required": _("Choose the sex recorded at your birth.")}}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["sex"].required = True
+        cast(forms.ChoiceField, self.fields["sex"]).choices = Sex.choices
+        self.fields["birth_date"].error_messages["required"] = _("Enter your date of birth.")
+
+    def clean_birth_date(self) -> date:
+        born: date = self.cleaned_data["birth_date"]
+        if born.year < timezone.localdate().year - 120:
+            raise ValidationError(
+                _("Check the year: %(year)s would make you more than 120 years old."), params={"year": born.year}
+            )
+        return born
 
 
 class ReasonForm(forms.Form):

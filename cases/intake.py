@@ -26,6 +26,7 @@ class Step:
     done_flag: str = ""  # Case boolean set when an optional page has been seen
     template: str = "cases/intake_step.html"
     intro: Promise | str = ""
+    of_patient: bool = False  # the form edits the patient's account (case.patient), not the case
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -38,6 +39,16 @@ STEPS: list[Step] = [
     ),
     Step("specialty", _("Kind of specialist"), form=f.SpecialtyForm),
     Step("country", _("Where you live"), form=f.CountryForm),
+    Step(
+        "about-you",
+        _("About you"),
+        form=f.AboutYouForm,
+        of_patient=True,
+        intro=_(
+            "A specialist needs your age and sex to give an opinion. We keep them with your account, so you "
+            "only tell us once; you can change them here or on your account page."
+        ),
+    ),
     Step("reason", _("Why you want a second opinion"), form=f.ReasonForm, fields=("reason", "expectations")),
     Step(
         "first-opinion",
@@ -129,8 +140,8 @@ def build_form(step: Step, case: Case, data: Any, photos: list[tuple[str, str]] 
         return step.formset(data, instance=case, prefix="rows", form_kwargs={"photos": photos or []})
     if step.formset is not None:
         return step.formset(data, instance=case, prefix="rows")
-    if step.form is not None and issubclass(step.form, forms.ModelForm):  # specialty, country
-        return step.form(data, instance=case)
+    if step.form is not None and issubclass(step.form, forms.ModelForm):  # specialty, country, about you
+        return step.form(data, instance=case.patient if step.of_patient else case)
     if step.form is not None:
         return step.form(data, initial=initial_for(step, case))
     return None
@@ -138,6 +149,9 @@ def build_form(step: Step, case: Case, data: Any, photos: list[tuple[str, str]] 
 
 def save(step: Step, case: Case, form: Any) -> None:
     if form is None:
+        return
+    if step.of_patient:
+        form.save()
         return
     if isinstance(form, forms.ModelForm):  # the specialty or the country: write only that column
         form.save(commit=False)

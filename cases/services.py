@@ -115,6 +115,8 @@ def submission_problems(case: Case) -> list[str]:
         problems.append(_("Choose the country where you live."))
     elif uncovered := coverage.uncovered_problem(case):
         problems.append(uncovered)
+    if not (case.patient.birth_date and case.patient.sex):
+        problems.append(_("Tell us your date of birth and sex."))
     if not case.reason:
         problems.append(_("Tell us why you want a second opinion."))
     if not (case.first_diagnosis or case.first_treatment):

@@ -9,6 +9,7 @@ app_name = "cases"
 urlpatterns = [
     path("patient/", views.patient_home, name="patient_home"),
     path("cases/new/", views.start, name="start"),
+    path("patient/about-you/", views.about_you, name="about_you"),
     path("cases/<uuid:case_id>/", views.detail, name="detail"),
     path("cases/<uuid:case_id>/intake/<slug:slug>/", views.step, name="step"),
     path("cases/<uuid:case_id>/urgent-help/", views.emergency, name="emergency"),

@@ -18,7 +18,7 @@ from accounts.models import Role
 from cases import coverage, intake, panels, services
 from cases.access import active_break_glass, case_for_user
 from cases.access_log import access_log_page
-from cases.forms import ConsentForm, MessageForm
+from cases.forms import AboutYouForm, ConsentForm, MessageForm
 from cases.models import Case, ConsentVersion, MessageKind, Status
 
 
@@ -41,6 +41,17 @@ def start(request: AuthedRequest) -> HttpResponse:
         case = services.case_create(patient=request.user)
         return redirect("cases:step", case.pk, intake.STEPS[0].slug)
     return render(request, "cases/start.html", {"steps": intake.STEPS, "offers": coverage.offers()})
+
+
+@role_required(Role.PATIENT)
+def about_you(request: AuthedRequest) -> HttpResponse:
+    """The patient's date of birth and sex, outside a case (the account page links here)."""
+    form = AboutYouForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Your details are saved."))
+        return redirect("accounts:security")
+    return render(request, "cases/about_you.html", {"form": form})
 
 
 @role_required(Role.PATIENT)

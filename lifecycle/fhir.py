@@ -30,6 +30,11 @@ SERVICE_REQUEST_STATUS: dict[str, str] = {
 }
 
 
+FHIR_GENDER = {"female": "female", "male": "male", "intersex": "other"}
+# The core extension for a person's gender identity (FHIR R5 core extensions, usable in R4).
+GENDER_IDENTITY_URL = "http://hl7.org/fhir/StructureDefinition/individual-genderIdentity"
+
+
 def _urn(kind: str, pk: Any, parent: Any = None) -> str:
     """The fullUrl of a resource: our UUID where the row has one, else a stable name-based one."""
     value = pk if isinstance(pk, uuid.UUID) else uuid.uuid5(parent, f"{kind}:{pk}")
@@ -49,6 +54,14 @@ def _patient(plan: ExportPlan) -> dict[str, Any]:
         "communication": [
             {"language": {"coding": [{"system": "urn:ietf:bcp:47", "code": patient.language}]}, "preferred": True}
         ],
+        # Administrative gender has no "intersex": FHIR's "other" (with the sex at birth as text).
+        **({"gender": FHIR_GENDER[patient.sex]} if patient.sex else {}),
+        **({"birthDate": patient.birth_date.isoformat()} if patient.birth_date else {}),
+        **(
+            {"extension": [{"url": GENDER_IDENTITY_URL, "valueCodeableConcept": {"text": patient.gender_identity}}]}
+            if patient.gender_identity
+            else {}
+        ),
     }
 
 

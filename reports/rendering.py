@@ -30,7 +30,7 @@ from django.utils.text import capfirst
 from weasyprint.urls import URLFetcher
 
 import audit
-from accounts.models import Specialty
+from accounts.models import Sex, Specialty
 from cases.models import RequestedSpecialty
 from core import storage
 from core.claims import Claims
@@ -191,6 +191,9 @@ def _context(
             "submitted_at": _when(case.get("submitted_at")),
             "specialty": choice_label(RequestedSpecialty.choices, case.get("specialty", "")),
             "patient_name": case.get("patient_name", ""),
+            "patient_birth_date": date.fromisoformat(born) if (born := case.get("patient_birth_date")) else None,
+            "patient_sex": choice_label(Sex.choices, case.get("patient_sex", "")),
+            "patient_gender_identity": case.get("patient_gender_identity", ""),
             "first_opinion": case.get("first_opinion", {}),
         },
         "report": report,

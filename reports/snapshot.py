@@ -86,6 +86,9 @@ def build(report: Report, *, version: int, signer: User, signed_at: datetime) ->
             "specialty": case.specialty,
             "country": str(case.country),
             "patient_name": case.patient.full_name,
+            "patient_birth_date": case.patient.birth_date.isoformat() if case.patient.birth_date else None,
+            "patient_sex": case.patient.sex,
+            "patient_gender_identity": case.patient.gender_identity,
             "submitted_at": case.submitted_at.isoformat() if case.submitted_at else None,
             "first_opinion": {
                 "diagnosis": case.first_diagnosis,

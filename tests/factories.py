@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import factory
@@ -31,6 +32,8 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 class PatientFactory(UserFactory):
     role = Role.PATIENT
+    birth_date = date(1970, 5, 17)
+    sex = "female"
 
 
 class SpecialistFactory(UserFactory):

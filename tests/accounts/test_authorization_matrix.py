@@ -113,6 +113,15 @@ MATRIX: dict[str, dict[str, Any]] = {
         "admin": 404,
         "*": MFA,
     },
+    "cases:about_you": {
+        "anonymous": LOGIN,
+        "patient_a": 200,
+        "patient_b": 200,
+        "specialist": 404,
+        "other_specialist": 404,
+        "admin": 404,
+        "*": MFA,
+    },
     "cases:start": {
         "anonymous": LOGIN,
         "patient_a": 200,

@@ -94,7 +94,7 @@ def test_a_patient_answers_every_step_checks_the_answers_and_sends_the_case(
     _start_now(page)  # the start page says what to have at hand before a case is created
 
     # Urgent symptoms, sent with nothing ticked.
-    expect(page.get_by_text("Step 1 of 13")).to_be_visible()
+    expect(page.get_by_text("Step 1 of 14")).to_be_visible()
     assert_accessible(page)
     _continue(page)
     summary = _expect_error_summary(page)
@@ -115,6 +115,15 @@ def test_a_patient_answers_every_step_checks_the_answers_and_sends_the_case(
     expect(_h1(page)).to_have_text("Where you live")
     assert_accessible(page)
     page.get_by_label("In which country do you live?").select_option("ES")
+    _continue(page)
+
+    # About you: kept with the account, so a patient who told us once finds the answers there.
+    expect(_h1(page)).to_have_text("About you")
+    assert_accessible(page)
+    dob = page.get_by_role("group", name="Date of birth")
+    expect(dob.get_by_label("Year")).to_have_value("1970")
+    expect(page.get_by_role("group", name="Sex recorded at birth").get_by_label("Female")).to_be_checked()
+    page.get_by_label("Gender identity (optional)").fill("Woman")
     _continue(page)
 
     expect(_h1(page)).to_have_text("Why you want a second opinion")
@@ -330,6 +339,10 @@ def test_the_wizard_speaks_spanish_to_a_spanish_speaking_patient(
     expect(summary).to_contain_text("Dermatología está disponible para pacientes que viven en: España.")
     assert_accessible(page)
     page.get_by_label(es("In which country do you live?")).select_option("ES")
+    _continue(page, es("Continue"))
+
+    expect(_h1(page)).to_have_text(es("About you"))
+    assert_accessible(page)
     _continue(page, es("Continue"))
 
     expect(page.locator("html")).to_have_attribute("lang", "es")

@@ -85,6 +85,7 @@ INTAKE: list[tuple[str, dict[str, Any]]] = [
     ("urgent", {"flags": ["none"]}),
     ("specialty", {"specialty": "dermatology"}),
     ("country", {"country": "ES"}),
+    ("about-you", {"birth_date_0": "17", "birth_date_1": "5", "birth_date_2": "1970", "sex": "female"}),
     ("reason", {"reason": f"{CANARY} reason", "expectations": f"{CANARY} expectations"}),
     (
         "first-opinion",
