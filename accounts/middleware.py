@@ -50,16 +50,32 @@ class SessionTimeoutMiddleware:
             session = request.session
             login_at = session.setdefault("login_at", now)
             last_seen = session.get("last_seen", now)
-            idle = settings.SESSION_IDLE_TIMEOUT["staff" if user.is_care_staff else "patient"]
+            idle = idle_timeout(user)
             if now - last_seen > idle or now - login_at > settings.SESSION_ABSOLUTE_TIMEOUT:
                 language = user.language
                 logout(request)
                 with translation.override(language):
                     messages.info(request, _("You were signed out to protect your data. Please sign in again."))
                 return _login_redirect(request)
-            if now - last_seen >= ACTIVITY_WRITE_INTERVAL or "last_seen" not in session:
+            # Written at most once a minute (a quarter of a short timeout), so the stamp the
+            # page's warning counts from is never far behind.
+            if now - last_seen >= min(ACTIVITY_WRITE_INTERVAL, idle / 4) or "last_seen" not in session:
                 session["last_seen"] = now
         return self.get_response(request)
+
+
+def idle_timeout(user: Any) -> int:
+    return int(settings.SESSION_IDLE_TIMEOUT["staff" if user.is_care_staff else "patient"])
+
+
+def seconds_left(request: HttpRequest) -> int:
+    """How long this session may stay idle from now before SessionTimeoutMiddleware ends it
+    (the idle limit, or the absolute one if nearer)."""
+    now = time.time()
+    session = request.session
+    idle_left = idle_timeout(request.user) - (now - session.get("last_seen", now))
+    absolute_left = settings.SESSION_ABSOLUTE_TIMEOUT - (now - session.get("login_at", now))
+    return max(0, int(min(idle_left, absolute_left)))
 
 
 class NoStoreWhenSignedInMiddleware:

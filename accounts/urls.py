@@ -31,6 +31,7 @@ urlpatterns = [
     path("accounts/security/", views.security, name="security"),
     path("accounts/security/step-up/", views.step_up, name="step_up"),
     path("accounts/security/time-zone/", views.time_zone, name="time_zone"),
+    path("accounts/keep-alive/", views.keep_alive, name="keep_alive"),
     path("accounts/mfa/enrol/", views.mfa_enrol, name="mfa_enrol"),
     path("accounts/mfa/verify/", views.mfa_verify, name="mfa_verify"),
     path("accounts/mfa/backup-codes/", views.backup_codes, name="backup_codes"),

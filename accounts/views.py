@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import segno
@@ -256,6 +257,14 @@ def security(request: AuthedRequest) -> HttpResponse:
             "time_zone_form": TimeZoneForm(instance=request.user),
         },
     )
+
+
+@require_POST
+@login_required
+def keep_alive(request: AuthedRequest) -> HttpResponse:
+    """ "Stay signed in" in the sign-out warning: the session counts as active from now."""
+    request.session["last_seen"] = time.time()
+    return HttpResponse(status=204)
 
 
 @require_POST

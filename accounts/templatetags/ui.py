@@ -1,10 +1,13 @@
-"""Template helpers for the GOV.UK-style error summary, for forms and formsets alike."""
+"""Template helpers: the GOV.UK-style error summary (forms and formsets alike) and the time left
+before an idle session ends."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms, template
+
+from accounts.middleware import idle_timeout, seconds_left
 
 register = template.Library()
 
@@ -37,3 +40,14 @@ def error_items(obj: Any) -> list[tuple[str, str]]:
 @register.filter
 def has_errors(obj: Any) -> bool:
     return bool(error_items(obj))
+
+
+@register.simple_tag(takes_context=True)
+def session_seconds_left(context: Any) -> int:
+    """For the sign-out warning in base.html (static/js/site.js)."""
+    return seconds_left(context["request"])
+
+
+@register.simple_tag(takes_context=True)
+def session_idle_seconds(context: Any) -> int:
+    return idle_timeout(context["request"].user)

@@ -15,9 +15,22 @@
     fetch(window.location.href, {
       method: "POST", body: new FormData(form), credentials: "same-origin", headers: {"X-Autosave": "1"}
     }).then(function (response) {
+      // Signed out meanwhile: the sign-in page answered. Keep the text and sign in again
+      // (site.js), rather than saying "saved" or failing quietly.
+      if (response.redirected && response.url.indexOf("/accounts/login/") >= 0) {
+        dirty = true;
+        say(status.dataset.signedOut);
+        if (window.soSession) window.soSession.expire();
+        return;
+      }
       return response.json().then(function (data) {
-        if (response.ok && data.saved) say(status.dataset.saved.replace("%s", data.at));
-        else say(status.dataset.failed);
+        if (response.ok && data.saved) {
+          say(status.dataset.saved.replace("%s", data.at));
+          if (window.soSession) window.soSession.touch();
+        } else {
+          dirty = true;
+          say(status.dataset.failed);
+        }
       });
     }).catch(function () { dirty = true; say(status.dataset.failed); });
   }

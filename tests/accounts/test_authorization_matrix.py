@@ -241,6 +241,7 @@ MATRIX: dict[str, dict[str, Any]] = {
     "accounts:backup_codes_regenerate": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
     "accounts:mfa_remove": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
     "accounts:time_zone": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "accounts:keep_alive": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
     "reports:edit": {**LEAD_ONLY},
     "reports:preview": {**LEAD_ONLY},
     "reports:preview_pdf": {**LEAD_ONLY},
