@@ -98,6 +98,7 @@ def step(request: AuthedRequest, case_id: uuid.UUID, slug: str) -> HttpResponse:
             "number": intake.STEPS.index(current) + 1,
             "total": len(intake.STEPS),
             "next": request.path,
+            "continue_url": next_url,
             **contributed,
         },
     )
@@ -144,6 +145,7 @@ def check(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
         request,
         "cases/check.html",
         {
+            **panels.context("check", case, request.user),  # the files (uploads/panels.py)
             "case": case,
             "problems": services.submission_problems(case),
             "warnings": services.completeness_warnings(case),

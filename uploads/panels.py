@@ -12,7 +12,7 @@ from uploads import services
 from uploads.models import Kind, Upload, UploadStatus
 
 
-@contributes_to("detail", "intake-files")
+@contributes_to("detail", "intake-files", "check")
 def file_list(case: Case, user: Any) -> dict[str, Any]:
     return services.file_list_context(case)
 

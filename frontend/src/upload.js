@@ -35,6 +35,8 @@ const TEXT = {
     fileList: "Files to send",
     checking: "Files sent. We are checking them now.",
     checked: "Your files have been checked. Their status is in the list below.",
+    sendingFirst: "Sending the files you chose before going on.",
+    continueWithout: "Try again or remove them, or press Continue again to go on without them.",
   },
   es: {
     uppy: es_ES,
@@ -62,6 +64,8 @@ const TEXT = {
     fileList: "Archivos para enviar",
     checking: "Archivos enviados. Ahora los estamos revisando.",
     checked: "Ya hemos revisado sus archivos. Su estado aparece en la lista de abajo.",
+    sendingFirst: "Enviando los archivos que eligió antes de continuar.",
+    continueWithout: "Vuelva a intentarlo o quítelos, o pulse Continuar otra vez para seguir sin ellos.",
   },
 };
 
@@ -248,6 +252,36 @@ function enhance(form) {
       polling = false;
     }
   };
+
+  // The page's Continue (a submit button of the hidden plain form): files chosen but not sent are
+  // sent first, then the page goes on; a file that could not be sent stops it once, with the reason
+  // next to the widget, and a second press goes on without it.
+  let warned = false;
+  for (const button of document.querySelectorAll(`[data-continue][form="${CSS.escape(form.id)}"]`)) {
+    button.addEventListener("click", async (event) => {
+      const waiting = uppy.getFiles().filter((file) => !file.progress.uploadComplete && !file.error);
+      const failed = uppy.getFiles().filter((file) => file.error);
+      if (waiting.length === 0 && (failed.length === 0 || warned)) return; // the plain form goes on
+      event.preventDefault();
+      if (waiting.length > 0) {
+        announcer.textContent = text.sendingFirst;
+        button.disabled = true;
+        try {
+          await uppy.upload();
+        } finally {
+          button.disabled = false;
+        }
+      }
+      if (uppy.getFiles().some((file) => file.error)) {
+        warned = true;
+        problems.querySelector(".field-error")?.append(` ${text.continueWithout}`);
+        problems.tabIndex = -1;
+        problems.focus();
+        return;
+      }
+      form.requestSubmit(button);
+    });
+  }
 
   uppy.on("upload-success", () => {
     announcer.textContent = text.checking;

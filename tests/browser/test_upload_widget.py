@@ -363,3 +363,20 @@ def test_if_the_widget_cannot_load_the_plain_form_is_there(page: Page, live_serv
     expect(page.get_by_role("button", name="Upload files")).to_be_visible()
     expect(page.locator(".uppy-Dashboard")).to_have_count(0)
     assert_accessible(page)
+
+
+def test_continue_sends_the_files_the_patient_chose_but_did_not_send(
+    page: Page, live_server: Any, tmp_path: Path
+) -> None:
+    """Seen before: pressing the page's Continue instead of the widget's Send dropped the files."""
+    patient = PatientFactory()
+    case = CaseFactory(patient=patient)
+    _sign_in(page, live_server, patient.email)
+    page.goto(f"{live_server.url}/cases/{case.pk}/intake/files/")
+    widget = _widget(page)
+    expect(widget.locator(".uppy-Dashboard")).to_be_visible()
+    _file_input(page).set_input_files(_phone_jpeg(tmp_path / "mole.jpg"))
+    expect(widget.locator(".uppy-Dashboard-Item")).to_have_count(1)
+    page.get_by_role("button", name="Continue", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Consent", timeout=30_000)
+    assert Upload.objects.filter(case=case, original_name="mole.jpg").exists()
