@@ -57,9 +57,10 @@ def signing_problems(report: Report) -> list[str]:
     if report.in_person in (InPerson.SOON, InPerson.URGENT) and not report.in_person_reason.strip():
         problems.append(_("Explain why an in-person evaluation is needed."))
     answered = {a.question_id for a in report.answers.all() if a.text.strip()}
-    unanswered = [q for q in report.case.questions.all() if q.pk not in answered]
-    for question in unanswered:
-        problems.append(_("Answer the patient's question %(number)d.") % {"number": question.position + 1})
+    # Numbered as the patient and the editor list them (positions may all be 0).
+    for number, question in enumerate(report.case.questions.all(), start=1):
+        if question.pk not in answered:
+            problems.append(_("Answer the patient's question %(number)d.") % {"number": number})
     return problems
 
 

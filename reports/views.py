@@ -157,6 +157,8 @@ def sign(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
     case, report = _lead_report(request, case_id)
     if report is None:
         return redirect("reports:workspace", case.pk)
+    if request.method == "GET" and services.signing_problems(report):
+        return redirect("reports:preview", case.pk)  # what is missing, before asking for a code
     if not has_recent_stepup(request):
         return stepup_redirect(request)
     form = ConfirmForm(request.POST if request.method == "POST" else None)

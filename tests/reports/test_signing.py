@@ -133,7 +133,7 @@ def test_the_sign_page_explains_what_is_missing(patient_a: Any, specialist: Any,
     complete_draft(case, specialist, findings="")
     client = _stepped_up(specialist_client)
 
-    page = client.get(f"/specialist/cases/{case.pk}/report/sign/").content.decode()
+    page = client.get(f"/specialist/cases/{case.pk}/report/sign/", follow=True).content.decode()
 
     assert "Before you can sign" in page and "Write the findings." in page
     assert 'name="confirm"' not in page
@@ -246,3 +246,30 @@ def test_a_broker_outage_neither_fails_nor_undoes_the_signature(
         assert documents_sweep()["requeued"] == 1
     document.refresh_from_db()
     assert document.render_status == RenderStatus.READY
+
+
+def test_what_is_missing_is_listed_before_the_second_factor_is_asked(
+    patient_a: Any, specialist: Any, specialist_client: Client
+) -> None:
+    """Seen before: "Save and sign" asked for a fresh code first, then said the report was incomplete."""
+    case = case_in_review(patient_a, specialist)
+    complete_draft(case, specialist, findings="")
+    response = specialist_client.get(f"/specialist/cases/{case.pk}/report/sign/", follow=True)
+    assert response.redirect_chain[-1][0] == f"/specialist/cases/{case.pk}/report/preview/"
+    page = response.content.decode()
+    assert "Before you can sign" in page and "Write the findings." in page
+    assert "Confirm it is you" not in page
+
+
+def test_each_unanswered_question_is_named_by_its_number(patient_a: Any, specialist: Any) -> None:
+    """Seen before: "Answer the patient's question 1." three times (the questions all had position 0)."""
+    case = case_in_review(patient_a, specialist, questions=0)
+    for text in ("Is it cancer?", "Do I need surgery?", "Can I swim?"):
+        case.questions.create(text=text)  # as the intake's formset saves them: position 0
+    report = complete_draft(case, specialist)
+    Answer.objects.filter(report=report).delete()
+    assert [p for p in services.signing_problems(report) if "question" in p] == [
+        "Answer the patient's question 1.",
+        "Answer the patient's question 2.",
+        "Answer the patient's question 3.",
+    ]
