@@ -20,6 +20,8 @@ PAGES = {
     "case-assigned": "reports:workspace",
     "consultation-invite": "reports:workspace",
     "case-follow-up": "reports:addendum",
+    "case-reply": "reports:workspace",
+    "consultation-note": "reports:workspace",
 }
 
 

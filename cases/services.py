@@ -236,6 +236,9 @@ def message_send(*, case: Case, author: User, body: str, kind: str = MessageKind
         case_transition(case=case, to=Status.IN_REVIEW, actor=author, reason="patient_answered")
     if author.pk != case.patient_id and kind == MessageKind.MESSAGE:
         email_user(user=case.patient, name="case-message", params={"case_id": case.pk})
+    elif author.pk == case.patient_id and case.specialist is not None:
+        # The lead hears of each reply (a digest would leave a waiting review waiting longer).
+        email_user(user=case.specialist, name="case-reply", params={"case_id": case.pk})
     return message
 
 
@@ -347,6 +350,8 @@ def consultation_note(*, actor: User, consultation: Consultation, note: str) -> 
         raise ThreadClosed(consultation.case_id)
     consultation.note, consultation.noted_at = note, timezone.now()
     consultation.save(update_fields=["note", "noted_at"])
+    if (lead := consultation.case.specialist) is not None:
+        email_user(user=lead, name="consultation-note", params={"case_id": consultation.case_id})
     audit.record(
         actor=actor,
         event_type="consultation.note",

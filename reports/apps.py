@@ -6,4 +6,4 @@ class ReportsConfig(AppConfig):
     name = "reports"
 
     def ready(self) -> None:
-        from reports import panels  # noqa: F401  (registers its case-page panel)
+        from reports import emails, panels  # noqa: F401  (register its e-mail kind, case-page panel)

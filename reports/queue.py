@@ -10,13 +10,14 @@ from typing import Any
 
 from django import forms
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Case as Case_
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce, Left
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, Specialty, User
-from cases.models import TEXT_LIMIT, Case, Consultation, Question, RequestedSpecialty, Status
+from cases.models import TEXT_LIMIT, Case, Consultation, Message, Question, RequestedSpecialty, Status
 from reports.models import Report
 from uploads.models import Kind, Upload, UploadStatus
 
@@ -55,14 +56,22 @@ def paginate(cases: QuerySet[Case], number: Any, rows: Callable[[QuerySet[Case]]
     return Page(list(rows(Case.objects.filter(pk__in=list(page.object_list)))), page.number, page.paginator)
 
 
+def with_patient_replied(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """`patient_replied`: the case's latest message is the patient's (nobody has answered it)."""
+    last_author = Message.objects.filter(case=OuterRef("pk")).order_by("-sent_at", "-id").values("author_id")[:1]
+    return cases.annotate(last_author=Subquery(last_author)).annotate(
+        patient_replied=Case_(When(last_author=F("patient_id"), then=Value(True)), default=Value(False))
+    )
+
+
 def queue_rows(cases: QuerySet[Case]) -> QuerySet[Case]:
     """What a specialist needs to choose a case: the file counts and the start of the first
     question. Nothing else of the clinical content is loaded."""
     first_question = Question.objects.filter(case=OuterRef("pk")).order_by("position", "id").values("text")[:1]
     return (
-        with_file_counts(cases)
+        with_patient_replied(with_file_counts(cases))
         .annotate(first_question=Left(Subquery(first_question), QUESTION_PREVIEW))
-        .only("id", "reference", "specialty", "country", "status", "due_at")
+        .only("id", "reference", "specialty", "country", "status", "due_at", "patient_id")
         .order_by(*ORDER)
     )
 
@@ -75,10 +84,10 @@ def assignment_rows(cases: QuerySet[Case]) -> QuerySet[Case]:
 def my_cases(user: User) -> QuerySet[Case]:
     """Open cases the specialist leads, and those a lead consulted them on."""
     consulted = Consultation.objects.filter(case=OuterRef("pk"), colleague=user)
-    return (
+    return with_patient_replied(
         Case.objects.filter(Q(specialist=user) | Exists(consulted))
         .exclude(status__in=[Status.CLOSED, Status.WITHDRAWN])
-        .only("id", "reference", "specialty", "status", "due_at", "specialist_id")
+        .only("id", "reference", "specialty", "status", "due_at", "specialist_id", "patient_id")
         .order_by("due_at", "id")
     )
 

@@ -32,3 +32,11 @@ def close_quiet_cases_task() -> int:
     from reports.services import close_quiet_cases
 
     return close_quiet_cases()
+
+
+@shared_task
+def queue_digest_task() -> int:
+    """Hourly (CELERY_BEAT_SCHEDULE): tell specialists how many new cases wait in their queue."""
+    from reports.emails import queue_digest
+
+    return queue_digest()

@@ -175,6 +175,7 @@ CELERY_BEAT_SCHEDULE = {
     "audit-checkpoint": {"task": "audit.tasks.audit_checkpoint_task", "schedule": 3600.0},
     "check-invariants": {"task": "secondopinion.tasks.check_invariants_task", "schedule": 86400.0},
     "close-quiet-cases": {"task": "reports.tasks.close_quiet_cases_task", "schedule": 86400.0},
+    "queue-digest": {"task": "reports.tasks.queue_digest_task", "schedule": 3600.0},
 }
 
 # Files. Only ciphertext is ever written here (see uploads/).

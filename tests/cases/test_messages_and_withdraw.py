@@ -94,7 +94,8 @@ def test_the_patients_reply_puts_the_case_back_in_review(
         patient_a,
         "patient_answered",
     )
-    assert mail.outbox == []  # the patient is not told about their own message
+    # The patient is not told about their own message; the lead specialist is.
+    assert [m.to for m in mail.outbox] == [[in_review.specialist.email]]
 
 
 def test_a_specialists_plain_message_emails_the_patient_without_the_text(

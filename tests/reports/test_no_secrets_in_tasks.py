@@ -28,7 +28,7 @@ from django.test import Client
 from accounts import services
 from accounts.emails import email_user, kinds
 from accounts.models import OutgoingEmail, Role
-from cases.services import case_assign, case_submit, consultation_invite, message_send
+from cases.services import case_assign, case_submit, consultation_invite, consultation_note, message_send
 from console import services as console_services
 from tests.cases.helpers import ready_case
 from tests.factories import (
@@ -137,14 +137,17 @@ def _every_kind(client: Client) -> str:
     from cases.services import case_start_review
 
     case_start_review(case=case, specialist=lead)
-    consultation_invite(case=case, lead=lead, colleague=colleague)
+    consultation = consultation_invite(case=case, lead=lead, colleague=colleague)
     message_send(case=case, author=lead, body=FREE_TEXT)  # case-message
+    message_send(case=case, author=patient, body=FREE_TEXT)  # case-reply
+    consultation_note(actor=colleague, consultation=consultation, note=FREE_TEXT)  # consultation-note
     console_services.break_glass_open(
         case=case, admin=admin, reason=FREE_TEXT + " for the emergency review"
     )  # break-glass to other_admin
     # The follow-up question and the two alerts to admins need a signed report or a broken store to
     # happen; their e-mails are queued the way those paths queue them.
     email_user(user=lead, name="case-follow-up", params={"case_id": case.pk})
+    email_user(user=colleague, name="queue-digest", params={"count": 1})  # as reports.emails.queue_digest
     email_user(user=other_admin, name="audit-verify-failed", params={"broken_id": 7})
     email_user(user=other_admin, name="integrity-check-failed", params={"counts": {"file_missing": 1}})
     return case.reference
