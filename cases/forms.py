@@ -233,6 +233,14 @@ def _refuse_uncovered(specialty: str, country: str) -> None:
         raise ValidationError(coverage.problem_text(offer, specialty, str(countries.name(country))))
 
 
+class TitleForm(forms.ModelForm):
+    class Meta:
+        model = Case
+        fields = ["title"]
+        labels = {"title": _("A name for this case (optional)")}
+        help_texts = {"title": _("Only you see it, in your list of cases. For example: Mole on my back.")}
+
+
 class AboutYouForm(forms.ModelForm):
     """The patient's date of birth and sex (and, if they wish, gender identity): on the account,
     asked in the first case and changeable later; the specialist, the PDF and the FHIR export

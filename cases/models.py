@@ -164,6 +164,9 @@ class Case(models.Model):
     )
     legal_hold_at = models.DateTimeField(null=True, blank=True)
 
+    # The patient's own name for the case ("Mole on my back"), shown only to them; may be empty.
+    title = models.CharField(_("name of the case"), max_length=100, blank=True)
+
     # Intake answers
     red_flags = models.JSONField(default=list, blank=True)
     red_flags_answered = models.BooleanField(default=False)

@@ -88,8 +88,8 @@ def case_transition(
 
 
 @transaction.atomic
-def case_create(*, patient: User) -> Case:
-    case = Case.objects.create(patient=patient)
+def case_create(*, patient: User, title: str = "") -> Case:
+    case = Case.objects.create(patient=patient, title=title)
     audit.record(
         actor=patient,
         event_type="case.create",

@@ -11,6 +11,7 @@ urlpatterns = [
     path("cases/new/", views.start, name="start"),
     path("patient/about-you/", views.about_you, name="about_you"),
     path("cases/<uuid:case_id>/", views.detail, name="detail"),
+    path("cases/<uuid:case_id>/name/", views.title, name="title"),
     path("cases/<uuid:case_id>/intake/<slug:slug>/", views.step, name="step"),
     path("cases/<uuid:case_id>/urgent-help/", views.emergency, name="emergency"),
     path("cases/<uuid:case_id>/check/", views.check, name="check"),

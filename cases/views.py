@@ -18,7 +18,7 @@ from accounts.models import Role
 from cases import coverage, intake, panels, services
 from cases.access import active_break_glass, case_for_user
 from cases.access_log import access_log_page
-from cases.forms import AboutYouForm, ConsentForm, MessageForm
+from cases.forms import AboutYouForm, ConsentForm, MessageForm, TitleForm
 from cases.models import Case, ConsentVersion, MessageKind, Status
 
 
@@ -37,10 +37,22 @@ def patient_home(request: AuthedRequest) -> HttpResponse:
 
 @role_required(Role.PATIENT)
 def start(request: AuthedRequest) -> HttpResponse:
-    if request.method == "POST":
-        case = services.case_create(patient=request.user)
+    form = TitleForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        case = services.case_create(patient=request.user, title=form.cleaned_data["title"])
         return redirect("cases:step", case.pk, intake.STEPS[0].slug)
-    return render(request, "cases/start.html", {"steps": intake.STEPS, "offers": coverage.offers()})
+    return render(request, "cases/start.html", {"form": form, "offers": coverage.offers()})
+
+
+@role_required(Role.PATIENT)
+def title(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
+    """Rename a case (the name only its patient sees), from Check your answers or the case page."""
+    case = case_for_user(request, case_id, owner_only=True)
+    form = TitleForm(request.POST if request.method == "POST" else None, instance=case)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        return redirect("cases:check" if case.is_draft else "cases:detail", case.pk)
+    return render(request, "cases/title.html", {"case": case, "form": form})
 
 
 @role_required(Role.PATIENT)

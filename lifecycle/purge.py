@@ -16,10 +16,11 @@ from datetime import UTC
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 import audit
 from audit.models import AuditEvent
-from cases.models import Case
+from cases.models import Case, Status
 from core import storage
 from reports.models import SignedDocument
 from uploads.models import PatientKey, Upload
@@ -128,3 +129,16 @@ def destroyed_keys(patient_id: uuid.UUID) -> list[dict[str, Any]]:
 
 def iso(value: Any) -> str | None:
     return None if value is None else value.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def draft_delete(*, actor: Any, case: Case) -> bool:
+    """The patient deletes a draft they will not send: its files and rows, as a purge does (and
+    recorded as one). False when the case is no longer a draft (sent meanwhile, from another tab)."""
+    # Out of "draft" first, in one conditional UPDATE: a submit racing in another tab finds it
+    # gone, or this finds it submitted and deletes nothing.
+    if not Case.objects.filter(pk=case.pk, status=Status.DRAFT).update(
+        status=Status.WITHDRAWN, closed_at=timezone.now()
+    ):
+        return False
+    case_purge(case_id=case.pk, run=uuid.uuid4(), reason="draft_deleted", actor=actor)
+    return True

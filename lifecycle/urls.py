@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.urls import path
 
-from lifecycle import export_views, views
+from lifecycle import draft_views, export_views, views
 
 app_name = "lifecycle"
 
 urlpatterns = [
+    path("cases/<uuid:case_id>/delete/", draft_views.draft_delete, name="draft_delete"),
     # The patient's export (lifecycle/export_views.py)
     path("accounts/export/", export_views.export, name="export"),
     path("accounts/export/everything.zip", export_views.export_zip, name="export_zip"),

@@ -18,6 +18,8 @@ SAMPLE_KWARGS: dict[str, dict[str, Any]] = {
     "step": {"case_id": "draft", "slug": "reason"},
     "emergency": {"case_id": "draft"},
     "check": {"case_id": "draft"},
+    "title": {"case_id": "draft"},
+    "draft_delete": {"case_id": "draft"},
     "submit": {"case_id": "draft"},
     "submitted": {"case_id": "review"},
     "detail": {"case_id": "review"},

@@ -122,6 +122,8 @@ MATRIX: dict[str, dict[str, Any]] = {
         "admin": 404,
         "*": MFA,
     },
+    "cases:title": {**OWNER_ONLY},
+    "lifecycle:draft_delete": {**OWNER_ONLY},
     "cases:start": {
         "anonymous": LOGIN,
         "patient_a": 200,
@@ -245,7 +247,8 @@ MATRIX: dict[str, dict[str, Any]] = {
     "reports:edit": {**LEAD_ONLY},
     "reports:preview": {**LEAD_ONLY},
     "reports:preview_pdf": {**LEAD_ONLY},
-    "reports:sign": {**LEAD_ONLY, "specialist": STEP_UP},
+    # The sample draft is incomplete: what is missing is shown (the preview) before any step-up.
+    "reports:sign": {**LEAD_ONLY, "specialist": "/specialist/cases/"},
     "reports:addendum": {**LEAD_ONLY},
     "reports:addendum_sign": {**LEAD_ONLY, "specialist": STEP_UP},
     "reports:follow_up": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},

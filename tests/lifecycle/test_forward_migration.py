@@ -55,6 +55,7 @@ TRIGGER_TABLES = (*MOVED_TABLES, "audit_auditevent")
 # Columns added after the last release, with the value an old row gets.
 ADDED_FIELDS: dict[str, dict[str, Any]] = {
     "User": {"time_zone": "", "birth_date": None, "sex": "", "gender_identity": ""},
+    "Case": {"title": ""},
 }
 # (app label then, app label now, model): every row of these is compared field by field.
 ROWS = [
