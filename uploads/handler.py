@@ -15,7 +15,7 @@ from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 
 from core import storage
 from core.crypto import StreamEncryptor
-from uploads.filetypes import detect_type
+from uploads.filetypes import PDF_HEADER_WINDOW, detect_type
 from uploads.keys import new_data_key
 from uploads.limits import Limits
 from uploads.models import PatientKey
@@ -132,8 +132,8 @@ class EncryptingUploadHandler(FileUploadHandler):
         if cur is None:
             return None
         cur.size += len(raw_data)
-        if len(cur.head) < 512:
-            cur.head += raw_data[: 512 - len(cur.head)]
+        if len(cur.head) < PDF_HEADER_WINDOW:
+            cur.head += raw_data[: PDF_HEADER_WINDOW - len(cur.head)]
             cur.detected = detect_type(cur.head)
         limit, size = self.limits.per_file(cur.detected), max(cur.size, cur.declared)
         if size > limit or not self.limits.fits_quota(sum(f.size or 0 for f in self.received) + size):

@@ -11,7 +11,7 @@ import contextlib
 import re
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from io import BytesIO
 from typing import Any
@@ -24,7 +24,14 @@ from PIL import Image, ImageCms, ImageFile, ImageOps
 from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut, pixel_array
 from pydicom.uid import UID
 
-from uploads.filetypes import detect_type
+from uploads.filetypes import (
+    OFFICE_MEMBERS,
+    OPENDOCUMENT_TYPES,
+    PDF_HEADER_WINDOW,
+    detect_type,
+    pdf_offset,
+    refused_kind,
+)
 
 pillow_heif.register_heif_opener()
 
@@ -73,6 +80,22 @@ class Rejected(Exception):
         self.detail = detail
 
 
+class Archive(list["Sanitized"]):
+    """The DICOM copies of a ZIP, with what the patient should know about what was left out."""
+
+    def __init__(self, items: Iterable[Sanitized] = (), *, skipped: int = 0, dicomdir: bool = False) -> None:
+        super().__init__(items)
+        self.skipped, self.dicomdir = skipped, dicomdir
+
+    @property
+    def hints(self) -> list[str]:
+        return (["dicomdir_skipped"] if self.dicomdir else []) + (["files_skipped"] if self.skipped else [])
+
+    @property
+    def info(self) -> dict[str, int]:
+        return {"files": len(self), "skipped": self.skipped}
+
+
 @dataclass
 class Sanitized:
     kind: str  # "image" | "pdf" | "dicom"
@@ -83,11 +106,12 @@ class Sanitized:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-def sanitize(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Sanitized | list[Sanitized]:
-    """The copy to keep, or a list of DICOM copies for a zip. Raises Rejected."""
+def sanitize(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Sanitized | Archive:
+    """The copy to keep, or the DICOM copies of a zip. Raises Rejected; a file of a type we
+    don't accept is rejected with a code that says what it is (uploads.filetypes.refused_kind)."""
     if not data:
         raise Rejected("empty")
-    kind = detect_type(data[:132])
+    kind = detect_type(data[:PDF_HEADER_WINDOW])
     if kind in ("jpeg", "png", "heif"):
         return _image(data, kind, max_pixels)
     if kind == "pdf":
@@ -95,8 +119,11 @@ def sanitize(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Sanitized 
     if kind == "dicom":
         return _dicom(data, max_pixels)
     if kind == "zip":
-        return list(sanitize_zip(data, max_pixels=max_pixels))
-    raise Rejected("unsupported_type")
+        archive = Archive()
+        items = sanitize_zip(data, max_pixels=max_pixels, archive=archive)
+        archive.extend(items)
+        return archive
+    raise Rejected(refused_kind(data[:PDF_HEADER_WINDOW]))
 
 
 # Images
@@ -123,6 +150,8 @@ def _image(data: bytes, kind: str, max_pixels: int) -> Sanitized:
                 clean.save(out, format="JPEG", quality=90)
             preview = _preview(clean)
             hints = ["small_image"] if min(clean.size) < SMALL_SIDE_PX else []
+            if kind == "png" and not _png_complete(data):
+                hints.append("damaged")
             if laplacian_variance(preview) < BLUR_THRESHOLD:
                 hints.append("blurry")
             thumbnail = _thumbnail(preview)
@@ -140,6 +169,12 @@ def _image(data: bytes, kind: str, max_pixels: int) -> Sanitized:
         hints=hints,
         info={"width": clean.width, "height": clean.height, "source_type": kind},
     )
+
+
+def _png_complete(data: bytes) -> bool:
+    """Whether the PNG ends with its IEND chunk. Pillow decodes the pixels of a PNG cut off
+    after its image data without complaint; the rest of the file (often more of it) is lost."""
+    return data.endswith(b"IEND\xaeB`\x82")
 
 
 def _pixels_only(img: Image.Image, *, png: bool) -> Image.Image:
@@ -209,21 +244,24 @@ def to_8bit(arr: np.ndarray) -> np.ndarray:
 
 
 def _pdf(data: bytes) -> Sanitized:
+    # Bytes before the header (scanners, mail gateways) are not part of the document; readers skip them.
+    data = data[pdf_offset(data[:PDF_HEADER_WINDOW]) or 0 :]
     try:
         pdf = pikepdf.open(BytesIO(data))
-    except pikepdf.PasswordError as e:
+    except pikepdf.PasswordError as e:  # it needs a password to open
         raise Rejected("pdf_encrypted") from e
     except Exception as e:
         raise Rejected("pdf_corrupt", type(e).__name__) from e
     with pdf:
-        if pdf.is_encrypted:  # owner-password-only PDFs open without a password but are still encrypted
-            raise Rejected("pdf_encrypted")
+        # A PDF that opens without a password may still carry an owner password with restrictions
+        # (no copying, no printing). They protect nothing here: the copy we keep is saved without
+        # them (encryption=False), so the specialist can read and print it.
         try:
             pages = len(pdf.pages)
             _pdf_disarm(pdf)
             out = BytesIO()
             # Copy streams as they are: decoding them on save would expand any flate bomb inside.
-            pdf.save(out, stream_decode_level=pikepdf.StreamDecodeLevel.none)
+            pdf.save(out, stream_decode_level=pikepdf.StreamDecodeLevel.none, encryption=False)
         except Exception as e:
             raise Rejected("pdf_corrupt", type(e).__name__) from e
     if pages == 0:
@@ -432,15 +470,21 @@ def _dicom_thumbnail(ds: pydicom.Dataset, info: dict[str, Any]) -> bytes | None:
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
-def sanitize_zip(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Iterator[Sanitized]:
+def sanitize_zip(
+    data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, archive: Archive | None = None
+) -> Iterator[Sanitized]:
     """The DICOM files inside a zip, sanitised one at a time, so a caller can store each copy
-    before the next is read. Everything else (DICOMDIR, viewers, autorun.inf) is skipped."""
+    before the next is read. Everything else (DICOMDIR, viewers, autorun.inf) is skipped, and
+    counted in `archive` so the patient can be told. A Word, Excel or PowerPoint file (a ZIP
+    too) is rejected as what it is."""
+    archive = Archive() if archive is None else archive
     try:
         zf = zipfile.ZipFile(BytesIO(data))
     except Exception as e:
         raise Rejected("zip_corrupt", type(e).__name__) from e
     found = 0
     with zf:
+        _zip_office_check(zf)
         _zip_check(zf.infolist())
         for member in zf.infolist():
             if member.is_dir():
@@ -454,15 +498,40 @@ def sanitize_zip(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Iterat
                 raise Rejected("zip_bomb", "member size")
             # DICOMDIR indexes paths on the CD, which we don't keep; it is skipped by name too so
             # that an odd one can't sink the images.
-            if detect_type(body[:132]) != "dicom" or _zip_parts(member)[-1].upper() == "DICOMDIR":
+            if _zip_parts(member)[-1].upper() == "DICOMDIR":
+                archive.dicomdir = True
+                continue
+            if detect_type(body[:132]) != "dicom":
+                archive.skipped += 1
                 continue
             item = _dicom(body, max_pixels)
             if item.info.get("sop_class_uid") == _MEDIA_DIRECTORY_SOP_CLASS:
+                archive.dicomdir = True
                 continue
             found += 1
             yield item
     if not found:
         raise Rejected("zip_no_dicom")
+
+
+def _zip_office_check(zf: zipfile.ZipFile) -> None:
+    """Reject an Office (OOXML) or OpenDocument file as what it is, from its member names (and an
+    OpenDocument's first member, "mimetype", at most 100 bytes), before any member is expanded."""
+    names = [m.filename for m in zf.infolist()]
+    if "[Content_Types].xml" in names:
+        for prefix, code in OFFICE_MEMBERS:
+            if any(name.startswith(prefix) for name in names):
+                raise Rejected(code)
+        raise Rejected("office_document")  # another Office file (Visio, XPS)
+    first = zf.infolist()[0] if names else None
+    if first is not None and first.filename == "mimetype" and first.file_size <= 100:
+        try:
+            mimetype = zf.read(first)
+        except Exception:  # an unreadable member: the reading below says the ZIP is damaged
+            return
+        for opendocument_type, code in OPENDOCUMENT_TYPES:
+            if mimetype.startswith(opendocument_type):
+                raise Rejected(code)
 
 
 def _zip_parts(member: zipfile.ZipInfo) -> list[str]:

@@ -41,8 +41,53 @@ MAX_ATTEMPTS = 5
 
 # What the patient sees for each rejection: the reason, then what to do.
 REJECTIONS: dict[str, tuple[Any, Any]] = {
+    # What it is, for files of a type we don't accept (uploads.filetypes.refused_kind).
+    "word_document": (
+        _("This is a Word document. We cannot accept Word files."),
+        _("Save it as PDF (in Word: File, Save as, PDF) and send the PDF."),
+    ),
+    "spreadsheet": (
+        _("This is a spreadsheet (Excel or similar). We cannot accept spreadsheets."),
+        _("Save it as PDF (File, Save as, PDF) and send the PDF."),
+    ),
+    "presentation": (
+        _("This is a presentation (PowerPoint or similar). We cannot accept presentations."),
+        _("Save it as PDF (File, Save as, PDF) and send the PDF."),
+    ),
+    "office_document": (
+        _("This is a Microsoft Office document (Word, Excel or PowerPoint). We cannot accept Office files."),
+        _("Save it as PDF (File, Save as, PDF) and send the PDF."),
+    ),
+    "other_image": (
+        _("This is an image in a format we cannot accept (such as GIF, TIFF, BMP or WebP)."),
+        _("Save it as JPEG or PNG, or take a screenshot of it, and send that."),
+    ),
+    "video": (
+        _("This is a video. We cannot accept videos."),
+        _("Take photos instead and send those. If the specialist needs the video, they will ask you."),
+    ),
+    "audio": (
+        _("This is a sound recording. We cannot accept sound recordings."),
+        _("Write what matters in your answers or in a message instead."),
+    ),
+    "web_page": (
+        _("This is a web page or a web graphic (HTML or SVG). We cannot accept web pages."),
+        _("Open it in your browser, print it to PDF and send the PDF."),
+    ),
+    "text": (
+        _("This is a plain text file. We cannot accept text files."),
+        _("Save it as PDF and send the PDF, or copy the text into a message."),
+    ),
+    "program": (
+        _("This is a program, not a photo, document or scan."),
+        _("Do not open it. Send photos as JPEG, PNG or HEIC, documents as PDF and scans as DICOM."),
+    ),
+    "other_archive": (
+        _("This is a compressed file (such as RAR, 7z or gzip) that we cannot open."),
+        _("Send the files themselves, or a ZIP of the imaging folder."),
+    ),
     "unsupported_type": (
-        _("This kind of file is not accepted."),
+        _("This file is not a photo, PDF or DICOM file that we can open."),
         _("Send photos as JPEG, PNG or HEIC, documents as PDF and scans as DICOM."),
     ),
     "empty": (_("The file is empty."), _("Check the file on your device and send it again.")),
@@ -54,7 +99,10 @@ REJECTIONS: dict[str, tuple[Any, Any]] = {
         _("The image is damaged or incomplete."),
         _("Take the photo again or export it again, then send it."),
     ),
-    "pdf_encrypted": (_("The PDF is protected with a password."), _("Save a copy without a password and send that.")),
+    "pdf_encrypted": (
+        _("The PDF needs a password to open."),
+        _("Open it, save a copy without a password (or print it to a new PDF) and send that."),
+    ),
     "pdf_corrupt": (
         _("The PDF is damaged and cannot be opened."),
         _("Download or scan the document again and send it."),
@@ -79,7 +127,7 @@ REJECTIONS: dict[str, tuple[Any, Any]] = {
     "zip_encrypted": (_("The ZIP file is protected with a password."), _("Send the folder of images itself.")),
     "zip_no_dicom": (
         _("The ZIP file contains no imaging (DICOM) files."),
-        _("ZIP files are only for imaging folders."),
+        _("Send photos and documents one by one, not in a ZIP: a ZIP is only for a folder of imaging files."),
     ),
     "malware": (_("The file contains malware."), _("Do not open it. Ask whoever gave it to you for a clean copy.")),
     "tampered": (_("The file was damaged while it was being stored."), _("Send it again.")),
@@ -225,7 +273,8 @@ def _validate(upload: Upload) -> None:
             "status": UploadStatus.ACCEPTED,
             "kind": "archive",
             "mime": "application/zip",
-            "info": {"files": len(members)},
+            "hints": result.hints,
+            "info": result.info,
         }
     else:
         members = []
@@ -400,6 +449,19 @@ EXTENSIONS = {
     "application/dicom": (".dcm", ".dicom"),
 }
 _UNSAFE = re.compile(r"[^\w.()+,-]+")
+_CONVERTED = {"heic", "heif", "hif"}  # kept as JPEG: the name's extension is replaced, not kept
+
+
+def kept_name(name: str, mime: str) -> str:
+    """The name of the copy we keep: "IMG_0042.HEIC" is a JPEG now, so "IMG_0042.jpg"; a name
+    without the extension of what we keep gets it added."""
+    expected = EXTENSIONS.get(mime)
+    stem, dot, ext = name.rpartition(".")
+    if not expected or (dot and f".{ext.lower()}" in expected):
+        return name
+    if dot and stem and ext.lower() in _CONVERTED:
+        return stem + expected[0]
+    return name + expected[0]
 
 
 def safe_name(name: str, mime: str = "") -> str:
@@ -408,13 +470,10 @@ def safe_name(name: str, mime: str = "") -> str:
     keep (a HEIC photo is kept as JPEG)."""
     name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(c for c in name if unicodedata.category(c)[0] not in "CZ" or c == " ")
-    name = _UNSAFE.sub("_", name).strip("._ ") or "file"
+    name = kept_name(_UNSAFE.sub("_", name).strip("._ ") or "file", mime)
     stem, dot, ext = name.rpartition(".")
     if not dot:
         stem, ext = name, ""
-    expected = EXTENSIONS.get(mime)
-    if expected and f".{ext.lower()}" not in expected:
-        stem, ext = name, expected[0][1:]
     return f"{stem[:90]}.{ext[:9]}" if ext else stem[:100]
 
 

@@ -218,8 +218,8 @@ def _stream(request: HttpRequest, upload: Upload, *, thumbnail: bool) -> Streami
         services.open_object(upload, thumbnail=thumbnail), content_type="image/jpeg" if thumbnail else upload.mime
     )
     name = upload.original_name
-    if thumbnail or (upload.mime == "image/jpeg" and not name.lower().endswith((".jpg", ".jpeg"))):
-        name += ".jpg"  # a HEIC photo is kept as JPEG
+    if thumbnail or upload.mime == "image/jpeg":
+        name = services.kept_name(name, "image/jpeg")  # a HEIC photo is kept as JPEG
     attachment(response, name)
     if not thumbnail:
         response["Content-Length"] = str(upload.stored_size)

@@ -304,7 +304,7 @@ def test_a_file_name_is_never_a_path_and_is_shown_escaped_without_control_charac
     assert not re.search(r"[\x00-\x1f\x7f\u202e]", disposition)
 
 
-def test_html_sent_as_a_jpeg_is_rejected_as_not_accepted(
+def test_html_sent_as_a_jpeg_is_rejected_as_a_web_page(
     send: Send, patient_client: Client, case: Case, s3: Any, bucket: str
 ) -> None:
     html = b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"
@@ -312,8 +312,9 @@ def test_html_sent_as_a_jpeg_is_rejected_as_not_accepted(
     send([Part("photo.jpg", html, "image/jpeg")])
 
     upload = Upload.objects.get(case=case)
-    assert (upload.status, upload.reject_code) == (UploadStatus.REJECTED, "unsupported_type")
-    assert "This kind of file is not accepted." in _row(_files_page(patient_client, case), upload)
+    assert (upload.status, upload.reject_code) == (UploadStatus.REJECTED, "web_page")
+    row = _row(_files_page(patient_client, case), upload)
+    assert "This is a web page" in row and "print it to PDF" in row
     assert bucket_objects(s3, bucket) == {}  # the raw copy is deleted; nothing else was made
     assert patient_client.get(reverse("uploads:download", args=[upload.pk])).status_code == 404
 

@@ -21,22 +21,72 @@ def test_it_detects_our_types_from_content() -> None:
     assert detect_type(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic") == "heif"
 
 
-@pytest.mark.parametrize(
-    "data",
-    [SVG, HTML, PE, ELF, GIF, b"just some text\n", corpus.EICAR, b"\x00\x00\x00\x18ftypavif\x00\x00\x00\x00"],
-    ids=["svg-with-script", "html-named-jpg", "pe-named-dcm", "elf-named-dcm", "gif", "text", "eicar", "avif"],
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(200)  # a .doc, .xls or .ppt (Office 97-2003)
+MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
+DOCX = corpus.zip_of(
+    {"[Content_Types].xml": b"<Types/>", "_rels/.rels": b"<Relationships/>", "word/document.xml": b"<w/>"}
 )
-def test_it_rejects_everything_else_as_unsupported(data: bytes) -> None:
+XLSX = corpus.zip_of({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>"})
+PPTX = corpus.zip_of({"[Content_Types].xml": b"<Types/>", "ppt/presentation.xml": b"<p/>"})
+ODT = corpus.zip_of({"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<office/>"})
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (SVG, "web_page"),
+        (HTML, "web_page"),
+        (PE, "program"),
+        (ELF, "program"),
+        (GIF, "other_image"),
+        (b"\x00\x00\x00\x18ftypavif\x00\x00\x00\x00", "other_image"),
+        (b"II*\x00" + bytes(100), "other_image"),
+        (MP4, "video"),
+        (b"just some text\n", "text"),
+        (corpus.EICAR, "text"),
+        (OLE, "office_document"),
+        (b"Rar!\x1a\x07\x00" + bytes(100), "other_archive"),
+        (bytes(range(256)) * 2, "unsupported_type"),
+    ],
+    ids=[
+        "svg-with-script",
+        "html-named-jpg",
+        "pe-named-dcm",
+        "elf-named-dcm",
+        "gif",
+        "avif",
+        "tiff",
+        "mp4",
+        "text",
+        "eicar",
+        "office-97",
+        "rar",
+        "unknown",
+    ],
+)
+def test_it_rejects_everything_else_naming_what_it_is(data: bytes, code: str) -> None:
     assert detect_type(data) is None
     with pytest.raises(Rejected) as e:
         sanitize(data)
-    assert e.value.code == "unsupported_type"
+    assert e.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [(DOCX, "word_document"), (ODT, "word_document"), (XLSX, "spreadsheet"), (PPTX, "presentation")],
+    ids=["docx", "odt", "xlsx", "pptx"],
+)
+def test_it_rejects_an_office_file_as_what_it_is_not_as_a_zip_without_imaging(data: bytes, code: str) -> None:
+    assert detect_type(data) == "zip"  # an Office file is a ZIP
+    with pytest.raises(Rejected) as e:
+        sanitize(data)
+    assert e.value.code == code
 
 
 def test_it_rejects_html_before_jpeg_polyglot() -> None:
     # Our magic must come first: a browser sniffing this as HTML is exactly the risk.
     data = HTML + corpus.encode(corpus.page((8, 8)), "JPEG")
-    with pytest.raises(Rejected, match="unsupported_type"):
+    with pytest.raises(Rejected, match="web_page"):
         sanitize(data)
 
 

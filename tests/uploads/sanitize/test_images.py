@@ -115,6 +115,15 @@ def test_it_rejects_a_truncated_jpeg() -> None:
     assert e.value.code == "image_corrupt"
 
 
+def test_it_flags_a_png_cut_off_after_its_pixels() -> None:
+    # Pillow decodes a PNG whose end (IEND) is missing without complaint: keep it, but say so.
+    data = corpus.encode(corpus.page((800, 600)), "PNG")
+    assert data.endswith(b"IEND\xaeB`\x82")
+    assert "damaged" not in _image(data).hints
+    assert "damaged" in _image(data[:-12]).hints
+    assert "damaged" in _image(data[:-5]).hints
+
+
 def test_it_makes_a_small_jpeg_thumbnail() -> None:
     result = _image(corpus.encode(corpus.page((1600, 1200)), "PNG"))
     thumb = Image.open(BytesIO(result.thumbnail or b""))

@@ -74,12 +74,38 @@ def test_it_refuses_what_removal_missed(monkeypatch: pytest.MonkeyPatch) -> None
     assert e.value.code == "pdf_active_content"
 
 
-@pytest.mark.parametrize("user", ["u", ""], ids=["user-password", "owner-password-only"])
-def test_it_rejects_encrypted_pdfs(user: str) -> None:
-    data = corpus.plain_pdf(encryption=pikepdf.Encryption(owner="o", user=user))
+def test_it_rejects_a_pdf_that_needs_a_password_to_open() -> None:
+    data = corpus.plain_pdf(encryption=pikepdf.Encryption(owner="o", user="u"))
     with pytest.raises(Rejected) as e:
         sanitize(data)
     assert e.value.code == "pdf_encrypted"
+
+
+def test_it_keeps_a_pdf_that_opens_without_a_password_but_has_owner_restrictions() -> None:
+    # Anyone can open it (an empty user password), so the restrictions protect nothing: drop them.
+    no_copying = pikepdf.Permissions(extract=False, modify_other=False, print_highres=False)
+    data = corpus.plain_pdf(encryption=pikepdf.Encryption(owner="o", user="", allow=no_copying))
+    result = _pdf(data)
+    assert result.info == {"pages": 1}
+    with pikepdf.open(BytesIO(result.data)) as pdf:
+        assert not pdf.is_encrypted
+
+
+@pytest.mark.parametrize(
+    "junk", [b"\r\n", b"\x00" * 3, b"From scanner 12\n" * 20], ids=["newline", "nul-bytes", "scanner-header"]
+)
+def test_it_keeps_a_pdf_with_bytes_before_its_header(junk: bytes) -> None:
+    # Some scanners and mail gateways write a few bytes first; PDF readers look for %PDF- in the
+    # first 1024 bytes, and so do we.
+    result = _pdf(junk + corpus.plain_pdf())
+    assert result.info == {"pages": 1}
+    assert result.data.startswith(b"%PDF-")
+
+
+def test_it_does_not_look_for_a_pdf_header_beyond_1024_bytes() -> None:
+    with pytest.raises(Rejected) as e:
+        sanitize(b"x" * 1100 + corpus.plain_pdf())
+    assert e.value.code != "pdf_corrupt"
 
 
 @pytest.mark.parametrize(

@@ -33,6 +33,17 @@ def test_it_returns_each_dicom_of_a_cd_folder() -> None:
         assert item.data[:128] == bytes(128)
         assert pydicom.dcmread(BytesIO(item.data)).SOPClassUID != "1.2.840.10008.1.3.10"  # no DICOMDIR
     assert {item.info["modality"] for item in result} >= {"CT", "MR"}
+    # What was left out is told, not only dropped: the index, and the viewer and read-me files.
+    assert result.hints == ["dicomdir_skipped", "files_skipped"]
+    others = [n for n in members if n not in images and "DICOMDIR" not in n]
+    assert set(CRUFT) <= set(others)
+    assert result.info == {"files": len(images), "skipped": len(others)}
+
+
+def test_it_says_nothing_was_left_out_of_a_zip_of_only_images() -> None:
+    result = sanitize(corpus.zip_of({"IMG1": corpus.dicom_bytes(), "IMG2": corpus.dicom_bytes("MR_small.dcm")}))
+    assert isinstance(result, list)
+    assert (result.hints, result.info) == ([], {"files": 2, "skipped": 0})
 
 
 def test_it_rejects_a_zip_without_dicom() -> None:
