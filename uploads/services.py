@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 import audit
+from cases.models import Case
+from cases.models import Status as CaseStatus
 from core import storage
 from core.claims import Claims
 from core.crypto import DecryptionError, StreamEncryptor, decrypt_stream
@@ -29,7 +31,6 @@ from uploads.models import PatientKey, Upload, UploadStatus
 
 if TYPE_CHECKING:
     from accounts.models import User
-    from cases.models import Case
     from uploads.sanitize import Sanitized
 
 log = logging.getLogger(__name__)
@@ -318,6 +319,75 @@ def _finish(upload: Upload, fields: dict[str, Any], *, members: list[Upload]) ->
         transaction.on_commit(lambda: storage.delete(upload.raw_name))
 
 
+# Until the specialist starts the review the patient may take back any file; after that only a
+# rejected one (nothing of it is kept), so the specialist never loses a file they have looked at.
+# A second round (after a report) counts as started: the first specialist saw the files.
+BEFORE_REVIEW = {CaseStatus.DRAFT, CaseStatus.SUBMITTED, CaseStatus.TRIAGE, CaseStatus.ASSIGNED}
+
+
+class NotRemovable(Exception):
+    """The file stays; `reason` says why, in words for the patient."""
+
+    def __init__(self, reason: Any) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
+
+
+def _removal_refused(upload: Upload, case: Case) -> Any:
+    """Why the patient may not remove `upload` now, or None if they may."""
+    if upload.parent_id is not None:  # a DICOM file taken from a ZIP goes with its ZIP
+        return _("Remove the ZIP file this image came from.")
+    if upload.status == UploadStatus.SCANNING:  # a worker holds it: its copies are being written
+        return _("This file is being checked. Wait a moment, then remove it.")
+    if upload.status == UploadStatus.REJECTED:
+        return None
+    if case.status not in BEFORE_REVIEW or case.round > 1:
+        return _("The specialist has started looking at your files, so this file can no longer be removed.")
+    if case.on_legal_hold:
+        return _("This file cannot be removed now. Contact us if it was sent by mistake.")
+    return None
+
+
+def upload_removable(upload: Upload) -> bool:
+    """Whether the file list offers to remove `upload`."""
+    return _removal_refused(upload, upload.case) is None
+
+
+def upload_remove(*, actor: User, upload: Upload) -> None:
+    """Remove a file the patient sent, with every object stored for it (the ZIP's imaging files
+    too). The rows go in one transaction with the audit event, under a lock on the case so the
+    review cannot start meanwhile, and only if no worker has claimed the file since; the objects
+    go once that has committed (as after validation, `_finish`), so a failure can leave only
+    orphans, which the storage check finds, never a row without its file."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=upload.case_id)
+        current = Upload.objects.filter(pk=upload.pk).first()
+        if current is None:  # removed already (a second press)
+            return
+        if (reason := _removal_refused(current, case)) is not None:
+            raise NotRemovable(reason)
+        removed = [current, *Upload.objects.filter(parent=current).only("id")]
+        if not Upload.objects.filter(pk=current.pk, status=current.status).delete()[0]:
+            raise NotRemovable(_("This file is being checked. Wait a moment, then remove it."))
+        audit.record(
+            actor=actor,
+            event_type="upload.delete",
+            action=audit.Action.DELETE,
+            entity_type="Upload",
+            entity_id=str(current.pk),
+            case_id=case.pk,
+            patient_id=case.patient_id,
+            detail={"status": current.status, "kind": current.kind, "size": current.size, "files": len(removed)},
+        )
+        names = [name for u in removed for name in (u.raw_name, u.stored_name, u.thumb_name)]
+        transaction.on_commit(functools.partial(_delete_objects, names), robust=True)
+
+
+def _delete_objects(names: list[str]) -> None:
+    for name in names:  # a missing object is fine: only the kept copies of some uploads exist
+        storage.delete(name)
+
+
 def upload_fail(*, upload_id: uuid.UUID | str) -> None:
     """After the last retry: tell the patient, keep nothing."""
     upload = Upload.objects.select_related("case").get(pk=upload_id)
@@ -382,8 +452,11 @@ def file_list_context(case: Case) -> dict[str, Any]:
     """What templates/uploads/_file_list.html needs: the files the patient sent, with status, and
     the rows to show them in (a DICOM series is one row)."""
     uploads = list(Upload.objects.filter(case=case, parent__isnull=True).prefetch_related("members"))
+    for upload in uploads:
+        upload.case = case  # for upload_removable, without a query per row
     return {
         "uploads": uploads,
+        "removable": {u.pk for u in uploads if upload_removable(u)},
         "rows": _rows(uploads),
         "rejections": REJECTIONS,
         "processing": any(not u.is_final for u in uploads),

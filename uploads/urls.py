@@ -13,6 +13,7 @@ urlpatterns = [
     path("cases/<uuid:case_id>/files/status/", views.status, name="status"),
     path("cases/<uuid:case_id>/files/backup.zip", views.backup, name="backup"),
     path("files/<uuid:upload_id>/download/", views.download, name="download"),
+    path("files/<uuid:upload_id>/remove/", views.remove, name="remove"),
     path("files/<uuid:upload_id>/thumbnail/", views.thumbnail, name="thumbnail"),
     path("files/<uuid:upload_id>/image/", views.image, name="image"),
     path("files/<uuid:upload_id>/frames/<int:index>/", views.frame, name="frame"),

@@ -231,6 +231,22 @@ def download(request: HttpRequest, upload_id: uuid.UUID) -> StreamingHttpRespons
     return _stream(request, upload_for_user(request, upload_id), thumbnail=False)
 
 
+@require_POST
+@role_required(Role.PATIENT)
+def remove(request: AuthedRequest, upload_id: uuid.UUID) -> HttpResponse:
+    """The patient takes back a file they sent (uploads.services.upload_remove says when)."""
+    upload = upload_for_user(request, upload_id)
+    if upload.case.patient_id != request.user.pk:
+        raise Http404
+    try:
+        services.upload_remove(actor=request.user, upload=upload)
+    except services.NotRemovable as e:
+        messages.error(request, str(e.reason))
+    else:
+        messages.success(request, _("“%(name)s” was removed.") % {"name": upload.original_name})
+    return redirect(_back(request, upload.case))
+
+
 @login_required
 def thumbnail(request: HttpRequest, upload_id: uuid.UUID) -> StreamingHttpResponse:
     return _stream(request, upload_for_user(request, upload_id), thumbnail=True)

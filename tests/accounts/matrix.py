@@ -34,6 +34,7 @@ SAMPLE_KWARGS: dict[str, dict[str, Any]] = {
     "upload_file": {"case_id": "review"},
     "download": {"upload_id": "photo"},
     "thumbnail": {"upload_id": "photo"},
+    "remove": {"upload_id": "photo"},
     "workspace": {"case_id": "review"},
     "edit": {"case_id": "review"},
     "preview": {"case_id": "review"},

@@ -152,6 +152,7 @@ MATRIX: dict[str, dict[str, Any]] = {
     "uploads:backup": {**OWNER_ONLY},
     "uploads:upload": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
     "uploads:upload_file": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "uploads:remove": {**POST_ONLY},
     "uploads:download": {
         "anonymous": LOGIN,
         "patient_a": 200,
