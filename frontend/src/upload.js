@@ -37,6 +37,13 @@ const TEXT = {
     checked: "Your files have been checked. Their status is in the list below.",
     sendingFirst: "Sending the files you chose before going on.",
     continueWithout: "Try again or remove them, or press Continue again to go on without them.",
+    // Checked before sending, against the limits the server enforces (data-limit-* on the form).
+    tooLarge: {
+      photo: "“%{name}” is larger than %{mb} MB, the limit for a photo. Send a smaller copy, for example one taken with a phone.",
+      pdf: "“%{name}” is larger than %{mb} MB, the limit for a PDF. Save or scan it again at a lower quality, or split it into several PDFs, and send those.",
+      dicom: "“%{name}” is larger than %{mb} MB, the limit for one imaging (DICOM) file. Ask the hospital for a copy of the images on a CD or USB stick and send the folder.",
+      archive: "“%{name}” is larger than %{mb} MB, the limit for a ZIP. Send the folder of images itself, or several smaller ZIPs.",
+    },
   },
   es: {
     uppy: es_ES,
@@ -66,10 +73,33 @@ const TEXT = {
     checked: "Ya hemos revisado sus archivos. Su estado aparece en la lista de abajo.",
     sendingFirst: "Enviando los archivos que eligió antes de continuar.",
     continueWithout: "Vuelva a intentarlo o quítelos, o pulse Continuar otra vez para seguir sin ellos.",
+    tooLarge: {
+      photo: "«%{name}» ocupa más de %{mb} MB, el límite para una foto. Envíe una copia más pequeña, por ejemplo una hecha con el teléfono.",
+      pdf: "«%{name}» ocupa más de %{mb} MB, el límite para un PDF. Guárdelo o escanéelo de nuevo con menos calidad, o divídalo en varios PDF, y envíe esos.",
+      dicom: "«%{name}» ocupa más de %{mb} MB, el límite para un archivo de imagen (DICOM). Pida al hospital una copia de las imágenes en un CD o una memoria USB y envíe la carpeta.",
+      archive: "«%{name}» ocupa más de %{mb} MB, el límite para un ZIP. Envíe la propia carpeta de imágenes, o varios ZIP más pequeños.",
+    },
   },
 };
 
-/** The server's answer to one file: its "problems" (too large, case full, ...) become the file's error. */
+/** The limit a file's name and browser type point to ("photo", "pdf", "dicom", "archive"), or null
+ * when they say nothing we know: then only the server, which reads the content, decides. */
+function limitKind(file) {
+  const name = (file.name || "").toLowerCase();
+  const ext = name.includes(".") ? name.slice(name.lastIndexOf(".") + 1) : "";
+  const type = (file.type || "").toLowerCase();
+  if (ext === "pdf" || type === "application/pdf") return "pdf";
+  if (ext === "zip" || type === "application/zip" || type === "application/x-zip-compressed") return "archive";
+  if (["jpg", "jpeg", "png", "heic", "heif"].includes(ext) || type.startsWith("image/")) return "photo";
+  // DICOM files from a CD often have no extension, or a number as one (IM000001, 1.2.840....1)
+  if (["dcm", "dicom"].includes(ext) || type === "application/dicom" || ext === "" || /^\d+$/.test(ext)) {
+    return "dicom";
+  }
+  return null;
+}
+
+/** The server's answer to one file: its "problems" (too large, case full, ...) become the file's error.
+ * An answer with problems is a refusal (`refused`): sending the same file again would be refused too. */
 function checkResponse(xhr) {
   let body = null;
   try {
@@ -80,7 +110,7 @@ function checkResponse(xhr) {
   const problems = Array.isArray(body?.problems) ? body.problems : [];
   const received = Array.isArray(body?.files) ? body.files : [];
   if (xhr.status >= 200 && xhr.status < 300 && received.length > 0) return;
-  if (problems.length > 0) throw new Error(problems.join(" "));
+  if (problems.length > 0 && xhr.status < 500) throw Object.assign(new Error(problems.join(" ")), { refused: true });
   throw new Error(""); // shown as TEXT.notSent
 }
 
@@ -118,7 +148,52 @@ function enhance(form) {
   form.before(widget);
   form.hidden = true;
 
-  const uppy = new Uppy({ locale: text.uppy, autoProceed: false });
+  // Errors in words next to the widget, not only in Uppy's "?" tooltip: files that could not be sent
+  // (kept in the widget, with its retry) and files refused (by the limits here or by the server),
+  // which are taken out of the widget so that it offers no retry that could only be refused again.
+  const errors = new Map();
+  const refused = new Map();
+  const showErrors = () => {
+    problems.replaceChildren();
+    if (errors.size === 0 && refused.size === 0) return;
+    const heading = document.createElement("p");
+    heading.className = "field-error";
+    heading.textContent = text.problems;
+    const list = document.createElement("ul");
+    for (const message of [...refused.values(), ...errors.values()]) {
+      const item = document.createElement("li");
+      item.textContent = message;
+      list.append(item);
+    }
+    problems.append(heading, list);
+  };
+  const withName = (file, message) => (message.includes(file.name) ? message : `${file.name}: ${message}`);
+
+  const limits = {
+    photo: Number(form.dataset.limitPhoto) || 0,
+    pdf: Number(form.dataset.limitPdf) || 0,
+    dicom: Number(form.dataset.limitDicom) || 0,
+    archive: Number(form.dataset.limitArchive) || 0,
+  };
+  const overLimit = (file) => {
+    const kind = limitKind(file);
+    const limit = kind ? limits[kind] : 0;
+    if (!limit || !(file.size > limit)) return null;
+    const mb = String(Math.floor(limit / (1024 * 1024)));
+    return text.tooLarge[kind].replace("%{name}", file.name).replace("%{mb}", mb);
+  };
+
+  const uppy = new Uppy({
+    locale: text.uppy,
+    autoProceed: false,
+    onBeforeFileAdded: (file) => {
+      const message = overLimit(file.data ?? file);
+      if (!message) return true;
+      refused.set(`limit:${file.name}:${file.data?.size}`, message);
+      showErrors();
+      return false; // never added, never sent
+    },
+  });
   uppy.use(Dashboard, {
     inline: true,
     target,
@@ -171,26 +246,19 @@ function enhance(form) {
     attributeFilter: ["role", "tabindex", "aria-label"],
   });
 
-  // Errors in words next to the widget, not only in Uppy's "?" tooltip.
-  const errors = new Map();
-  const showErrors = () => {
-    problems.replaceChildren();
-    if (errors.size === 0) return;
-    const heading = document.createElement("p");
-    heading.className = "field-error";
-    heading.textContent = text.problems;
-    const list = document.createElement("ul");
-    for (const [, message] of errors) {
-      const item = document.createElement("li");
-      item.textContent = message;
-      list.append(item);
-    }
-    problems.append(heading, list);
-  };
   uppy.on("upload-error", (file, error) => {
+    if (!file) return;
+    if (error?.refused) {
+      // Refused by the server (4xx with its reasons): only a network error or a busy server is
+      // worth retrying, so the file leaves the widget and its reason stays here.
+      refused.set(file.id, withName(file, error.message));
+      showErrors();
+      setTimeout(() => uppy.removeFile(file.id), 0);
+      return;
+    }
     const message = error?.message && !error.isNetworkError ? error.message : text.notSent;
     uppy.setFileState(file.id, { error: message });
-    errors.set(file.id, message.includes(file.name) ? message : `${file.name}: ${message}`);
+    errors.set(file.id, withName(file, message));
     showErrors();
   });
   const forget = (file) => {
@@ -261,7 +329,7 @@ function enhance(form) {
     button.addEventListener("click", async (event) => {
       const waiting = uppy.getFiles().filter((file) => !file.progress.uploadComplete && !file.error);
       const failed = uppy.getFiles().filter((file) => file.error);
-      if (waiting.length === 0 && (failed.length === 0 || warned)) return; // the plain form goes on
+      if (waiting.length === 0 && ((failed.length === 0 && refused.size === 0) || warned)) return; // the plain form goes on
       event.preventDefault();
       if (waiting.length > 0) {
         announcer.textContent = text.sendingFirst;
@@ -272,7 +340,7 @@ function enhance(form) {
           button.disabled = false;
         }
       }
-      if (uppy.getFiles().some((file) => file.error)) {
+      if (uppy.getFiles().some((file) => file.error) || refused.size > 0) {
         warned = true;
         problems.querySelector(".field-error")?.append(` ${text.continueWithout}`);
         problems.tabIndex = -1;

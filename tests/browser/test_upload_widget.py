@@ -1,5 +1,6 @@
 """The upload widget (Uppy, static/vendor/uppy/, built from frontend/) in Chromium: photos, a PDF and
-a DICOM CD folder sent file by file, a refused file retried alone, the file list updated in place,
+a DICOM CD folder sent file by file, a file over its limit refused before sending and one the server
+refuses offered no retry, the file list updated in place,
 the phone camera, Spanish, and the plain form with JavaScript off or the widget missing."""
 
 from __future__ import annotations
@@ -229,7 +230,7 @@ def test_a_patient_sends_photos_a_pdf_and_a_dicom_folder_with_the_widget(
     assert_accessible(page)
 
 
-def test_a_refused_file_shows_the_servers_reason_and_is_retried_alone(
+def test_a_file_over_its_types_limit_is_refused_before_it_is_sent(
     page: Page, live_server: Any, tmp_path: Path, settings: Any
 ) -> None:
     settings.UPLOAD_LIMITS = {**settings.UPLOAD_LIMITS, "pdf_mb": 1}
@@ -238,27 +239,53 @@ def test_a_refused_file_shows_the_servers_reason_and_is_retried_alone(
     seen = _watch(page)
     _sign_in(page, live_server, patient.email)
     _open_files_page(page, live_server, case)
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.headers.get("x-file-name", "")))
 
     big = _pdf(tmp_path / "scan.pdf", padding=2 * 1024 * 1024)
     _file_input(page).set_input_files([big, _phone_jpeg(tmp_path / "rash.jpg")])
     widget = _widget(page)
+
+    # Told at once, before anything is sent, with what to do; the file is not in the widget.
+    problems = widget.get_by_role("alert").filter(has_text="Some files were not sent")
+    expect(problems).to_contain_text("“scan.pdf” is larger than 1 MB, the limit for a PDF.")
+    expect(problems).to_contain_text("split it into several PDFs")
+    expect(widget.locator(".uppy-Dashboard-Item")).to_have_count(1)
+    widget.get_by_role("button", name=SEND_BUTTON).click()
+    expect(_row(page, "rash.jpg").locator(".tag")).to_have_text("Accepted", timeout=30_000)
+    assert "scan.pdf" not in requests
+    assert list(Upload.objects.filter(case=case).values_list("original_name", flat=True)) == ["rash.jpg"]
+    assert_accessible(page)
+    _assert_no_csp_violations(page, seen)
+
+
+def test_a_file_the_server_refuses_shows_its_reason_and_offers_no_retry(
+    page: Page, live_server: Any, tmp_path: Path, settings: Any
+) -> None:
+    patient = PatientFactory()
+    case = CaseFactory(patient=patient)
+    seen = _watch(page)
+    _sign_in(page, live_server, patient.email)
+    _open_files_page(page, live_server, case)
+    # The limit is lowered after the page was shown: the widget's own check lets the photo through.
+    settings.UPLOAD_LIMITS = {**settings.UPLOAD_LIMITS, "photo_mb": 1}
+
+    big = tmp_path / "mole.jpg"
+    big.write_bytes(_phone_jpeg(tmp_path / "small.jpg").read_bytes() + bytes(2 * 1024 * 1024))
+    _file_input(page).set_input_files([big, _pdf(tmp_path / "biopsy.pdf")])
+    widget = _widget(page)
     widget.get_by_role("button", name=SEND_BUTTON).click()
 
-    reason = "“scan.pdf” is larger than 1 MB, the limit for this kind of file."
+    reason = "“mole.jpg” is larger than 1 MB, the limit for this kind of file."
     problems = widget.get_by_role("alert").filter(has_text="Some files were not sent")
     expect(problems).to_contain_text(reason, timeout=30_000)
-    failed = widget.locator(".uppy-Dashboard-Item.is-error")
-    expect(failed).to_have_count(1)
-    expect(failed.get_by_role("button", name=reason)).to_be_visible()  # Uppy's "?" beside the name
-    expect(_row(page, "rash.jpg").locator(".tag")).to_have_text("Accepted")
+    expect(_row(page, "biopsy.pdf").locator(".tag")).to_have_text("Accepted", timeout=30_000)
+    # Sending it again would be refused again: no retry, for the file or for all.
+    expect(widget.get_by_role("button", name="Retry upload")).to_have_count(0)
+    expect(widget.get_by_role("button", name=re.compile(r"^Retry"))).to_have_count(0)
+    expect(widget.locator(".uppy-Dashboard-Item").filter(has_text="mole.jpg")).to_have_count(0)
+    assert list(Upload.objects.filter(case=case).values_list("original_name", flat=True)) == ["biopsy.pdf"]
     assert_accessible(page)
-
-    # The limit is raised (say, the patient was told to send it anyway): retry only that file.
-    settings.UPLOAD_LIMITS = {**settings.UPLOAD_LIMITS, "pdf_mb": 5}
-    failed.get_by_role("button", name="Retry upload").click()
-    expect(_row(page, "scan.pdf").locator(".tag")).to_have_text("Accepted", timeout=30_000)
-    expect(problems).to_have_count(0)
-    assert sorted(Upload.objects.filter(case=case).values_list("original_name", flat=True)) == ["rash.jpg", "scan.pdf"]
     _assert_no_csp_violations(page, seen)
 
 
