@@ -332,7 +332,7 @@ def test_a_patient_without_cases_gets_an_empty_but_valid_export(bucket: str) -> 
         ("C:\\Users\\me\\scan.pdf", "application/pdf", "scan.pdf"),
         ("a\x00b\r\nc.pdf", "application/pdf", "abc.pdf"),
         ("invoice\u202efdp.exe", "application/pdf", "invoicefdp.exe.pdf"),
-        ("scan.heic", "image/jpeg", "scan.heic.jpg"),
+        ("scan.heic", "image/jpeg", "scan.jpg"),  # a converted HEIC is a JPEG: named as one
         ("..", "application/pdf", "file.pdf"),
         ("x" * 300 + ".pdf", "application/pdf", "x" * 90 + ".pdf"),
         ("informe médico.pdf", "application/pdf", "informe_médico.pdf"),

@@ -155,7 +155,7 @@ def test_files_are_grouped_by_kind_and_dicom_by_series(specialist_client: Client
     assert "labs.pdf" in html and ">1</td>" in html  # one page
     assert "Series 1: CT" in html and "Series 2: MR" in html
     assert "2 files" in html
-    assert "virus.exe" in html and "This kind of file is not accepted." in html
+    assert "virus.exe" in html and "This file is not a photo, PDF or DICOM file that we can open." in html
 
 
 def test_the_workspace_query_count_does_not_grow_with_the_case(
