@@ -10,9 +10,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_countries import countries
@@ -69,15 +71,26 @@ class Offer:
     label: str
     countries: list[str]
     turnaround: str
+    fee: str  # "150.00 EUR", or "" when no fee is set
 
 
 def offers() -> list[Offer]:
-    """What the start page promises: each specialty given somewhere, where, and how fast."""
-    hours = dict(SpecialtySetting.objects.values_list("specialty", "turnaround_hours"))
-    return [
-        Offer(label, names, turnaround_text(hours.get(code, settings.DEFAULT_TURNAROUND_HOURS)))
-        for code, label, names in Coverage.now().offered()
-    ]
+    """What the landing and start pages promise: each specialty given somewhere, where, how fast
+    and for how much."""
+    saved = {row.specialty: row for row in SpecialtySetting.objects.all()}
+    out = []
+    for code, label, names in Coverage.now().offered():
+        row = saved.get(code)
+        hours = row.turnaround_hours if row else settings.DEFAULT_TURNAROUND_HOURS
+        fee = row.fee if row else None
+        out.append(Offer(label, names, turnaround_text(hours), fee_text(fee)))
+    return out
+
+
+def fee_text(fee: Decimal | None) -> str:
+    if fee is None:
+        return ""
+    return f"{number_format(fee, decimal_pos=2, use_l10n=True)} {settings.FEE_CURRENCY}"
 
 
 def turnaround_text(hours: int) -> str:

@@ -105,6 +105,9 @@ class SpecialtySetting(models.Model):
 
     specialty = models.CharField(max_length=32, choices=RequestedSpecialty.choices, unique=True)
     turnaround_hours = models.PositiveIntegerField(default=72, validators=[MinValueValidator(1)])
+    # What the patient pays for a second opinion of this specialty, in settings.FEE_CURRENCY;
+    # None: not set (the pages then say the fee is confirmed before anything is charged).
+    fee = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)])
 
     @classmethod
     def turnaround_for(cls, specialty: str) -> timedelta:

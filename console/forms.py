@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -354,3 +356,28 @@ class SignOffForm(forms.Form):
         if set(checks) != {code for code, _label in CHECKS}:
             raise ValidationError(_("Confirm every check before signing off the month."))
         return [code for code, _label in CHECKS]
+
+
+class FeesForm(forms.Form):
+    """One optional amount per specialty, in settings.FEE_CURRENCY."""
+
+    def __init__(self, *args: Any, current: dict[str, Decimal | None], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for code, label in RequestedSpecialty.choices:
+            self.fields[code] = forms.DecimalField(
+                label=_("%(specialty)s, in %(currency)s") % {"specialty": label, "currency": settings.FEE_CURRENCY},
+                required=False,
+                min_value=0,
+                max_digits=8,
+                decimal_places=2,
+                initial=current.get(code),
+                widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01"}),
+                error_messages={
+                    "invalid": _("Enter the fee for %(specialty)s as an amount, like 150 or 150.50.")
+                    % {"specialty": label},
+                    "min_value": _("A fee cannot be negative."),
+                    "max_decimal_places": _("Use at most 2 decimals."),
+                    "max_digits": _("Enter an amount below 1,000,000."),
+                    "max_whole_digits": _("Enter an amount below 1,000,000."),
+                },
+            )

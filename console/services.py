@@ -7,6 +7,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -194,3 +195,31 @@ def break_glass_open(*, case: Case, admin: User, reason: str) -> BreakGlass:
     )
     email_admins(name="break-glass", params={"grant_id": grant.pk}, but=admin)
     return grant
+
+
+def fees_current() -> dict[str, Decimal | None]:
+    saved = dict(SpecialtySetting.objects.values_list("specialty", "fee"))
+    return {code: saved.get(code) for code in RequestedSpecialty.values}
+
+
+@transaction.atomic
+def fees_update(*, actor: User, fees: dict[str, Decimal | None]) -> list[str]:
+    """Save the changed fees (the landing and start pages show them at once); audited."""
+    current = fees_current()
+    changed = sorted(code for code, value in fees.items() if current.get(code) != value)
+    for code in changed:
+        setting = SpecialtySetting.objects.filter(specialty=code).first() or SpecialtySetting(
+            specialty=code, turnaround_hours=settings.DEFAULT_TURNAROUND_HOURS
+        )
+        setting.fee = fees[code]
+        setting.full_clean()
+        setting.save()
+    if changed:
+        audit.record(
+            actor=actor,
+            event_type="fees.update",
+            action=audit.Action.UPDATE,
+            entity_type="SpecialtySetting",
+            detail={code: None if fees[code] is None else str(fees[code]) for code in changed},
+        )
+    return changed

@@ -33,6 +33,7 @@ from console.forms import (
     BreakGlassForm,
     CaseFilterForm,
     ConsentVersionForm,
+    FeesForm,
     TurnaroundForm,
     UserFilterForm,
     UserStatus,
@@ -290,3 +291,13 @@ def break_glass(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
         return _case_page(request, case, form)
     services.break_glass_open(case=case, admin=request.user, reason=form.cleaned_data["reason"])
     return redirect("cases:detail", case.pk)
+
+
+@role_required(Role.ADMIN)
+def fees(request: AuthedRequest) -> HttpResponse:
+    form = FeesForm(request.POST or None, current=services.fees_current())
+    if request.method == "POST" and form.is_valid():
+        changed = services.fees_update(actor=request.user, fees=form.cleaned_data)
+        messages.success(request, _("Fees saved.") if changed else _("Nothing changed."))
+        return redirect("console:console_fees")
+    return render(request, "console/fees.html", {"form": form, "currency": settings.FEE_CURRENCY})

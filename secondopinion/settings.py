@@ -321,6 +321,8 @@ LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 STEP_UP_SECONDS = 5 * 60
 DEFAULT_TURNAROUND_HOURS = env.int("DEFAULT_TURNAROUND_HOURS", default=72)
+# The currency of the fees admins set per specialty (console: Fees), an ISO 4217 code.
+FEE_CURRENCY = env.str("FEE_CURRENCY", default="EUR")
 # How long an admin's emergency (break-glass) access to one case lasts.
 BREAK_GLASS_MINUTES = env.int("BREAK_GLASS_MINUTES", default=30)
 # A case with its report ready closes by itself this many days after the last signed document or

@@ -337,6 +337,7 @@ MATRIX: dict[str, dict[str, Any]] = {
     "console:console_user_mfa_reset": {**ADMIN_ONLY, "admin": STEP_UP},
     "console:console_specialist_edit": {**ADMIN_ONLY},
     "console:console_turnaround": {**ADMIN_ONLY},
+    "console:console_fees": {**ADMIN_ONLY},
     "console:console_consent_versions": {**ADMIN_ONLY},
     "console:console_consent_publish": {**ADMIN_ONLY},
     "console:console_consent_version": {**ADMIN_ONLY},
