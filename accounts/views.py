@@ -4,6 +4,7 @@ import time
 from typing import Any
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
@@ -36,6 +37,7 @@ from accounts.forms import (
 from accounts.models import Role, User
 from accounts.stepup import DONE_MESSAGES, mark_stepped_up, stepup_required
 from accounts.tokens import invitation_token, read_email_verification_token
+from core import ratelimit
 
 
 def _wrong_code() -> str:
@@ -303,11 +305,27 @@ def mfa_remove(request: AuthedRequest) -> HttpResponse:
     return redirect("accounts:security")
 
 
+def _password_tries_over(request: AuthedRequest) -> bool:
+    """The password step-up has no device throttle (codes do: django-otp): a few tries per
+    account in a window, wherever they come from."""
+    return ratelimit.over_limit(
+        request, scope="stepup-password", rate=settings.STEP_UP_PASSWORD_RATE, key=str(request.user.pk)
+    )
+
+
 @login_required
 def step_up(request: AuthedRequest) -> HttpResponse:
     with_code = user_has_device(request.user, confirmed=True)
     form = (CodeForm if with_code else PasswordConfirmForm)(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not with_code and _password_tries_over(request):
+        form.is_valid()
+        minutes = settings.STEP_UP_PASSWORD_RATE[1] // 60
+        form.add_error(
+            "password",
+            _("Too many wrong passwords. Wait %(minutes)d minutes and try again, or sign out and in again.")
+            % {"minutes": minutes},
+        )
+    elif request.method == "POST" and form.is_valid():
         check = mfa.code_check(user=request.user, code=form.cleaned_data["code"]) if with_code else None
         ok = (
             check.device is not None

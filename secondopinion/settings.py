@@ -320,6 +320,8 @@ LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 STEP_UP_SECONDS = 5 * 60
+# Password step-ups (patients without a second factor) per account: (attempts, seconds).
+STEP_UP_PASSWORD_RATE = (5, 15 * 60)
 DEFAULT_TURNAROUND_HOURS = env.int("DEFAULT_TURNAROUND_HOURS", default=72)
 # The currency of the fees admins set per specialty (console: Fees), an ISO 4217 code.
 FEE_CURRENCY = env.str("FEE_CURRENCY", default="EUR")

@@ -7,11 +7,12 @@ import pytest
 import time_machine
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, RequestFactory
+from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.stepup import stepup_required
 from tests.accounts.mfa_helpers import THROTTLED, WRONG, page_text, wrong_codes
-from tests.factories import PASSWORD, SpecialistFactory, add_totp, login, totp_code
+from tests.factories import PASSWORD, PatientFactory, SpecialistFactory, add_totp, login, totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -70,3 +71,15 @@ def test_a_right_code_while_throttled_says_to_wait(language: str) -> None:
         traveller.shift(timedelta(seconds=5))
         response = client.post("/accounts/security/step-up/", {"code": totp_code(device)})
         assert response["Location"] == "/accounts/security/" and "stepup_at" in client.session
+
+
+def test_the_password_step_up_stops_guessing_after_five_tries() -> None:
+    """Codes are throttled by django-otp; the password step-up of patients without a second
+    factor was not, so a stolen session could guess the password forever."""
+    client = login(Client(), PatientFactory())
+    url = reverse("accounts:step_up")
+    for _ in range(5):
+        assert "That is not right" in client.post(url, {"password": "guess"}).content.decode()
+    page = client.post(url, {"password": PASSWORD}).content.decode()
+    assert "Too many wrong passwords. Wait 15 minutes" in page
+    assert "stepup_at" not in client.session
