@@ -37,6 +37,10 @@ class LoginForm(AuthenticationForm):
         "unverified": _("Confirm your e-mail address first: open the link we sent you."),
     }
 
+    def clean_username(self) -> str:
+        # Addresses are stored in lower case: "Ana@Example.org" is the same account.
+        return str(self.cleaned_data["username"]).strip().lower()
+
     def confirm_login_allowed(self, user: Any) -> None:
         super().confirm_login_allowed(user)
         if not user.email_verified:

@@ -18,6 +18,13 @@ from accounts.timezones import learn_from_browser
 from audit.signals import chain_broken
 
 
+def axes_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str:
+    """AXES_USERNAME_CALLABLE: the address as the account knows it, so every spelling of one
+    address shares one failure counter (and one lockout)."""
+    raw = (credentials or {}).get("username") or request.POST.get("username", "")
+    return str(raw).strip().lower()
+
+
 def _user_for(credentials: dict[str, Any] | None) -> User | None:
     email = str((credentials or {}).get("username") or "").strip().lower()
     return User.objects.filter(email=email).first() if email else None

@@ -296,6 +296,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.signals.axes_username"  # one counter per address, whatever its capitals
 # Off: axes' reset on success deletes every failure from the address too, so signing in to
 # one's own account would wipe the guesses against someone else's. accounts.signals resets
 # only the signed-in account's own failures.

@@ -98,3 +98,18 @@ def test_the_lockout_looks_the_same_for_known_and_unknown_addresses() -> None:
         pages.append(_page(response))
     assert LOCKED in pages[0]
     assert pages[0] == pages[1]
+
+
+def test_the_address_is_one_account_whatever_its_capitals() -> None:
+    """Before: "Ana@Example.org" did not sign in (addresses are stored in lower case) and each
+    spelling had its own failure counter, so changing capitals dodged the lockout."""
+    patient = PatientFactory(email="ana.caps@example.org")
+    client = Client(REMOTE_ADDR="198.51.100.9")
+    _login(client, "Ana.Caps@Example.org", PASSWORD)
+    assert _signed_in(client)
+
+    for spelling in ("ANA.CAPS@example.org", "ana.caps@EXAMPLE.org", "Ana.caps@example.org", "ana.Caps@example.org"):
+        _attempt(spelling, "wrong", address="198.51.100.10")
+    response = _attempt("ana.CAPS@example.ORG", "wrong", address="198.51.100.11")
+    assert LOCKED in response.content.decode()
+    assert patient.email == "ana.caps@example.org"
