@@ -38,15 +38,7 @@ def _posted(request: HttpRequest) -> Any:
 # --- Retention policies (admins) ---------------------------------------------------------------
 
 
-@role_required(Role.ADMIN)
-def retention_policies(request: AuthedRequest) -> HttpResponse:
-    form = RetentionPolicyForm(_posted(request))
-    if request.method == "POST" and form.is_valid():
-        retention.policy_save(
-            actor=request.user, country=form.cleaned_data["country"], keep_days=form.cleaned_data["keep_days"]
-        )
-        messages.success(request, _("Retention policy saved."))
-        return redirect("lifecycle:retention")
+def _retention_page(request: AuthedRequest, form: RetentionPolicyForm) -> HttpResponse:
     return render(
         request,
         "lifecycle/retention.html",
@@ -62,10 +54,42 @@ def retention_policies(request: AuthedRequest) -> HttpResponse:
     )
 
 
+def _confirmed(request: HttpRequest) -> bool:
+    return request.POST.get("confirm") == "yes"
+
+
+@role_required(Role.ADMIN)
+def retention_policies(request: AuthedRequest) -> HttpResponse:
+    """A valid change is shown for confirmation first; only the confirmed POST saves it."""
+    form = RetentionPolicyForm(_posted(request))
+    if request.method != "POST" or not form.is_valid():
+        return _retention_page(request, form)
+    country, keep_days = form.cleaned_data["country"], form.cleaned_data["keep_days"]
+    if not _confirmed(request):
+        current = RetentionPolicy.objects.filter(country=country).values_list("keep_days", flat=True).first()
+        return render(
+            request,
+            "lifecycle/retention_confirm.html",
+            {
+                "form": form,
+                "country": country,
+                "keep_days": keep_days,
+                "old_days": current if current is not None else retention.keep_days_for(country),
+            },
+        )
+    retention.policy_save(actor=request.user, country=country, keep_days=keep_days)
+    messages.success(request, _("Retention policy saved."))
+    return redirect("lifecycle:retention")
+
+
 @require_POST
 @role_required(Role.ADMIN)
 def retention_remove(request: AuthedRequest, policy_id: int) -> HttpResponse:
-    retention.policy_remove(actor=request.user, policy=get_object_or_404(RetentionPolicy, pk=policy_id))
+    policy = get_object_or_404(RetentionPolicy, pk=policy_id)
+    if not _confirmed(request):
+        fallback = retention.keep_days_for("", {}) if not policy.country else retention.keep_days_for("")
+        return render(request, "lifecycle/retention_remove.html", {"policy": policy, "fallback_days": fallback})
+    retention.policy_remove(actor=request.user, policy=policy)
     messages.success(request, _("Retention policy removed."))
     return redirect("lifecycle:retention")
 

@@ -64,8 +64,8 @@ def test_the_admins_lifecycle_pages_record_the_admin_their_address_and_browser(s
     certificate = matrix_certificate(PatientFactory())
     before = last_event_id()
 
-    console.post("/console/retention/", {"country": "AR", "amount": "2", "unit": "years"})
-    console.post(f"/console/retention/{RetentionPolicy.objects.get(country='AR').pk}/remove/")
+    console.post("/console/retention/", {"country": "AR", "amount": "2", "unit": "years", "confirm": "yes"})
+    console.post(f"/console/retention/{RetentionPolicy.objects.get(country='AR').pk}/remove/", {"confirm": "yes"})
     console.post(f"/console/cases/{case.pk}/legal-hold/", {"hold-reason": "regulator", "hold-note": "Ref 42"})
     console.post(f"/console/deletion-requests/{pending[on_hold.pk].pk}/approve/")  # refused: the hold
     console.post(f"/console/cases/{case.pk}/legal-hold/release/")

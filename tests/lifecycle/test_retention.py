@@ -107,12 +107,53 @@ def test_purge_is_idempotent_after_a_crash_between_storage_and_rows(policies: No
 
 
 def test_admin_adds_a_policy_in_years(admin_client_verified: Client) -> None:
-    response = admin_client_verified.post("/console/retention/", {"country": "AR", "amount": "2", "unit": "years"})
+    response = admin_client_verified.post(
+        "/console/retention/", {"country": "AR", "amount": "2", "unit": "years", "confirm": "yes"}
+    )
     assert response.status_code == 302
     assert RetentionPolicy.objects.get(country="AR").keep_days == 730
     assert AuditEvent.objects.filter(event_type="retention.policy").exists()
     page = admin_client_verified.get("/console/retention/").content.decode()
-    assert "730 days" in page and "never purged" in page
+    assert "Argentina" in page and "2 years" in page and "never purged" in page
+
+
+def test_the_policies_read_as_a_country_and_years(admin_client_verified: Client) -> None:
+    RetentionPolicy.objects.create(country="ES", keep_days=1825)
+    RetentionPolicy.objects.create(country="", keep_days=45)
+    page = admin_client_verified.get("/console/retention/").content.decode()
+    assert "<td>Spain</td>" in page and "5 years" in page and "1825 days" not in page
+    assert "45 days" in page
+
+
+def test_a_change_is_confirmed_before_it_is_saved(admin_client_verified: Client) -> None:
+    RetentionPolicy.objects.create(country="ES", keep_days=1825)
+    data = {"country": "ES", "amount": "2", "unit": "years"}
+
+    response = admin_client_verified.post("/console/retention/", data)
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Spain" in page and "from 5 years to 2 years" in page
+    assert 'name="confirm"' in page
+    assert RetentionPolicy.objects.get(country="ES").keep_days == 1825
+    assert not AuditEvent.objects.filter(event_type="retention.policy").exists()
+
+    response = admin_client_verified.post("/console/retention/", {**data, "confirm": "yes"})
+    assert response.status_code == 302
+    assert RetentionPolicy.objects.get(country="ES").keep_days == 730
+
+
+def test_a_removal_is_confirmed_before_it_is_done(admin_client_verified: Client) -> None:
+    policy = RetentionPolicy.objects.create(country="ES", keep_days=1825)
+    url = f"/console/retention/{policy.pk}/remove/"
+
+    response = admin_client_verified.post(url)
+
+    assert response.status_code == 200
+    assert "Spain" in response.content.decode()
+    assert RetentionPolicy.objects.filter(pk=policy.pk).exists()
+    assert admin_client_verified.post(url, {"confirm": "yes"}).status_code == 302
+    assert not RetentionPolicy.objects.filter(pk=policy.pk).exists()
 
 
 @pytest.mark.parametrize(
@@ -128,11 +169,12 @@ def test_policy_errors_are_clear(admin_client_verified: Client, amount: str, mes
 
 
 def test_admin_changes_and_removes_the_default(admin_client_verified: Client) -> None:
-    admin_client_verified.post("/console/retention/", {"country": "", "amount": "90", "unit": "days"})
-    admin_client_verified.post("/console/retention/", {"country": "", "amount": "45", "unit": "days"})
+    admin_client_verified.post("/console/retention/", {"country": "", "amount": "90", "unit": "days", "confirm": "yes"})
+    admin_client_verified.post("/console/retention/", {"country": "", "amount": "45", "unit": "days", "confirm": "yes"})
     policy = RetentionPolicy.objects.get(country="")
     assert policy.keep_days == 45
-    assert admin_client_verified.post(f"/console/retention/{policy.pk}/remove/").status_code == 302
+    response = admin_client_verified.post(f"/console/retention/{policy.pk}/remove/", {"confirm": "yes"})
+    assert response.status_code == 302
     assert not RetentionPolicy.objects.exists()
 
 
