@@ -7,7 +7,7 @@ import re
 import uuid
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -20,6 +20,7 @@ from django_countries import countries
 from accounts.models import Role, User
 from audit.models import Action
 from cases.models import Case, RequestedSpecialty, Status
+from console.events import EVENT_LABELS
 from console.models import AuditReview
 
 BREAK_GLASS_MIN_REASON = 20
@@ -47,13 +48,35 @@ class UserFilterForm(forms.Form):
     )
 
 
+# The patient's words in the models' labels, as an administrator says them.
+STAFF_STATUS = {Status.AWAITING_PATIENT: _("Waiting for the patient's answer")}
+STAFF_SPECIALTY = {RequestedSpecialty.NOT_SURE: _("Not sure (to be routed to a specialist)")}
+
+
+def staff_status(code: str) -> str:
+    return str(STAFF_STATUS.get(code) or dict(Status.choices).get(code, code))
+
+
+def staff_specialty(code: str) -> str:
+    return str(STAFF_SPECIALTY.get(code) or dict(RequestedSpecialty.choices).get(code, code))
+
+
 class CaseFilterForm(forms.Form):
     reference = forms.CharField(
         label=_("Reference"), required=False, max_length=20, help_text=_("All or part of it, for example SO-7K4M.")
     )
-    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("Any status")), *Status.choices])
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Any status")), *((code, STAFF_STATUS.get(code, label)) for code, label in Status.choices)],
+    )
     specialty = forms.ChoiceField(
-        label=_("Specialty"), required=False, choices=[("", _("Any specialty")), *RequestedSpecialty.choices]
+        label=_("Specialty"),
+        required=False,
+        choices=[
+            ("", _("Any specialty")),
+            *((code, STAFF_SPECIALTY.get(code, label)) for code, label in RequestedSpecialty.choices),
+        ],
     )
     country = forms.ChoiceField(label=_("Country"), required=False)
 
@@ -136,59 +159,6 @@ class BreakGlassForm(forms.Form):
     )
 
 
-# The event types the application writes, for the search form's list.
-EVENT_TYPES = sorted(
-    {
-        "audit.export",
-        "audit.review.sign_off",
-        "audit.search",
-        "audit.verify.failed",
-        "case.break_glass",
-        "case.create",
-        "case.read",
-        "case.read.denied",
-        "case.status",
-        "case.take.denied",
-        "consent.accept",
-        "consent.withdraw",
-        "consultation.invite",
-        "consultation.note",
-        "email.verified",
-        "invite.accepted",
-        "invite.sent",
-        "lockout",
-        "login",
-        "login.failed",
-        "logout",
-        "message.send",
-        "mfa.backup_codes",
-        "mfa.enrol",
-        "mfa.remove",
-        "mfa.verify",
-        "mfa.verify.failed",
-        "page.denied",
-        "password.reset",
-        "register",
-        "report.addendum.save",
-        "report.addendum.sign",
-        "report.draft.save",
-        "report.follow_up",
-        "report.sign",
-        "report.verify",
-        "report_document.download",
-        "report_document.read",
-        "report_document.read.denied",
-        "report_document.render",
-        "report_document.render.failed",
-        "stepup",
-        "upload.backup",
-        "upload.create",
-        "upload.download",
-        "upload.read",
-        "upload.read.denied",
-        "upload.validate",
-    }
-)
 FAILURE = "failure"  # any outcome but success
 OUTCOME_CHOICES = [
     ("", _("Any outcome")),
@@ -219,9 +189,7 @@ class AuditSearchForm(forms.Form):
     user = forms.CharField(label=_("User"), required=False, max_length=254, help_text=_("E-mail address"))
     action = forms.ChoiceField(label=_("Action"), required=False, choices=[("", _("Any action")), *Action.choices])
     outcome = forms.ChoiceField(label=_("Outcome"), required=False, choices=OUTCOME_CHOICES)
-    event_type = forms.ChoiceField(
-        label=_("Event type"), required=False, choices=[("", _("Any event type")), *[(t, t) for t in EVENT_TYPES]]
-    )
+    event_type = forms.ChoiceField(label=_("Event type"), required=False)
     date_from = forms.DateField(
         label=_("From (UTC date)"),
         required=False,
@@ -236,6 +204,11 @@ class AuditSearchForm(forms.Form):
         help_text=_("For example, 2025-01-31"),
         error_messages={"invalid": _("Enter the end date as year-month-day, like 2025-01-31.")},
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        labels = sorted(((code, str(label)) for code, label in EVENT_LABELS.items()), key=lambda c: c[1].lower())
+        cast(forms.ChoiceField, self.fields["event_type"]).choices = [("", _("Any event type")), *labels]
 
     def clean_patient(self) -> uuid.UUID | None:
         value = self.cleaned_data["patient"].strip()

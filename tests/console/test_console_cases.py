@@ -91,3 +91,14 @@ def test_other_roles_get_a_404(specialist_client: Client, patient_client: Client
     for client in (specialist_client, patient_client):
         assert client.get("/console/cases/").status_code == 404
         assert client.get(f"/console/cases/{case.pk}/").status_code == 404
+
+
+def test_the_filters_and_the_list_use_admin_wording(admin_client_verified: Client) -> None:
+    CaseFactory(status=Status.AWAITING_PATIENT, specialty="not_sure")
+
+    page = admin_client_verified.get("/console/cases/").content.decode()
+
+    assert "Waiting for your answer" not in page and "route me" not in page
+    assert '<option value="awaiting_patient">Waiting for the patient&#x27;s answer</option>' in page
+    assert "<td>Waiting for the patient&#x27;s answer</td>" in page
+    assert "<td>Not sure (to be routed to a specialist)</td>" in page

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 import time_machine
 from django.urls import reverse
 
 from audit import AuditEvent
+from console.events import EVENT_LABELS
 from tests.console.review_helpers import admin_client, read, reviewed_case
 from tests.factories import PatientFactory
 
@@ -24,7 +28,7 @@ def test_it_finds_the_events_of_a_case_by_its_reference_newest_first() -> None:
     rows = [e.id for e, _ref in response.context["rows"]]
     assert rows == [second.id, first.id]
     page = response.content.decode()
-    assert "Dr Ana Ruiz (specialist)" in page and "upload.download" in page and case.reference in page
+    assert "Dr Ana Ruiz (specialist)" in page and "File downloaded" in page and case.reference in page
     assert other.reference not in page
 
 
@@ -114,3 +118,25 @@ def test_the_case_page_link_opens_the_search_for_that_case() -> None:
     html = render_to_string("console/_case_audit_link.html", {"case": case})
 
     assert f'href="{URL}?case={case.reference}"' in html
+
+
+def test_events_read_as_plain_labels_not_codes() -> None:
+    case = reviewed_case()
+    read(case, case.specialist, "report_document.read.denied")
+    client, _admin = admin_client()
+
+    page = client.get(URL, {"case": case.reference}).content.decode()
+
+    assert "<td>Report refused</td>" in page
+    assert ">report_document.read.denied<" not in page  # only the option's value keeps the code
+    assert '<option value="report_document.read.denied">Report refused</option>' in page
+
+
+def test_every_event_type_the_code_writes_has_a_label() -> None:
+    root = Path(__file__).resolve().parents[2]
+    written: set[str] = set()
+    for app in ("accounts", "audit", "cases", "uploads", "reports", "lifecycle", "console", "secondopinion"):
+        for source in (root / app).rglob("*.py"):
+            written |= set(re.findall(r'event_type="([a-z_.]+)"', source.read_text()))
+            written |= set(re.findall(r'_audit_list\(request, "([a-z_.]+)"', source.read_text()))
+    assert written and written <= set(EVENT_LABELS), sorted(written - set(EVENT_LABELS))
