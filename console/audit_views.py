@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 import audit
@@ -145,3 +146,44 @@ def sign_off(request: AuthedRequest) -> HttpResponse:
     else:
         messages.success(request, _("The review of %(month)s is signed off.") % {"month": f"{month:%Y-%m}"})
     return redirect(reverse("console:access_review") + "?" + urlencode({"month": f"{month:%Y-%m}"}))
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def verify_chain(request: AuthedRequest) -> HttpResponse:
+    """Check the audit chain now and say what was found (the page, not a command line)."""
+    back = redirect(reverse("console:access_review") + "#sign-off")
+    try:
+        check = review.audit_chain_check(admin=request.user)
+    except (OSError, BotoCoreError, ClientError):
+        messages.error(
+            request, _("The audit chain could not be checked: the file store is not answering. Try again later.")
+        )
+        return back
+    if not check.ok and check.broken_id is not None:
+        messages.error(
+            request,
+            _(
+                "The audit chain is broken at event %(id)d: it was edited, inserted or deleted outside the "
+                "application. The other administrators have been told."
+            )
+            % {"id": check.broken_id},
+        )
+    elif not check.ok:
+        messages.error(
+            request,
+            _(
+                "The audit chain does not match its newest signed checkpoint: events may have been removed from its end."
+            ),
+        )
+    else:
+        messages.success(
+            request,
+            ngettext(
+                "The audit chain is intact: %(n)d event verified, and a signed checkpoint is saved.",
+                "The audit chain is intact: %(n)d events verified, and a signed checkpoint is saved.",
+                check.count,
+            )
+            % {"n": check.count},
+        )
+    return back

@@ -19,7 +19,9 @@ from django.utils.http import urlencode
 
 import audit
 from accounts.models import Role, User
+from audit.checkpoint import check_against_checkpoint, checkpoint_write
 from audit.models import Action, AuditEvent, Outcome
+from audit.services import verify_chain
 from cases.models import Case, Consultation
 from console.forms import FAILURE
 from console.models import AuditReview
@@ -272,3 +274,32 @@ def audit_review_sign_off(*, admin: User, month: date, checks: list[str], note: 
         detail={"month": f"{month:%Y-%m}", "checks": checks},
     )
     return review
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    ok: bool
+    count: int  # events verified
+    broken_id: int | None = None  # the first event that does not verify
+    checkpoint_saved: bool = False
+
+
+def audit_chain_check(*, admin: User) -> ChainCheck:
+    """What `manage.py audit_verify` does, for the console: verify the chain, judge it by the newest
+    signed checkpoint, and when it holds save a new checkpoint of its head (a break is reported
+    to every admin by checkpoint_write). The check itself is audited."""
+    result = verify_chain()
+    problem = result.reason if not result.ok else check_against_checkpoint(result)
+    saved = False
+    if not result.ok or not problem:
+        saved = bool(checkpoint_write().get("ok"))
+    ok = not problem
+    audit.record(
+        actor=admin,
+        event_type="audit.verify",
+        action=Action.EXECUTE,
+        outcome=Outcome.SUCCESS if ok else Outcome.SERIOUS_FAILURE,
+        entity_type="AuditEvent",
+        detail={"count": result.count, "broken_id": result.broken_id, "checkpoint": saved},
+    )
+    return ChainCheck(ok=ok, count=result.count, broken_id=result.broken_id, checkpoint_saved=saved)

@@ -29,4 +29,5 @@ urlpatterns = [
     path("console/audit/export.json", audit_views.export_fhir, name="export_fhir"),
     path("console/audit/access-review/", audit_views.access_review, name="access_review"),
     path("console/audit/access-review/sign-off/", audit_views.sign_off, name="sign_off"),
+    path("console/audit/verify/", audit_views.verify_chain, name="verify_chain"),
 ]

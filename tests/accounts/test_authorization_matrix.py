@@ -382,6 +382,7 @@ MATRIX: dict[str, dict[str, Any]] = {
         "*": MFA,
     },
     "console:sign_off": {"*": 405, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "console:verify_chain": {**POST_ONLY},
     "cases:access_log": {**OWNER_ONLY},
     "reports:statistics": {
         "anonymous": LOGIN,

@@ -10,6 +10,7 @@ from django.urls import reverse
 from audit import AuditEvent
 from cases.models import Consultation
 from console.models import AuditReview
+from tests.audit.chain import _triggers_bypassed
 from tests.console.review_helpers import admin_client, break_glass, denial, read, reviewed_case, staff
 from tests.factories import AdminFactory, SpecialistFactory
 
@@ -170,7 +171,8 @@ def test_the_page_shows_the_latest_checkpoint() -> None:
 
     read(reviewed_case(), staff(SpecialistFactory))
     client, _admin = admin_client()
-    assert "no signed checkpoint found" in client.get(URL).content.decode()
+    page = client.get(URL).content.decode()
+    assert "no signed checkpoint found" in page and "manage.py" not in page
 
     with time_machine.travel("2025-03-15 12:00Z", tick=False):
         checkpoint_write()
@@ -188,3 +190,36 @@ def test_the_sign_off_service_refuses_a_second_sign_off_of_the_same_month() -> N
     with pytest.raises(AlreadySigned):
         audit_review_sign_off(admin=admin, month=date(2025, 1, 1), checks=CHECKS, note="")
     assert AuditReview.objects.count() == 1
+
+
+@pytest.mark.usefixtures("no_checkpoints")
+def test_an_admin_checks_the_chain_from_the_page_and_reads_the_result() -> None:
+    read(reviewed_case(), staff(SpecialistFactory))
+    client, admin = admin_client()
+    assert 'action="/console/audit/verify/"' in client.get(URL).content.decode()
+
+    response = client.post(reverse("console:verify_chain"), follow=True)
+
+    page = response.content.decode()
+    assert "The audit chain is intact" in page and "a signed checkpoint is saved" in page
+    assert "events verified at" in page and "no signed checkpoint found" not in page
+    event = AuditEvent.objects.get(event_type="audit.verify")
+    assert event.actor_id == admin.pk and event.outcome == "0" and event.detail["count"] >= 1
+
+
+@pytest.mark.usefixtures("no_checkpoints")
+def test_a_broken_chain_is_shown_with_the_first_bad_event() -> None:
+    first = read(reviewed_case(), staff(SpecialistFactory))
+    client, _admin = admin_client()
+    with _triggers_bypassed() as cursor:  # an edit behind the application's back
+        cursor.execute("UPDATE audit_auditevent SET detail = %s WHERE id = %s", ['{"n": 99}', first.id])
+
+    page = client.post(reverse("console:verify_chain"), follow=True).content.decode()
+
+    assert f"The audit chain is broken at event {first.id}" in page
+    assert AuditEvent.objects.filter(event_type="audit.verify", outcome="8").exists()
+
+
+def test_the_chain_check_is_a_post() -> None:
+    client, _admin = admin_client()
+    assert client.get(reverse("console:verify_chain")).status_code == 405
