@@ -204,6 +204,7 @@ def test_a_red_flag_sends_the_patient_to_the_urgent_help_page(patient_client: Cl
     assert response["Location"] == f"/cases/{case.pk}/urgent-help/"
     page = patient_client.get(response["Location"]).content.decode()
     assert "Get emergency help now" in page
+    assert '<a href="tel:112">112</a>' in page and '<a href="tel:911">911</a>' in page
     case.refresh_from_db()
     assert (case.red_flags, case.red_flags_answered) == (["breathing"], True)
 
