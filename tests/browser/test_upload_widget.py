@@ -151,7 +151,7 @@ def _row(page: Page, name: str) -> Locator:
 
 def _open_files_page(page: Page, live_server: Any, case: Any) -> None:
     page.goto(f"{live_server.url}/cases/{case.pk}/files/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Photos, reports and scans")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Files of case {case.reference}")
 
 
 def test_a_patient_sends_photos_a_pdf_and_a_dicom_folder_with_the_widget(
