@@ -57,9 +57,14 @@ def _text(
 # -- dates the patient remembers: three boxes ---------------------------------------------
 
 
+def _blank(value: Any) -> bool:
+    return value is None or not str(value).strip()
+
+
 class DateBoxesWidget(forms.MultiWidget):
     template_name = "widgets/date_boxes.html"
     use_fieldset = True
+    required_boxes: tuple[int, ...] = (2,)  # the year; the field says which others it needs
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         box = {"inputmode": "numeric", "pattern": "[0-9]*", "class": "input--date"}
@@ -76,7 +81,24 @@ class DateBoxesWidget(forms.MultiWidget):
         # posted, already in the boxes' order.
         if isinstance(value, tuple):
             value = self.decompress(value)
-        return super().get_context(name, value, attrs)
+        context = super().get_context(name, value, attrs)
+        subwidgets = context["widget"]["subwidgets"]
+        if isinstance(value, list) and any(w["attrs"].get("aria-invalid") for w in subwidgets):
+            # GOV.UK date input: only the boxes that are wrong are marked (a missing year is not
+            # a wrong day); when the date is wrong as a whole, all of them are.
+            wrong = self.wrong_boxes(value)
+            for index, subwidget in enumerate(subwidgets):
+                if wrong and index not in wrong:
+                    subwidget["attrs"].pop("aria-invalid", None)
+        return context
+
+    def wrong_boxes(self, values: list[Any]) -> set[int]:
+        """The boxes that are missing (and needed) or not a number."""
+        return {
+            index
+            for index, value in enumerate(values)
+            if (index in self.required_boxes if _blank(value) else not str(value).strip().isdigit())
+        }
 
     def decompress(self, value: Any) -> list[Any]:
         if isinstance(value, date):
@@ -85,6 +107,16 @@ class DateBoxesWidget(forms.MultiWidget):
             year, month, day = value
             return [day, month, year]
         return [None, None, None]
+
+
+_MISSING = {  # the missing boxes (day 0, month 1, year 2) → what to enter
+    (0,): _("Enter the day."),
+    (1,): _("Enter the month."),
+    (2,): _("Enter the year."),
+    (0, 1): _("Enter the day and the month."),
+    (0, 2): _("Enter the day and the year."),
+    (1, 2): _("Enter the month and the year."),
+}
 
 
 class PartialDateField(forms.MultiValueField):
@@ -111,6 +143,17 @@ class PartialDateField(forms.MultiValueField):
             "incomplete": _("Enter the day, month and year.") if exact else _("Enter the year."),
         }
         super().__init__(fields, require_all_fields=False, **kwargs)
+        assert isinstance(self.widget, DateBoxesWidget)
+        self.widget.required_boxes = (0, 1, 2) if exact else (2,)
+
+    def clean(self, value: Any) -> Any:
+        # Say which part is missing ("Enter the year."), not "Enter the day, month and year."
+        if isinstance(value, list) and not all(_blank(v) for v in value):
+            needed = (0, 1, 2) if self.exact else (2,)
+            missing = [index for index in needed if _blank(value[index])]
+            if missing:
+                raise ValidationError(_MISSING[tuple(missing)], code="incomplete")
+        return super().clean(value)
 
     def compress(self, data_list: list[Any]) -> Any:
         if not data_list:
@@ -123,6 +166,8 @@ class PartialDateField(forms.MultiValueField):
 
 
 class MonthYearWidget(DateBoxesWidget):
+    required_boxes = (1,)  # the year
+
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         box = {"inputmode": "numeric", "pattern": "[0-9]*", "autocomplete": "off"}
         forms.MultiWidget.__init__(
