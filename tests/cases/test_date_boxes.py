@@ -4,10 +4,19 @@ missing (GOV.UK date input; issue 15, item 17)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
+import pytest
 from django import forms
+from django.utils import translation
 
 from cases.forms import MonthYearField, PartialDateField
+
+
+@pytest.fixture(autouse=True)
+def _in_english() -> Iterator[None]:
+    with translation.override("en"):
+        yield
 
 
 class _Dates(forms.Form):
