@@ -59,7 +59,7 @@ def test_an_admin_reviews_who_saw_a_case(page: Page, live_server: Any, tmp_path:
     events = page.get_by_test_id("audit-events")
     expect(events.get_by_role("row")).to_have_count(3)  # the header, the break-glass and the read
     expect(events).to_contain_text("Ada Admin (admin)")
-    expect(events).to_contain_text("case.break_glass")
+    expect(events).to_contain_text("Emergency access to a case (break-glass)")
     expect(events).to_contain_text("Dr Ana Ruiz (specialist)")
     expect(events).not_to_contain_text(other.reference)
     assert_accessible(page)
