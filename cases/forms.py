@@ -214,12 +214,28 @@ class MonthYearField(forms.MultiValueField):
 # -- pages ---------------------------------------------------------------------------------
 
 
+class ExclusiveCheckboxes(forms.CheckboxSelectMultiple):
+    """Checkboxes with one answer that excludes the others ("None of these"): set apart by an
+    "or", and site.js clears the others when it is chosen (and it, when another is)."""
+
+    def __init__(self, *args: Any, exclusive: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.exclusive = exclusive
+
+    def create_option(self, name: str, value: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(name, value, *args, **kwargs)
+        if str(value) == self.exclusive:
+            option["exclusive"] = True
+            option["attrs"]["data-exclusive"] = ""
+        return option
+
+
 class RedFlagsForm(forms.Form):
     flags = forms.MultipleChoiceField(
         label=_("Do you have any of these right now?"),
         required=False,
         choices=[*RedFlag.choices, (NONE, _("None of these"))],
-        widget=forms.CheckboxSelectMultiple,
+        widget=ExclusiveCheckboxes(exclusive=NONE),
         help_text=_("Select all that apply."),
     )
 

@@ -13,7 +13,23 @@ document.addEventListener("DOMContentLoaded", function () {
   });
 
   sessionTimeout();
+  exclusiveCheckboxes();
 });
+
+// "None of these" (GOV.UK checkboxes with an exclusive "or" answer): choosing it clears the other
+// answers, and choosing another clears it. Without this file the server refuses the mix.
+function exclusiveCheckboxes() {
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!(box instanceof HTMLInputElement) || box.type !== "checkbox" || !box.checked) return;
+    var group = box.closest(".choices");
+    if (!group || !group.querySelector("input[data-exclusive]")) return;
+    var exclusive = box.hasAttribute("data-exclusive");
+    group.querySelectorAll("input[type=checkbox]").forEach(function (other) {
+      if (other !== box && (exclusive || other.hasAttribute("data-exclusive"))) other.checked = false;
+    });
+  });
+}
 
 // The sign-out warning (GOV.UK timeout-warning pattern, WCAG 2.2.1 "Timing adjustable"): a
 // dialog two minutes before an idle session ends, with "Stay signed in". If nobody answers, what
