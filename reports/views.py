@@ -46,7 +46,7 @@ from reports.forms import AddendumForm, ConfirmForm, FollowUpForm, ReportForm, S
 from reports.models import RenderStatus, Report, SignedDocument
 from uploads import services as upload_services
 from uploads.access import upload_for_user
-from uploads.models import Kind, Upload, UploadStatus
+from uploads.models import Upload, UploadStatus
 
 
 @role_required(Role.SPECIALIST)
@@ -59,19 +59,22 @@ def workspace(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
 # --- Report authoring (lead specialist) -------------------------------------------------------
 
 
-def _photo_choices(case: Case) -> list[tuple[str, str]]:
-    photos = Upload.objects.filter(case=case, kind=Kind.IMAGE, status=UploadStatus.ACCEPTED).order_by("created_at")
-    return [(str(u.pk), f"{u.original_name} ({date_format(u.created_at, 'SHORT_DATE_FORMAT')})") for u in photos]
-
-
-def _report_form(report: Report, data: Any = None) -> ReportForm:
+def _report_form(report: Report, evidence: dict[str, Any], data: Any = None) -> ReportForm:
     case = report.case
     return ReportForm(
         data,
         instance=report,
         questions=list(case.questions.all()),
-        photos=_photo_choices(case),
+        photos=[(str(item["upload"].pk), item["label"]) for item in evidence["photo_items"]],
         answers={a.question_id: a.text for a in report.answers.all()},
+    )
+
+
+def _edit_page(
+    request: AuthedRequest, report: Report, form: ReportForm, evidence: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    return render(
+        request, "reports/edit.html", {"case": report.case, "report": report, "form": form, **evidence}, status=status
     )
 
 
@@ -94,13 +97,14 @@ def edit(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
     case, report = _lead_report(request, case_id)
     if report is None:
         return redirect("reports:workspace", case.pk)
-    form = _report_form(report, request.POST if request.method == "POST" else None)
+    evidence = ws.evidence(case)
+    form = _report_form(report, evidence, request.POST if request.method == "POST" else None)
     autosave = request.headers.get("X-Autosave") == "1"
     if request.method == "POST":
         if not form.is_valid():
             if autosave:
                 return JsonResponse({"saved": False}, status=400)
-            return render(request, "reports/edit.html", {"case": case, "report": report, "form": form}, status=400)
+            return _edit_page(request, report, form, evidence, status=400)
         try:
             services.report_save_draft(
                 actor=request.user, report=report, fields=form.sections(), answers=form.answers()
@@ -118,7 +122,7 @@ def edit(request: AuthedRequest, case_id: uuid.UUID) -> HttpResponse:
             return redirect("reports:sign", case.pk)
         messages.success(request, _("Draft saved."))
         return redirect("reports:edit", case.pk)
-    return render(request, "reports/edit.html", {"case": case, "report": report, "form": form})
+    return _edit_page(request, report, form, evidence)
 
 
 def _draft_context(report: Report) -> dict[str, Any]:

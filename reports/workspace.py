@@ -82,6 +82,19 @@ def measurement_sites(measurements: list[Measurement]) -> list[dict[str, Any]]:
     return [{"site": site, "rows": rows, "chart": _chart(rows)} for site, rows in by_site.items()]
 
 
+def evidence(case: Case) -> dict[str, Any]:
+    """What the report editor shows beside the form: the patient's questions and answers, the
+    photos, files and measurements, from the same fixed number of queries as the workspace."""
+    prefetch_related_objects([case], "questions", "surgeries", "medications", "measurements")
+    files = review_files(case)
+    return {
+        **files,
+        "sites": measurement_sites(list(case.measurements.all())),
+        "photo_ids": {u.pk for u in files["photos"]},
+        "photo_items": [{"upload": u, "label": photo_label(u)} for u in files["photos"]],
+    }
+
+
 def context(
     case: Case, *, user: Any, message_form: MessageForm | None = None, request_form: MessageForm | None = None
 ) -> dict[str, Any]:
