@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
-from cases.models import ConsentVersion
+from cases.models import ConsentVersion, Status
 from tests.browser.helpers import _axe, assert_accessible
-from tests.factories import PASSWORD, CaseFactory, PatientFactory, publish_consent_v1
+from tests.factories import PASSWORD, CaseFactory, PatientFactory, accepted_upload, publish_consent_v1
 
 pytestmark = pytest.mark.browser
 
@@ -69,3 +70,27 @@ def test_the_widgets_buttons_are_large_enough_to_tap(browser: Browser, live_serv
         assert box["width"] >= 24 and box["height"] >= 24, f"{name!r} is {box['width']:.0f} × {box['height']:.0f} px"
     _fits(page)
     assert_accessible(page)  # a file waiting: the Send button in the site's colours
+
+
+def test_a_sha256_is_a_fingerprint_that_opens_to_the_full_value(browser: Browser, live_server: Any) -> None:
+    patient = PatientFactory()
+    case = CaseFactory(patient=patient, status=Status.SUBMITTED, submitted_at=timezone.now())
+    upload = accepted_upload(case, name="IMG_20240110_093512_left_shoulder.jpg")
+    page = _phone(browser, live_server, patient.email)
+
+    for url in (f"/cases/{case.pk}/files/", f"/cases/{case.pk}/submitted/"):
+        page.goto(live_server.url + url)
+        fingerprint = page.get_by_text(re.compile(rf"^SHA-256 {upload.sha256[:8]}…{upload.sha256[-8:]}")).first
+        expect(fingerprint).to_be_visible()
+        box = fingerprint.bounding_box()
+        assert box and box["height"] <= 56, f"the fingerprint is {box and box['height']:.0f} px tall on {url}"
+        fingerprint.click()
+        full = page.locator("[data-sha256]").first
+        expect(full).to_be_visible()
+        assert re.sub(r"\s", "", full.inner_text()) == upload.sha256
+        full_box = full.bounding_box()
+        assert full_box and full_box["height"] <= 110, (
+            f"the full value is {full_box and full_box['height']:.0f} px tall"
+        )
+        _fits(page)
+        assert_accessible(page)

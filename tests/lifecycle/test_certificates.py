@@ -14,6 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
 
@@ -157,3 +158,12 @@ def test_checking_reports_does_not_use_up_the_certificate_checks(
         client.post(reverse("reports:verify"), {"code": "ZZZZ-ZZZZ-ZZZZ"})
     assert client.post(reverse("reports:verify"), {"code": "ZZZZ-ZZZZ-ZZZZ"}).status_code == 429
     assert client.post(VERIFY, {"certificate": io.BytesIO(certificate_json(certificate))}).status_code == 200
+
+
+def test_the_pdf_breaks_a_sha256_only_between_groups_of_eight() -> None:
+    sha = "0123456789abcdef" * 4
+    case = {"reference": "SO-TEST", "files": [{"id": "f1", "kind": "image", "size": 1, "sha256": sha}], "reports": []}
+    html = render_to_string("lifecycle/pdf/certificate.html", {"c": {"cases": [case], "keys_destroyed": []}})
+    grouped = "<wbr>".join(sha[i : i + 8] for i in range(0, 64, 8))
+    assert f'<td class="mono hash">{grouped}</td>' in html  # .hash: no break inside a group
+    assert sha not in html

@@ -65,7 +65,7 @@ def test_the_images_of_one_series_are_one_row_with_the_files_inside(
     assert re.findall(r'<li data-upload="([^"]+)"', row) == [str(uploads[n].pk) for n in ("4950", "5011", "4981")]
     for name in SERIES:
         assert f'href="{reverse("uploads:download", args=[uploads[name].pk])}">{name}</a>' in row
-        assert f"SHA-256 {hashlib.sha256((MR2 / name).read_bytes()).hexdigest()}" in row
+        assert f'data-sha256="{hashlib.sha256((MR2 / name).read_bytes()).hexdigest()}"' in row
     # The sample image is the middle one (instance 2).
     assert f'href="{reverse("uploads:thumbnail", args=[uploads["5011"].pk])}"' in row
     for name in ("15970", "CT_small.dcm", "arm.jpg"):

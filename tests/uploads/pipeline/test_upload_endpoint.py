@@ -115,7 +115,7 @@ def test_a_photo_a_pdf_a_dicom_and_a_dicom_folder_are_each_accepted_and_listed_w
         assert escape(name) in row
         assert str(filesizeformat(len(data))) in row
         assert uploads[name].sha256 == hashlib.sha256(data).hexdigest()
-        assert f"SHA-256 {hashlib.sha256(data).hexdigest()}" in row
+        assert f'data-sha256="{hashlib.sha256(data).hexdigest()}"' in row
 
     keys = set(bucket_objects(s3, bucket))
     assert all(KEY.fullmatch(key) for key in keys), keys

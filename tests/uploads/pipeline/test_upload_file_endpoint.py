@@ -90,7 +90,7 @@ def test_a_photo_sent_as_the_body_is_stored_checked_and_answered_in_json(
     assert set(bucket_objects(s3, bucket)) == {f"files/{upload.pk}", f"thumbs/{upload.pk}"}
     assert AuditEvent.objects.filter(event_type="upload.create", entity_id=str(upload.pk)).count() == 1
     page = patient_client.get(reverse("uploads:files", args=[case.pk])).content.decode()
-    assert f"SHA-256 {upload.sha256}" in page
+    assert f'data-sha256="{upload.sha256}"' in page and f"SHA-256 <code>{upload.sha256[:8]}…" in page
 
 
 def test_a_file_of_several_parts_arrives_whole(put: Put, patient_client: Client, case: Case, settings: Any) -> None:
