@@ -49,8 +49,8 @@ class UserFilterForm(forms.Form):
 
 
 # The patient's words in the models' labels, as an administrator says them.
-STAFF_STATUS = {Status.AWAITING_PATIENT: _("Waiting for the patient's answer")}
-STAFF_SPECIALTY = {RequestedSpecialty.NOT_SURE: _("Not sure (to be routed to a specialist)")}
+STAFF_STATUS: dict[str, Any] = {Status.AWAITING_PATIENT: _("Waiting for the patient's answer")}
+STAFF_SPECIALTY: dict[str, Any] = {RequestedSpecialty.NOT_SURE: _("Not sure (to be routed to a specialist)")}
 
 
 def staff_status(code: str) -> str:
