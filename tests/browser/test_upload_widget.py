@@ -201,9 +201,9 @@ def test_a_patient_sends_photos_a_pdf_and_a_dicom_folder_with_the_widget(
     if heic:
         names.append(heic.name)
     series = page.get_by_test_id("file-list").locator("tbody tr[data-series]")
-    expect(series.locator("summary")).to_have_text("MR series: 2 images", timeout=30_000)
+    expect(series.locator("summary").first).to_have_text("MR series: 2 images", timeout=30_000)
     expect(series.locator(".series-members")).to_be_hidden()
-    series.locator("summary").click()
+    series.locator("summary").first.click()
     for name in ("4950", "4981"):
         expect(series.locator("li").filter(has_text=name).locator(".tag")).to_have_text("Accepted")
     for name in set(names) - {"4950", "4981"}:
