@@ -22,6 +22,8 @@ from audit.models import Action
 from cases.models import Case, RequestedSpecialty, Status
 from console.events import EVENT_LABELS
 from console.models import AuditReview
+from core.clinic import EDITABLE
+from core.models import ClinicDetails
 
 BREAK_GLASS_MIN_REASON = 20
 BREAK_GLASS_MAX_REASON = 1000
@@ -329,6 +331,43 @@ class SignOffForm(forms.Form):
         if set(checks) != {code for code, _label in CHECKS}:
             raise ValidationError(_("Confirm every check before signing off the month."))
         return [code for code, _label in CHECKS]
+
+
+class ClinicDetailsForm(forms.ModelForm):
+    """Who runs the service and how patients reach it: the contact and privacy pages, the footer's
+    pages and the e-mails show it."""
+
+    class Meta:
+        model = ClinicDetails
+        fields = list(EDITABLE)
+        widgets = {
+            "address": forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address"}),
+            "email": forms.EmailInput(attrs={"autocomplete": "email"}),
+            "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+        }
+        help_texts = {
+            "name": _("The legal name patients see as the one responsible for their data."),
+            "email": _("Where patients write about their account, payments or their data. Not for clinical questions."),
+            "phone": _("With the country code, like +34 910 000 000."),
+            "hours": _("For example: Monday to Friday, 9:00 to 17:00 (Madrid time)."),
+            "dpo_email": _("The privacy notice gives it for questions about personal data."),
+        }
+        error_messages = {
+            "name": {"required": _("Enter the clinic's name: patients see it as the one responsible for their data.")},
+            "email": {"invalid": _("Enter the e-mail address in the form name@example.org.")},
+            "dpo_email": {
+                "invalid": _("Enter the data-protection officer's e-mail address in the form name@example.org.")
+            },
+        }
+
+    def clean_phone(self) -> str:
+        phone = " ".join(self.cleaned_data["phone"].split())
+        if phone and not re.fullmatch(r"\+?[0-9][0-9 ().-]{5,}", phone):
+            raise ValidationError(
+                _("“%(phone)s” is not a telephone number. Enter digits, with the country code, like +34 910 000 000."),
+                params={"phone": phone},
+            )
+        return phone
 
 
 class FeesForm(forms.Form):

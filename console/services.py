@@ -20,6 +20,8 @@ import audit
 from accounts.emails import email_admins, email_user
 from accounts.models import Role, SpecialistProfile, User
 from cases.models import BreakGlass, Case, CaseEvent, ConsentVersion, RequestedSpecialty, SpecialtySetting, Status
+from core.clinic import EDITABLE
+from core.models import ClinicDetails
 
 
 class Refused(Exception):
@@ -195,6 +197,27 @@ def break_glass_open(*, case: Case, admin: User, reason: str) -> BreakGlass:
     )
     email_admins(name="break-glass", params={"grant_id": grant.pk}, but=admin)
     return grant
+
+
+@transaction.atomic
+def clinic_update(*, actor: User, details: ClinicDetails) -> list[str]:
+    """Save the clinic's details from the console's form (an unsaved or changed ClinicDetails);
+    audited with the names of the changed fields."""
+    saved = ClinicDetails.objects.select_for_update().filter(pk=ClinicDetails.SINGLETON).first()
+    changed = [f for f in EDITABLE if saved is None or getattr(saved, f) != getattr(details, f)]
+    if not changed:
+        return []
+    details.pk, details.updated_by, details.updated_at = ClinicDetails.SINGLETON, actor, timezone.now()
+    details.full_clean()
+    details.save()
+    audit.record(
+        actor=actor,
+        event_type="clinic.update",
+        action=audit.Action.UPDATE,
+        entity_type="ClinicDetails",
+        detail={"fields": changed},
+    )
+    return changed
 
 
 def fees_current() -> dict[str, Decimal | None]:

@@ -16,6 +16,7 @@ urlpatterns = [
     path("console/users/<uuid:user_id>/specialist/", views.specialist_edit, name="console_specialist_edit"),
     path("console/turnaround/", views.turnaround, name="console_turnaround"),
     path("console/fees/", views.fees, name="console_fees"),
+    path("console/clinic/", views.clinic, name="console_clinic"),
     path("console/consent/", views.consent_versions, name="console_consent_versions"),
     path("console/consent/new/", views.consent_publish, name="console_consent_publish"),
     path("console/consent/<int:version>/", views.consent_version, name="console_consent_version"),

@@ -32,12 +32,14 @@ from console import services
 from console.forms import (
     BreakGlassForm,
     CaseFilterForm,
+    ClinicDetailsForm,
     ConsentVersionForm,
     FeesForm,
     TurnaroundForm,
     UserFilterForm,
     UserStatus,
 )
+from core.clinic import details
 from uploads.models import Upload
 
 PAGE_SIZE = 50
@@ -64,9 +66,20 @@ def console(request: AuthedRequest) -> HttpResponse:
             "by_role": [(label, by_role.get(code, 0)) for code, label in Role.choices],
             "waiting": Case.objects.unassigned().count(),
             "stranded": coverage.stranded(),
+            "clinic_unreachable": not details().reachable,
             "invited": User.objects.filter(is_active=True, password__startswith=UNUSABLE_PASSWORD_PREFIX).count(),
         },
     )
+
+
+@role_required(Role.ADMIN)
+def clinic(request: AuthedRequest) -> HttpResponse:
+    form = ClinicDetailsForm(request.POST or None, instance=details())
+    if request.method == "POST" and form.is_valid():
+        changed = services.clinic_update(actor=request.user, details=form.instance)
+        messages.success(request, _("Clinic details saved.") if changed else _("Nothing changed."))
+        return redirect("console:console_clinic")
+    return render(request, "console/clinic.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @role_required(Role.ADMIN)

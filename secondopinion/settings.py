@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_countries",
+    "core",
     "accounts",
     "audit",
     "cases",
@@ -324,6 +325,8 @@ STEP_UP_SECONDS = 5 * 60
 # Password step-ups (patients without a second factor) per account: (attempts, seconds).
 STEP_UP_PASSWORD_RATE = (5, 15 * 60)
 DEFAULT_TURNAROUND_HOURS = env.int("DEFAULT_TURNAROUND_HOURS", default=72)
+# The clinic's name until an admin saves its details in the console (core/clinic.py).
+CLINIC_NAME = env.str("CLINIC_NAME", default="secondopinion")
 # The currency of the fees admins set per specialty (console: Fees), an ISO 4217 code.
 FEE_CURRENCY = env.str("FEE_CURRENCY", default="EUR")
 # How long an admin's emergency (break-glass) access to one case lasts.

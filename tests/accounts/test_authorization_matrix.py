@@ -291,6 +291,11 @@ MATRIX: dict[str, dict[str, Any]] = {
     },
     # Public verification (no clinical content): anyone, but staff still verify their factor first.
     "reports:verify": {"*": 200, "unverified_specialist": MFA, "unverified_admin": MFA},
+    # The footer's pages (privacy, accessibility, cookies, contact): anyone.
+    "privacy": {"*": 200, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "accessibility": {"*": 200, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "cookies": {"*": 200, "unverified_specialist": MFA, "unverified_admin": MFA},
+    "contact": {"*": 200, "unverified_specialist": MFA, "unverified_admin": MFA},
     "reports:verify_code": {"*": 200, "unverified_specialist": MFA, "unverified_admin": MFA},
     "reports:queue": {
         "anonymous": LOGIN,
@@ -337,6 +342,7 @@ MATRIX: dict[str, dict[str, Any]] = {
     "console:console_user_mfa_reset": {**ADMIN_ONLY, "admin": STEP_UP},
     "console:console_specialist_edit": {**ADMIN_ONLY},
     "console:console_turnaround": {**ADMIN_ONLY},
+    "console:console_clinic": ADMIN_ONLY,
     "console:console_fees": {**ADMIN_ONLY},
     "console:console_consent_versions": {**ADMIN_ONLY},
     "console:console_consent_publish": {**ADMIN_ONLY},

@@ -14,6 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import Role, SpecialistProfile, Specialty, User
 from cases.models import Case, CaseEvent, ConsentAcceptance, ConsentVersion, Question, Status
 from cases.services import consent_text_sha256
+from core.models import ClinicDetails
 
 DEMO_PASSWORD = "demo-password-2026"
 DEMO_USERS: list[dict[str, Any]] = [
@@ -36,6 +37,16 @@ DEMO_USERS: list[dict[str, Any]] = [
     },
     {"email": "admin@example.org", "full_name": "Demo Administrator", "role": Role.ADMIN},
 ]
+# Made-up contact details (reserved example domain, a number in no real plan) for the demo clinic.
+DEMO_CLINIC = {
+    "name": "Demo Second Opinion Clinic S.L.",
+    "address": "Calle de Ejemplo 1\n28000 Madrid\nSpain",
+    "email": "help@example.org",
+    "phone": "+34 900 000 000",
+    "hours": "Monday to Friday, 9:00 to 17:00 (Madrid time)",
+    "dpo_name": "Demo Data-Protection Officer",
+    "dpo_email": "dpo@example.org",
+}
 
 
 class Command(BaseCommand):
@@ -70,6 +81,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"      TOTP secret: {secret}")
                 self.stdout.write(f"      otpauth URI: {device.config_url}")
         self._demo_case()
+        ClinicDetails.objects.get_or_create(pk=ClinicDetails.SINGLETON, defaults=DEMO_CLINIC)
 
     def _demo_case(self) -> None:
         """One submitted dermatology case of the demo patient, waiting in the dermatologist's queue."""
