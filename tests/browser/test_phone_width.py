@@ -43,6 +43,7 @@ def test_the_admins_table_pages_fit_a_phone(page: Page, live_server: Any, transa
         "/console/retention/",
         "/console/turnaround/",
         "/console/consent/",
+        "/console/clinic/",
         "/console/deletion-certificates/",
     ):
         page.goto(live_server.url + path)
