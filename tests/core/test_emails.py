@@ -20,6 +20,7 @@ def test_every_email_has_three_templates_and_the_html_extends_the_base(name: str
     assert (TEMPLATES / f"{name}-body.html").read_text().startswith('{% extends "emails/base.html" %}')
 
 
+@pytest.mark.django_db  # the clinic's details are read for every e-mail
 def test_the_html_is_a_whole_page_in_the_recipients_language() -> None:
     with translation.override("es"):
         message = make_message("case-receipt", "ana@example.org", {"reference": "SO-AAAA-BBBB", "path": "/cases/x/"})
