@@ -275,9 +275,31 @@ class CountryForm(forms.ModelForm):
         help_texts = {"country": _("A specialist can only give you an opinion if they are licensed where you live.")}
         error_messages = {"country": {"required": _("Choose the country where you live.")}}
 
+    class Media:
+        # The <select> becomes a search box where scripts run (frontend/src/autocomplete.js).
+        css = {"all": ["vendor/autocomplete/autocomplete.min.css"]}
+        js = [forms.Script("vendor/autocomplete/autocomplete.bundle.js", defer=True)]
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["country"].required = True
+        country = cast(forms.ChoiceField, self.fields["country"])
+        country.choices = [("", _("Choose a country")), *countries]
+        # What a screen reader hears while searching, in the patient's language.
+        self.fields["country"].widget.attrs.update(
+            {
+                "data-autocomplete": "",
+                "data-t-hint": _(
+                    "Type the first letters of the country, then use the up and down arrows to choose it "
+                    "and press Enter. On a touch screen, explore the list by touch or with swipe gestures."
+                ),
+                "data-t-no-results": _("No country matches what you typed."),
+                "data-t-too-short": _("Type {n} or more letters to see countries."),
+                "data-t-results-one": _("1 country matches."),
+                "data-t-results-many": _("{n} countries match."),
+                "data-t-selected": _("{option}, {index} of {n}, is highlighted."),
+            }
+        )
 
     def clean_country(self) -> str:
         country: str = self.cleaned_data["country"]

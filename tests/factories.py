@@ -67,6 +67,28 @@ def totp_code(device: TOTPDevice, offset: int = 0) -> str:
     return f"{totp.token():0{device.digits}d}"
 
 
+def next_totp_code(device: TOTPDevice) -> str:
+    """A code the device will still accept after earlier ones were used.
+
+    django-otp refuses a step at or before the last one used and accepts one step either side
+    of now (with the drift it learnt), so pick the first unused step in that window, waiting for
+    the clock if the window holds none yet.
+    """
+    import time
+
+    from django_otp.oath import TOTP
+
+    device.refresh_from_db()
+    while True:
+        totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+        now = totp.t()
+        step = max(now - 1, (device.last_t or -1) + 1)
+        if step <= now + 1:
+            totp.time = totp.time + (step - now) * device.step
+            return f"{totp.token():0{device.digits}d}"
+        time.sleep(1)
+
+
 def login(client: Client, user: User, *, verified: bool = True) -> Client:
     """Sign in; for users with a device, `verified` marks the second factor as done."""
     client.force_login(user)

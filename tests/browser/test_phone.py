@@ -94,3 +94,27 @@ def test_a_sha256_is_a_fingerprint_that_opens_to_the_full_value(browser: Browser
         )
         _fits(page)
         assert_accessible(page)
+
+
+def test_the_consent_reads_as_part_of_the_page_with_its_checkbox_beside_the_label(
+    browser: Browser, live_server: Any
+) -> None:
+    patient = PatientFactory()
+    case = CaseFactory(patient=patient)
+    page = _phone(browser, live_server, patient.email)
+    page.goto(f"{live_server.url}/cases/{case.pk}/intake/consent/")
+    text = page.get_by_test_id("consent-text")
+    expect(text).to_contain_text("What this service is")
+    scroll = text.evaluate("e => [e.scrollHeight, e.clientHeight, getComputedStyle(e).overflowY]")
+    assert scroll[0] <= scroll[1] + 1 and scroll[2] == "visible", f"the consent scrolls inside the page: {scroll}"
+    checkbox = page.get_by_role("checkbox", name="I have read this and I agree")
+    label = page.locator("label", has_text="I have read this and I agree")
+    box, label_box = checkbox.bounding_box(), label.bounding_box()
+    assert box and label_box
+    assert box["width"] >= 24 and box["height"] >= 24, box
+    assert box["x"] + box["width"] <= label_box["x"], "the checkbox is not beside its label"
+    assert box["y"] < label_box["y"] + label_box["height"] and label_box["y"] < box["y"] + box["height"], (
+        "the checkbox and its label are not on the same line"
+    )
+    _fits(page)
+    assert_accessible(page)
