@@ -66,6 +66,7 @@ class Problem:
     name: str
     code: str  # "too_large", "empty", "case_full", "case_quota", "incomplete"
     limit: int = 0
+    detected: str | None = None  # the type the first bytes showed ("pdf", "dicom", "zip"; else a photo)
 
 
 @dataclass
@@ -97,7 +98,7 @@ class EncryptingUploadHandler(FileUploadHandler):
         self, input_data: Any, META: Any, content_length: int, boundary: Any, encoding: Any = None
     ) -> None:
         if content_length > self.limits.request_max:
-            self.problems.append(Problem("", "too_large", self.limits.request_max))
+            self.problems.append(Problem("", "case_quota", self.limits.case_bytes))
             raise StopUpload(connection_reset=True)
 
     def new_file(
@@ -138,7 +139,7 @@ class EncryptingUploadHandler(FileUploadHandler):
         limit, size = self.limits.per_file(cur.detected), max(cur.size, cur.declared)
         if size > limit or not self.limits.fits_quota(sum(f.size or 0 for f in self.received) + size):
             code = "too_large" if size > limit else "case_quota"
-            self._abort(Problem(cur.name, code, limit if code == "too_large" else self.limits.case_bytes))
+            self._abort(Problem(cur.name, code, limit if code == "too_large" else self.limits.case_bytes, cur.detected))
             raise StopUpload(connection_reset=False)
         cur.sha256.update(raw_data)
         for piece in cur.encryptor.update_chunks(raw_data):

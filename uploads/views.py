@@ -31,21 +31,61 @@ from uploads.models import Upload, UploadStatus
 
 
 def _problem_text(problem: Problem) -> str:
+    """What went wrong with the file and what the patient can do about it (as the widget says it)."""
+    values = {"name": problem.name or _("The upload"), "mb": problem.limit // MB, "n": problem.limit}
     if problem.code == "too_large":
-        return _("“%(name)s” is larger than %(mb)d MB, the limit for this kind of file.") % {
-            "name": problem.name or _("The upload"),
-            "mb": problem.limit // MB,
+        advice = {
+            "pdf": _(
+                "“%(name)s” is larger than %(mb)d MB, the limit for a PDF. Save or scan it again at a lower "
+                "quality, or split it into several PDFs, and send those."
+            ),
+            "dicom": _(
+                "“%(name)s” is larger than %(mb)d MB, the limit for one imaging (DICOM) file. Ask the hospital "
+                "for a copy of the images on a CD or USB stick and send the folder."
+            ),
+            "zip": _(
+                "“%(name)s” is larger than %(mb)d MB, the limit for a ZIP. Send the folder of images itself, or "
+                "several smaller ZIPs."
+            ),
         }
+        text = advice.get(problem.detected or "") or _(
+            "“%(name)s” is larger than %(mb)d MB, the limit for this kind of file. Send a smaller copy, for "
+            "example a photo taken with a phone."
+        )
+        return text % values
+    if problem.code == "case_quota" and not problem.name:  # the request was refused before a file was read
+        return (
+            _(
+                "What you sent does not fit: a case can hold %(mb)d MB of files. Remove files the specialist does "
+                "not need from the list below, or send fewer or smaller files at a time."
+            )
+            % values
+        )
     if problem.code == "case_quota":
-        return _("“%(name)s” does not fit: a case can hold %(mb)d MB of files.") % {
-            "name": problem.name,
-            "mb": problem.limit // MB,
-        }
+        return (
+            _(
+                "“%(name)s” does not fit: a case can hold %(mb)d MB of files. Remove files the specialist does not "
+                "need from the list below, or send a smaller copy of this one."
+            )
+            % values
+        )
     if problem.code == "case_full":
-        return _("“%(name)s” was not added: a case can hold %(n)d files.") % {"name": problem.name, "n": problem.limit}
+        return (
+            ngettext(
+                "“%(name)s” was not added: a case can hold %(n)d file. Remove files the specialist does not need, "
+                "or send a folder of images as one ZIP.",
+                "“%(name)s” was not added: a case can hold %(n)d files. Remove files the specialist does not need, "
+                "or send a folder of images as one ZIP.",
+                problem.limit,
+            )
+            % values
+        )
     if problem.code == "incomplete":
-        return _("“%(name)s” did not arrive completely. Send it again.") % {"name": problem.name}
-    return _("“%(name)s” is empty.") % {"name": problem.name}
+        return _("“%(name)s” did not arrive completely. Send it again.") % values
+    return (
+        _("“%(name)s” is empty. Choose the file again; if it is still empty, save it again from where it came.")
+        % values
+    )
 
 
 def _back(request: HttpRequest, case: Case) -> str:

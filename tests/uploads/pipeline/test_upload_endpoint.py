@@ -231,11 +231,16 @@ def test_the_file_after_the_last_one_a_case_may_hold_is_refused_with_a_clear_mes
     assert response.status_code == 200
     assert json.loads(response.content) == {
         "files": [],
-        "problems": ["“three.jpg” was not added: a case can hold 2 files."],
+        "problems": [
+            "“three.jpg” was not added: a case can hold 2 files. Remove files the specialist does not need, or send a folder of images as one ZIP."
+        ],
     }
     page = send([jpeg_part("four.jpg")])
     assert page.status_code == 302
-    assert "“four.jpg” was not added: a case can hold 2 files." in _files_page(patient_client, case)
+    assert (
+        "“four.jpg” was not added: a case can hold 2 files. Remove files the specialist does not need, or send a folder of images as one ZIP."
+        in _files_page(patient_client, case)
+    )
     assert sorted(Upload.objects.filter(case=case).values_list("original_name", flat=True)) == ["one.jpg", "two.jpg"]
     assert set(bucket_objects(s3, bucket)) == stored
     assert unfinished_multipart_uploads(s3, bucket) == []
@@ -251,7 +256,9 @@ def test_the_third_of_three_files_in_one_request_is_refused_when_the_case_holds_
     )
 
     assert [f["name"] for f in json.loads(response.content)["files"]] == ["one.jpg", "two.jpg"]
-    assert json.loads(response.content)["problems"] == ["“three.jpg” was not added: a case can hold 2 files."]
+    assert json.loads(response.content)["problems"] == [
+        "“three.jpg” was not added: a case can hold 2 files. Remove files the specialist does not need, or send a folder of images as one ZIP."
+    ]
     assert Upload.objects.filter(case=case).count() == 2
 
 
@@ -365,3 +372,15 @@ def test_posting_to_a_withdrawn_case_gets_404_and_nothing_is_stored(
     assert response.status_code == 404
     assert not Upload.objects.exists()
     assert bucket_objects(s3, bucket) == {}
+
+
+def test_the_upload_hint_says_the_limits_in_force(patient_client: Client, case: Case, settings: Any) -> None:
+    _limits(settings, photo_mb=7, pdf_mb=11, dicom_mb=13, archive_mb=17)
+
+    page = _files_page(patient_client, case)
+
+    assert (
+        "Photos (JPEG, PNG, HEIC) up to 7 MB, PDF up to 11 MB, DICOM up to 13 MB per file, "
+        "or a ZIP of a DICOM folder up to 17 MB." in page
+    )
+    assert 'data-limit-photo="7340032"' in page  # the widget refuses by the same limits

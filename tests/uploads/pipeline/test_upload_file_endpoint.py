@@ -115,7 +115,10 @@ def test_one_byte_over_the_limit_is_refused_with_413_and_nothing_is_stored(
     assert response.status_code == 413
     assert json.loads(response.content) == {
         "files": [],
-        "problems": [f"“big.jpg” is larger than {limit_mb} MB, the limit for this kind of file."],
+        "problems": [
+            f"“big.jpg” is larger than {limit_mb} MB, the limit for this kind of file. Send a smaller copy, "
+            "for example a photo taken with a phone."
+        ],
     }
     assert not Upload.objects.filter(case=case).exists()
     assert bucket_objects(s3, bucket) == {}
@@ -138,8 +141,32 @@ def test_a_file_larger_than_the_case_can_still_hold_is_refused_with_413(
     response = put(b"%PDF-1.7\n" + bytes(3 * MiB), "scan.pdf", content_type="application/pdf")
 
     assert response.status_code == 413
+    assert json.loads(response.content)["problems"] == [
+        "What you sent does not fit: a case can hold 1 MB of files. Remove files the specialist does not need "
+        "from the list below, or send fewer or smaller files at a time."
+    ]
     assert not Upload.objects.filter(case=case).exists()
     assert bucket_objects(s3, bucket) == {}
+
+
+@pytest.mark.parametrize(
+    ("name", "head", "advice"),
+    [
+        ("scan.pdf", b"%PDF-1.7\n", "the limit for a PDF. Save or scan it again at a lower quality"),
+        ("ct.dcm", bytes(128) + b"DICM", "the limit for one imaging (DICOM) file. Ask the hospital"),
+        ("cd.zip", b"PK\x03\x04", "the limit for a ZIP. Send the folder of images itself"),
+    ],
+)
+def test_a_file_over_its_types_limit_is_told_what_to_do_for_that_type(
+    put: Put, settings: Any, case: Case, name: str, head: bytes, advice: str
+) -> None:
+    _limits(settings, pdf_mb=1, dicom_mb=1, archive_mb=1)
+
+    response = put(head + bytes(MiB), name)
+
+    assert response.status_code == 413
+    [problem] = json.loads(response.content)["problems"]
+    assert problem.startswith(f"“{name}” is larger than 1 MB, ") and advice in problem
 
 
 def test_the_file_after_the_last_one_a_case_may_hold_is_refused_with_a_clear_message(
@@ -152,7 +179,9 @@ def test_the_file_after_the_last_one_a_case_may_hold_is_refused_with_a_clear_mes
 
     assert json.loads(response.content) == {
         "files": [],
-        "problems": ["“two.jpg” was not added: a case can hold 1 files."],
+        "problems": [
+            "“two.jpg” was not added: a case can hold 1 file. Remove files the specialist does not need, or send a folder of images as one ZIP."
+        ],
     }
     assert list(Upload.objects.filter(case=case).values_list("original_name", flat=True)) == ["one.jpg"]
 
@@ -160,7 +189,9 @@ def test_the_file_after_the_last_one_a_case_may_hold_is_refused_with_a_clear_mes
 def test_an_empty_body_gets_a_clear_message_and_nothing_is_stored(put: Put, case: Case, s3: Any, bucket: str) -> None:
     response = put(b"", "empty.jpg")
 
-    assert json.loads(response.content)["problems"] == ["“empty.jpg” is empty."]
+    assert json.loads(response.content)["problems"] == [
+        "“empty.jpg” is empty. Choose the file again; if it is still empty, save it again from where it came."
+    ]
     assert not Upload.objects.exists()
     assert bucket_objects(s3, bucket) == {}
 
