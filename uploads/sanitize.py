@@ -117,7 +117,10 @@ def sanitize(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Sanitized 
     if kind == "pdf":
         return _pdf(data)
     if kind == "dicom":
-        return _dicom(data, max_pixels)
+        item = _dicom(data, max_pixels)
+        if item.info.get("sop_class_uid") == _MEDIA_DIRECTORY_SOP_CLASS:
+            raise Rejected("dicomdir")  # a CD's index, sent with its folder: it lists paths and names, no image
+        return item
     if kind == "zip":
         archive = Archive()
         items = sanitize_zip(data, max_pixels=max_pixels, archive=archive)

@@ -91,6 +91,10 @@ REJECTIONS: dict[str, tuple[Any, Any]] = {
         _("This file is not a photo, PDF or DICOM file that we can open."),
         _("Send photos as JPEG, PNG or HEIC, documents as PDF and scans as DICOM."),
     ),
+    "dicomdir": (
+        _("This is the index of an imaging CD (DICOMDIR), not an image, so we do not keep it."),
+        _("You do not need to do anything: the images it lists are sent as files of their own."),
+    ),
     "empty": (_("The file is empty."), _("Check the file on your device and send it again.")),
     "image_too_large": (
         _("The image is too large to open safely."),

@@ -206,14 +206,17 @@ def test_a_patient_sends_photos_a_pdf_and_a_dicom_folder_with_the_widget(
     series.locator("summary").first.click()
     for name in ("4950", "4981"):
         expect(series.locator("li").filter(has_text=name).locator(".tag")).to_have_text("Accepted")
-    for name in set(names) - {"4950", "4981"}:
+    for name in set(names) - {"4950", "4981", "DICOMDIR"}:
         expect(_row(page, name).locator(".tag")).to_have_text("Accepted")
+    # The CD's index lists paths and names, not images: not kept, and the patient is told so.
+    expect(_row(page, "DICOMDIR")).to_contain_text("You do not need to do anything")
     expect(page.get_by_test_id("file-list").locator("tbody tr")).to_have_count(total - 1)
     uploads = Upload.objects.filter(case=case)
     assert sorted(uploads.values_list("original_name", flat=True)) == sorted(names)
-    assert set(uploads.values_list("status", flat=True)) == {UploadStatus.ACCEPTED}
+    assert dict(uploads.values_list("original_name", "status"))["DICOMDIR"] == UploadStatus.REJECTED
+    assert set(uploads.exclude(original_name="DICOMDIR").values_list("status", flat=True)) == {UploadStatus.ACCEPTED}
     kinds = dict(uploads.values_list("original_name", "kind"))
-    assert {kinds[p.name] for p in cd.rglob("*") if p.is_file()} == {"dicom"}
+    assert {kinds[p.name] for p in cd.rglob("*") if p.is_file() and p.name != "DICOMDIR"} == {"dicom"}
     assert kinds["IMG_2041.jpg"] == "image" and kinds["biopsy-report.pdf"] == "pdf"
     if heic:
         assert kinds[heic.name] == "image"

@@ -58,6 +58,17 @@ def test_a_zip_says_what_was_left_out(
     assert "index of the CD (DICOMDIR) was not kept" in row
 
 
+def test_a_cds_index_sent_with_its_folder_is_not_kept_and_the_patient_is_told_why(
+    patient_client: Client, case: Case, bucket: str, django_capture_on_commit_callbacks: Any
+) -> None:
+    index = (corpus.dicom_folder() / "DICOMDIR").read_bytes()
+    (upload,) = _send(patient_client, case, django_capture_on_commit_callbacks, Part("DICOMDIR", index))
+    assert (upload.status, upload.reject_code) == (UploadStatus.REJECTED, "dicomdir")
+    row = _row(patient_client, upload)
+    assert "This is the index of an imaging CD (DICOMDIR), not an image" in row
+    assert "You do not need to do anything" in row
+
+
 def test_a_zip_of_only_images_says_nothing_was_left_out(
     patient_client: Client, case: Case, bucket: str, django_capture_on_commit_callbacks: Any
 ) -> None:
