@@ -163,5 +163,12 @@ class Upload(models.Model):
         return f"thumbs/{self.id}"
 
     @property
+    def status_label(self) -> str:
+        """The status as the patient reads it: a CD's index we do not keep is not something they did wrong."""
+        if self.reject_code == "dicomdir":
+            return str(_("Not needed"))
+        return str(self.get_status_display())
+
+    @property
     def is_final(self) -> bool:
         return self.status in (UploadStatus.ACCEPTED, UploadStatus.REJECTED)

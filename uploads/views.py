@@ -228,7 +228,7 @@ def status(request: AuthedRequest, case_id: uuid.UUID) -> JsonResponse:
                     "id": str(u.pk),
                     "name": u.original_name,
                     "status": u.status,
-                    "status_label": u.get_status_display(),
+                    "status_label": u.status_label,
                     "reason": str(services.REJECTIONS.get(u.reject_code, ("", ""))[0]) if u.reject_code else "",
                 }
                 for u in services.file_list_context(case)["uploads"]

@@ -67,6 +67,7 @@ def test_a_cds_index_sent_with_its_folder_is_not_kept_and_the_patient_is_told_wh
     row = _row(patient_client, upload)
     assert "This is the index of an imaging CD (DICOMDIR), not an image" in row
     assert "You do not need to do anything" in row
+    assert "Not needed" in row and "Rejected" not in row
 
 
 def test_a_zip_of_only_images_says_nothing_was_left_out(
