@@ -1,14 +1,20 @@
 from __future__ import annotations
 
+import secrets
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
-from django.db import models
+from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import get_random_string, salted_hmac
 from django.utils.translation import gettext_lazy as _
+
+from core import keyring
+from core.crypto import KEY_SIZE, DecryptionError
 
 
 class Role(models.TextChoices):
@@ -178,3 +184,76 @@ class OutgoingEmail(models.Model):
 
     def __str__(self) -> str:
         return f"email:{self.pk}:{self.kind}"
+
+
+class PatientKeyQuerySet(models.QuerySet["PatientKey"]):
+    def live(self) -> PatientKeyQuerySet:
+        return self.filter(destroyed_at__isnull=True)
+
+    def for_patient(self, patient: User) -> PatientKey:
+        """The patient's live key, created on first use; two requests racing get the same key."""
+        if key := self.live().filter(patient=patient).first():
+            return key
+        # Wrap before any database work: with KMS this is a network call.
+        kek_id, wrapped = keyring.wrap_patient_key(secrets.token_bytes(KEY_SIZE), patient.pk)
+        try:
+            with transaction.atomic():  # a savepoint, so a caller's transaction survives losing the race
+                return self.create(patient=patient, kek_id=kek_id, wrapped_key=wrapped)
+        except IntegrityError:  # the one-live-key constraint: another request created it first
+            return self.live().get(patient=patient)
+
+
+class PatientKey(models.Model):
+    """A patient's random 256-bit key, stored only wrapped by a master key (core.keyring).
+
+    It wraps the data key of every object of that patient, so destroying it makes all of
+    them unreadable (crypto-shredding).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Null once an erased patient's account is deleted: the destroyed key's row stays as a record.
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="patient_keys"
+    )
+    kek_id = models.CharField(max_length=255)
+    wrapped_key = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+    destroyed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PatientKeyQuerySet.as_manager()
+
+    class Meta:
+        db_table = "uploads_patientkey"  # made in the uploads app, which once held it
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient"], condition=Q(destroyed_at__isnull=True), name="uploads_one_live_key_per_patient"
+            ),
+            models.CheckConstraint(
+                condition=Q(destroyed_at__isnull=True) | Q(wrapped_key=b""), name="uploads_destroyed_key_is_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"PatientKey {self.id}"
+
+    def unwrap(self) -> bytes:
+        if self.destroyed_at is not None or self.patient_id is None:
+            raise DecryptionError("the patient key was destroyed")
+        return keyring.unwrap_patient_key(self.kek_id, bytes(self.wrapped_key), self.patient_id)
+
+    def rewrap(self) -> bool:
+        """Re-wrap under the current master key; False if it was destroyed or re-wrapped meanwhile."""
+        key = self.unwrap()
+        assert self.patient_id is not None  # unwrap() refused a destroyed key
+        kek_id, wrapped = keyring.wrap_patient_key(key, self.patient_id)
+        stored = PatientKey.objects.live().filter(id=self.id, kek_id=self.kek_id, wrapped_key=bytes(self.wrapped_key))
+        if stored.update(kek_id=kek_id, wrapped_key=wrapped) != 1:
+            return False
+        self.kek_id, self.wrapped_key = kek_id, wrapped
+        return True
+
+    def destroy(self) -> None:
+        """Crypto-shredding: without the wrapped key nothing of this patient can be decrypted."""
+        self.wrapped_key = b""
+        self.destroyed_at = timezone.now()
+        self.save(update_fields=["wrapped_key", "destroyed_at"])

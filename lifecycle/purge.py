@@ -19,11 +19,12 @@ from django.db import transaction
 from django.utils import timezone
 
 import audit
+from accounts.models import PatientKey
 from audit.models import AuditEvent
 from cases.models import Case, Status
 from core import storage
 from reports.models import SignedDocument
-from uploads.models import PatientKey, Upload
+from uploads.models import Upload
 
 PURGE_EVENT = "case.purge"
 

@@ -177,7 +177,7 @@ class SignedDocument(models.Model):
     render_attempts = models.PositiveSmallIntegerField(default=0)
     render_claimed_at = models.DateTimeField(null=True, blank=True)
     rendered_at = models.DateTimeField(null=True, blank=True)
-    patient_key = models.ForeignKey("uploads.PatientKey", null=True, on_delete=models.PROTECT, related_name="+")
+    patient_key = models.ForeignKey("accounts.PatientKey", null=True, on_delete=models.PROTECT, related_name="+")
     pdf_wrapped_key = models.BinaryField(null=True, blank=True)
     pdf_size = models.BigIntegerField(null=True, blank=True)
     pdf_sha256 = models.CharField(max_length=64, blank=True, db_index=True)

@@ -23,8 +23,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from accounts.models import PatientKey
 from core import signing, storage
-from uploads.models import PatientKey
 
 FORMAT = 1
 MANIFEST = "manifest.json"

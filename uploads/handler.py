@@ -13,12 +13,12 @@ from typing import Any, Protocol
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 
+from accounts.models import PatientKey
 from core import storage
 from core.crypto import StreamEncryptor
 from uploads.filetypes import PDF_HEADER_WINDOW, detect_type
 from uploads.keys import new_data_key
 from uploads.limits import Limits
-from uploads.models import PatientKey
 
 RAW_PURPOSE = "raw"
 _BIDI_AND_CONTROL = {"Cc", "Cf", "Zl", "Zp"}  # controls, RTL/LTR overrides, line separators

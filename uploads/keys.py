@@ -6,8 +6,8 @@ import secrets
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from accounts.models import PatientKey
 from core.crypto import KEY_SIZE, unwrap_key, wrap_key
-from uploads.models import PatientKey
 
 if TYPE_CHECKING:
     from accounts.models import User

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 import audit
+from accounts.models import PatientKey
 from cases.models import Case
 from cases.models import Status as CaseStatus
 from core import storage
@@ -27,7 +28,7 @@ from core.crypto import DecryptionError, StreamEncryptor, decrypt_stream
 from uploads.handler import RAW_PURPOSE, ReceivedFile
 from uploads.keys import new_data_key, unwrap_data_key
 from uploads.limits import Limits
-from uploads.models import PatientKey, Upload, UploadStatus
+from uploads.models import Upload, UploadStatus
 
 if TYPE_CHECKING:
     from accounts.models import User

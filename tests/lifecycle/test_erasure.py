@@ -10,7 +10,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from accounts.models import User
+from accounts.models import PatientKey, User
 from accounts.stepup import SESSION_KEY
 from audit.models import AuditEvent
 from cases.models import Case, Status
@@ -20,7 +20,7 @@ from lifecycle.models import DeletionCertificate, DeletionRequest
 from tests.factories import AdminFactory, PatientFactory, add_totp, login
 from tests.lifecycle.helpers import bucket_copy, full_case, object_names
 from uploads.keys import unwrap_data_key
-from uploads.models import PatientKey, Upload
+from uploads.models import Upload
 from uploads.services import STORED_PURPOSE
 
 ERASE = "/accounts/erase/"

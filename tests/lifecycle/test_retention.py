@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.test import Client
 
+from accounts.models import PatientKey
 from audit.models import AuditEvent
 from cases.models import Case, Message, Status
 from core import storage
@@ -19,7 +20,7 @@ from lifecycle.tasks import purge_expired_task
 from reports.models import SignedDocument
 from tests.factories import PatientFactory
 from tests.lifecycle.helpers import full_case, object_names
-from uploads.models import PatientKey, Upload
+from uploads.models import Upload
 
 CLOSED = datetime(2025, 1, 10, 12, 0, tzinfo=UTC)
 

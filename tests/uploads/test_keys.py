@@ -9,10 +9,10 @@ from uuid import uuid4
 import pytest
 from django.db import IntegrityError, connection
 
+from accounts.models import PatientKey
 from core.crypto import DecryptionError, decrypt_bytes, encrypt_bytes
 from tests.factories import PatientFactory
 from uploads.keys import new_data_key, patient_key_for, unwrap_data_key
-from uploads.models import PatientKey
 
 pytestmark = pytest.mark.django_db
 

@@ -14,11 +14,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from moto import mock_aws
 
+from accounts.models import PatientKey
 from core.crypto import DecryptionError, decrypt_bytes, encrypt_bytes
 from core.keyring import KeyRing, _kms_client
 from tests.factories import PatientFactory
 from uploads.keys import new_data_key, patient_key_for, unwrap_data_key
-from uploads.models import PatientKey
 
 pytestmark = pytest.mark.django_db
 

@@ -5,9 +5,9 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.models import PatientKey
 from core.crypto import DecryptionError
 from core.keyring import current_kek_id
-from uploads.models import PatientKey
 
 
 class Command(BaseCommand):
