@@ -16,6 +16,7 @@ PYTEST_ARGS ?=
 
 run: install messages
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seal_fields >/dev/null
 	$(PY) manage.py seed_demo
 	@echo "Serving on http://127.0.0.1:8000 (Ctrl+C to stop)"
 	$(PY) manage.py runserver 127.0.0.1:8000

@@ -192,15 +192,18 @@ class PatientKeyQuerySet(models.QuerySet["PatientKey"]):
 
     def for_patient(self, patient: User) -> PatientKey:
         """The patient's live key, created on first use; two requests racing get the same key."""
-        if key := self.live().filter(patient=patient).first():
+        return self.for_patient_id(patient.pk)
+
+    def for_patient_id(self, patient_id: uuid.UUID) -> PatientKey:
+        if key := self.live().filter(patient_id=patient_id).first():
             return key
         # Wrap before any database work: with KMS this is a network call.
-        kek_id, wrapped = keyring.wrap_patient_key(secrets.token_bytes(KEY_SIZE), patient.pk)
+        kek_id, wrapped = keyring.wrap_patient_key(secrets.token_bytes(KEY_SIZE), patient_id)
         try:
             with transaction.atomic():  # a savepoint, so a caller's transaction survives losing the race
-                return self.create(patient=patient, kek_id=kek_id, wrapped_key=wrapped)
+                return self.create(patient_id=patient_id, kek_id=kek_id, wrapped_key=wrapped)
         except IntegrityError:  # the one-live-key constraint: another request created it first
-            return self.live().get(patient=patient)
+            return self.live().get(patient_id=patient_id)
 
 
 class PatientKey(models.Model):
@@ -257,3 +260,6 @@ class PatientKey(models.Model):
         self.wrapped_key = b""
         self.destroyed_at = timezone.now()
         self.save(update_fields=["wrapped_key", "destroyed_at"])
+        from accounts.sealing import forget_keys  # sealing imports this module
+
+        forget_keys()  # no text of this patient decrypts in this request any more either

@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from accounts.models import Specialty
+from accounts.sealing import field_key_for
+from core.fieldcrypt import SealedCharField, SealedTextField
 
 # Crockford-style alphabet without look-alikes (no 0/O, 1/I/L, U).
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -168,7 +170,7 @@ class Case(models.Model):
     legal_hold_at = models.DateTimeField(null=True, blank=True)
 
     # The patient's own name for the case ("Mole on my back"), shown only to them; may be empty.
-    title = models.CharField(_("name of the case"), max_length=100, blank=True)
+    title = SealedCharField(_("name of the case"), max_length=100, blank=True)
 
     # Intake answers
     red_flags = models.JSONField(default=list, blank=True)
@@ -176,16 +178,16 @@ class Case(models.Model):
     specialty = models.CharField(_("specialty"), max_length=32, choices=RequestedSpecialty.choices, blank=True)
     # Where the patient lives: a specialist must be licensed there (SpecialistProfile.jurisdictions).
     country = CountryField(_("country"), blank=True)
-    reason = models.TextField(_("reason"), max_length=TEXT_LIMIT, blank=True)
-    expectations = models.TextField(_("expectations"), max_length=TEXT_LIMIT, blank=True)
-    first_diagnosis = models.TextField(max_length=TEXT_LIMIT, blank=True)
-    first_treatment = models.TextField(max_length=TEXT_LIMIT, blank=True)
-    first_opinion_by = models.CharField(max_length=SHORT_TEXT_LIMIT, blank=True)
+    reason = SealedTextField(_("reason"), max_length=TEXT_LIMIT, blank=True)
+    expectations = SealedTextField(_("expectations"), max_length=TEXT_LIMIT, blank=True)
+    first_diagnosis = SealedTextField(max_length=TEXT_LIMIT, blank=True)
+    first_treatment = SealedTextField(max_length=TEXT_LIMIT, blank=True)
+    first_opinion_by = SealedCharField(max_length=SHORT_TEXT_LIMIT, blank=True)
     first_opinion_year = models.PositiveSmallIntegerField(null=True, blank=True)
     first_opinion_month = models.PositiveSmallIntegerField(null=True, blank=True)
-    diagnoses = models.TextField(max_length=TEXT_LIMIT, blank=True)
-    allergies = models.TextField(max_length=TEXT_LIMIT, blank=True)
-    family_history = models.TextField(max_length=TEXT_LIMIT, blank=True)
+    diagnoses = SealedTextField(max_length=TEXT_LIMIT, blank=True)
+    allergies = SealedTextField(max_length=TEXT_LIMIT, blank=True)
+    family_history = SealedTextField(max_length=TEXT_LIMIT, blank=True)
     history_done = models.BooleanField(default=False)
     timeline_done = models.BooleanField(default=False)
     measurements_done = models.BooleanField(default=False)
@@ -202,6 +204,9 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    def sealing_key(self) -> bytes:
+        return field_key_for(self.patient_id)
 
     @property
     def is_open(self) -> bool:

@@ -94,18 +94,32 @@ def _row_id(instance: Any) -> str:
 
 
 class SealedAttribute(DeferredAttribute):
-    """Decrypts the column's value the first time the attribute is read."""
+    """Decrypts the column's value the first time the attribute is read.
+
+    A data descriptor (it has __set__), so that it runs even once the value is in the instance's
+    __dict__, where the model puts what it reads from the database."""
 
     def __get__(self, instance: Any, cls: Any = None) -> Any:
-        value = super().__get__(instance, cls)
-        if instance is None or not isinstance(value, Sealed):
-            return value
+        if instance is None:
+            return self
         field = self.field
+        value = (
+            instance.__dict__[field.attname] if field.attname in instance.__dict__ else super().__get__(instance, cls)
+        )
+        if not isinstance(value, Sealed):
+            return value
         plaintext = open_sealed(
-            instance.sealing_key(), value, table=field.model._meta.db_table, column=field.column, row=_row_id(instance)
+            instance.sealing_key(),
+            value,
+            table=field.model._meta.db_table,
+            column=str(field.column),
+            row=_row_id(instance),
         )
         instance.__dict__[field.attname] = plaintext
         return plaintext
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        instance.__dict__[self.field.attname] = value
 
 
 class SealedMixin:
@@ -147,9 +161,9 @@ class SealedMixin:
         )
 
 
-class SealedTextField(SealedMixin, models.TextField):  # type: ignore[misc]
+class SealedTextField(SealedMixin, models.TextField):  # type: ignore[type-arg, misc]
     pass
 
 
-class SealedCharField(SealedMixin, models.CharField):  # type: ignore[misc]
+class SealedCharField(SealedMixin, models.CharField):  # type: ignore[type-arg, misc]
     pass

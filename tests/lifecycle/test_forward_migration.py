@@ -61,7 +61,7 @@ ADDED_FIELDS: dict[str, dict[str, Any]] = {
 ROWS = [
     ("accounts", "accounts", "User"),
     ("cases", "cases", "Case"),
-    ("uploads", "uploads", "PatientKey"),
+    ("uploads", "accounts", "PatientKey"),
     ("uploads", "uploads", "Upload"),
     ("reports", "reports", "Report"),
     ("reports", "reports", "SignedDocument"),
