@@ -28,6 +28,7 @@ import pytest
 from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.db import connection
 
+from core.keyring import KeyRing
 from tests.deploy import PRODUCTION
 from tests.factories import PASSWORD, CaseFactory, PatientFactory, tiny_jpeg
 
@@ -233,7 +234,8 @@ def _head(site: Site, method: str, path: str, length: int, content_type: str, ex
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-def test_slow_clients_are_cut_off_and_the_site_keeps_answering(site: Site) -> None:
+def test_slow_clients_are_cut_off_and_the_site_keeps_answering(site: Site, settings: Any) -> None:
+    settings.KEYRING = KeyRing.from_json(PRODUCTION["KEYRING"])  # the case's text is encrypted as the server would
     patient = PatientFactory(email=PATIENT_EMAIL)
     # The in-process tests hash with MD5; the production server only knows Argon2 and PBKDF2.
     patient.password = Argon2PasswordHasher().encode(PASSWORD, secrets.token_hex(8))
